@@ -1,0 +1,141 @@
+"""Group question embeddings into needs without being told how many there are.
+
+Average-linkage agglomerative clustering on cosine distance, cut at a fixed distance: the number
+of clusters falls out of the data. Above ``EXACT_LIMIT`` points the same linkage runs on k-means
+micro-cluster centroids first (so 50,000 questions stay well inside a minute on two cores).
+Clusters smaller than ``min_size`` become noise (label -1) rather than polluting a cluster.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.sparse import csr_matrix
+from scipy.spatial.distance import pdist
+
+from nlp_models.faq.embedding import embed, normalise
+
+log = logging.getLogger(__name__)
+
+DEFAULT_THRESHOLD = 0.5  # cosine distance at which the dendrogram is cut (tuned on held-out train/val)
+DEFAULT_MIN_SIZE = 3  # fewer similar questions than this wait as noise
+EXACT_LIMIT = 6000  # above this, cluster k-means micro-centroids instead of every point
+MICRO_CLUSTERS = 4000  # micro-clusters above EXACT_LIMIT (fine enough for hundreds of needs)
+MICRO_ITERATIONS = 6
+ASSIGN_MARGIN = 0.05  # a new question joins if within threshold/2 + margin of a centroid
+
+
+@dataclass
+class Grouping:
+    """The result of grouping: a label per text (-1 = noise) and one unit centroid per cluster."""
+
+    labels: np.ndarray
+    centroids: np.ndarray
+    threshold: float
+
+    @property
+    def n_clusters(self) -> int:
+        return int(self.centroids.shape[0])
+
+    def members(self) -> dict[int, list[int]]:
+        """Row indices per cluster label."""
+        out: dict[int, list[int]] = {k: [] for k in range(self.n_clusters)}
+        for i, lab in enumerate(self.labels.tolist()):
+            if lab >= 0:
+                out[lab].append(i)
+        return out
+
+
+def centroids_of(embeddings: np.ndarray, labels: np.ndarray, n_clusters: int) -> np.ndarray:
+    """Unit-length mean embedding of each cluster 0..n_clusters-1 (noise rows ignored)."""
+    mask = labels >= 0
+    rows = labels[mask]
+    cols = np.flatnonzero(mask)
+    member = csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(n_clusters, len(labels)))
+    return normalise(np.asarray(member @ embeddings, dtype=np.float32))
+
+
+def _average_linkage(x: np.ndarray, threshold: float) -> np.ndarray:
+    """Flat cluster ids (0-based) from average-linkage on cosine distance cut at ``threshold``."""
+    if len(x) == 1:
+        return np.zeros(1, dtype=np.int64)
+    dist = pdist(x.astype(np.float64), metric="cosine")
+    np.clip(dist, 0.0, 2.0, out=dist)
+    tree = linkage(dist, method="average")
+    return fcluster(tree, t=threshold, criterion="distance").astype(np.int64) - 1
+
+
+def _spherical_kmeans(x: np.ndarray, k: int, seed: int, iterations: int = MICRO_ITERATIONS) -> np.ndarray:
+    """Cosine k-means in plain numpy (chunked matmuls): fine micro-clusters, cheap on two cores."""
+    rng = np.random.default_rng(seed)
+    cents = x[rng.choice(len(x), size=k, replace=False)].copy()
+    assign_ = np.zeros(len(x), dtype=np.int64)
+    for _ in range(iterations):
+        for i in range(0, len(x), 8192):
+            assign_[i : i + 8192] = np.argmax(x[i : i + 8192] @ cents.T, axis=1)
+        fresh = centroids_of(x, assign_, k)
+        empty = ~fresh.any(axis=1)
+        fresh[empty] = cents[empty]
+        cents = fresh
+    return assign_
+
+
+def _micro_then_link(x: np.ndarray, threshold: float, seed: int) -> np.ndarray:
+    """Average-linkage over k-means micro-centroids, then each point takes its micro-cluster's label."""
+    k = min(MICRO_CLUSTERS, len(x))
+    micro = _spherical_kmeans(x, k, seed)
+    cents = centroids_of(x, micro, k)
+    present = np.unique(micro)
+    link = _average_linkage(cents[present], threshold)
+    lookup = np.full(k, -1, dtype=np.int64)
+    lookup[present] = link
+    return lookup[micro]
+
+
+def _relabel(raw: np.ndarray, min_size: int) -> np.ndarray:
+    """Drop clusters smaller than ``min_size`` to -1 and renumber the rest by size (largest = 0)."""
+    ids, counts = np.unique(raw, return_counts=True)
+    keep = [(c, i) for i, c in zip(ids.tolist(), counts.tolist(), strict=True) if c >= min_size]
+    keep.sort(key=lambda ci: (-ci[0], ci[1]))
+    mapping = {old: new for new, (_, old) in enumerate(keep)}
+    return np.array([mapping.get(r, -1) for r in raw.tolist()], dtype=np.int64)
+
+
+def group(
+    texts: Sequence[str],
+    *,
+    embeddings: np.ndarray | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+    min_size: int = DEFAULT_MIN_SIZE,
+    seed: int = 0,
+) -> Grouping:
+    """Group questions by need; pass ``embeddings`` (from :func:`embed`) to skip embedding."""
+    x = embed(texts) if embeddings is None else normalise(np.asarray(embeddings, dtype=np.float32))
+    if len(x) == 0:
+        return Grouping(np.zeros(0, dtype=np.int64), np.zeros((0, x.shape[1]), np.float32), threshold)
+    raw = _average_linkage(x, threshold) if len(x) <= EXACT_LIMIT else _micro_then_link(x, threshold, seed)
+    labels = _relabel(raw, min_size)
+    n = int(labels.max()) + 1 if len(labels) else 0
+    log.info("grouped %d questions into %d clusters (%d noise)", len(x), n, int((labels < 0).sum()))
+    return Grouping(labels, centroids_of(x, labels, n), threshold)
+
+
+def assign(
+    text_or_embedding: str | np.ndarray,
+    centroids: np.ndarray,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> int:
+    """Index of the cluster a new question joins, or -1 if no centroid is close enough."""
+    if len(centroids) == 0:
+        return -1
+    if isinstance(text_or_embedding, str):
+        vec = embed([text_or_embedding])[0]
+    else:
+        vec = normalise(np.asarray(text_or_embedding, dtype=np.float32).reshape(1, -1))[0]
+    sims = centroids @ vec
+    best = int(np.argmax(sims))
+    return best if 1.0 - float(sims[best]) <= threshold / 2 + ASSIGN_MARGIN else -1

