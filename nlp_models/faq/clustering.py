@@ -17,7 +17,7 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.sparse import csr_matrix
 from scipy.spatial.distance import pdist
 
-from nlp_models.faq.embedding import embed, normalise
+from nlp_models.faq.embedding import embed, normalise, projection
 
 log = logging.getLogger(__name__)
 
@@ -105,29 +105,59 @@ def _relabel(raw: np.ndarray, min_size: int) -> np.ndarray:
     return np.array([mapping.get(r, -1) for r in raw.tolist()], dtype=np.int64)
 
 
+def default_threshold() -> float:
+    """The cut threshold tuned with the shipped projection (held-out data), else the fallback."""
+    stored = projection().params.get("threshold")
+    return float(stored[0]) if stored is not None else DEFAULT_THRESHOLD
+
+
+def join_radius(threshold: float) -> float:
+    """Cosine distance to a centroid within which a question joins that cluster.
+
+    Average linkage cut at ``t`` keeps mean pairwise distance under ``t``; for unit vectors a
+    typical member then lies about ``t / 2`` from its centroid.
+    """
+    return threshold / 2 + ASSIGN_MARGIN
+
+
+def _rescue(x: np.ndarray, labels: np.ndarray, centroids: np.ndarray, threshold: float) -> np.ndarray:
+    """Questions left in too-small groups join a formed cluster they sit close to; the rest stay noise."""
+    noise = np.flatnonzero(labels < 0)
+    if len(noise) == 0 or len(centroids) == 0:
+        return labels
+    sims = x[noise] @ centroids.T
+    best = sims.argmax(1)
+    close = 1.0 - sims[np.arange(len(noise)), best] <= join_radius(threshold)
+    labels = labels.copy()
+    labels[noise[close]] = best[close]
+    return labels
+
+
 def group(
     texts: Sequence[str],
     *,
     embeddings: np.ndarray | None = None,
-    threshold: float = DEFAULT_THRESHOLD,
+    threshold: float | None = None,
     min_size: int = DEFAULT_MIN_SIZE,
     seed: int = 0,
 ) -> Grouping:
     """Group questions by need; pass ``embeddings`` (from :func:`embed`) to skip embedding."""
+    t = default_threshold() if threshold is None else threshold
     x = embed(texts) if embeddings is None else normalise(np.asarray(embeddings, dtype=np.float32))
     if len(x) == 0:
-        return Grouping(np.zeros(0, dtype=np.int64), np.zeros((0, x.shape[1]), np.float32), threshold)
-    raw = _average_linkage(x, threshold) if len(x) <= EXACT_LIMIT else _micro_then_link(x, threshold, seed)
+        return Grouping(np.zeros(0, dtype=np.int64), np.zeros((0, x.shape[1]), np.float32), t)
+    raw = _average_linkage(x, t) if len(x) <= EXACT_LIMIT else _micro_then_link(x, t, seed)
     labels = _relabel(raw, min_size)
     n = int(labels.max()) + 1 if len(labels) else 0
+    labels = _rescue(x, labels, centroids_of(x, labels, n), t)
     log.info("grouped %d questions into %d clusters (%d noise)", len(x), n, int((labels < 0).sum()))
-    return Grouping(labels, centroids_of(x, labels, n), threshold)
+    return Grouping(labels, centroids_of(x, labels, n), t)
 
 
 def assign(
     text_or_embedding: str | np.ndarray,
     centroids: np.ndarray,
-    threshold: float = DEFAULT_THRESHOLD,
+    threshold: float | None = None,
 ) -> int:
     """Index of the cluster a new question joins, or -1 if no centroid is close enough."""
     if len(centroids) == 0:
@@ -138,4 +168,5 @@ def assign(
         vec = normalise(np.asarray(text_or_embedding, dtype=np.float32).reshape(1, -1))[0]
     sims = centroids @ vec
     best = int(np.argmax(sims))
-    return best if 1.0 - float(sims[best]) <= threshold / 2 + ASSIGN_MARGIN else -1
+    t = default_threshold() if threshold is None else threshold
+    return best if 1.0 - float(sims[best]) <= join_radius(t) else -1

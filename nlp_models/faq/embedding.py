@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+from scipy.special import erf
 
 log = logging.getLogger(__name__)
 
@@ -42,33 +43,49 @@ def embed_base(texts: Sequence[str]) -> np.ndarray:
 
 
 class Projection:
-    """A centring vector and a linear map applied to base embeddings before re-normalising."""
+    """A small head over base embeddings: centre, scale, one GELU hidden layer, a linear output.
 
-    def __init__(self, mean: np.ndarray, matrix: np.ndarray, version: str = "none") -> None:
-        self.mean = mean.astype(np.float32)
-        self.matrix = matrix.astype(np.float32)
+    Trained with a cosine-softmax objective over known customer needs, it stretches the space so
+    that same-need questions sit closer than questions that merely share words. Runs in numpy.
+    """
+
+    def __init__(self, params: dict[str, np.ndarray], version: str = "none") -> None:
+        self.params = {k: np.asarray(v, dtype=np.float32) for k, v in params.items()}
         self.version = version
 
     @property
     def dim(self) -> int:
-        return int(self.matrix.shape[1])
+        return int(self.params["w2"].shape[1])
 
     def apply(self, base: np.ndarray) -> np.ndarray:
         """Project base embeddings and L2-normalise each row."""
-        z = (np.asarray(base, dtype=np.float32) - self.mean) @ self.matrix
-        return normalise(z)
+        p = self.params
+        h = (np.asarray(base, dtype=np.float32) - p["mean"]) * p["scale"]
+        if "w1" in p:
+            h = h @ p["w1"] + p["b1"]
+            h = 0.5 * h * (1.0 + erf(h / np.float32(np.sqrt(2.0))))
+        return normalise(h @ p["w2"] + p["b2"])
 
     def save(self, path: Path) -> None:
-        np.savez_compressed(path, mean=self.mean, matrix=self.matrix, version=np.array(self.version))
+        np.savez_compressed(path, version=np.array(self.version), **self.params)
 
     @classmethod
     def load(cls, path: Path) -> Projection:
         with np.load(path) as data:
-            return cls(data["mean"], data["matrix"], str(data["version"]))
+            params = {k: data[k] for k in data.files if k != "version"}
+            return cls(params, str(data["version"]))
 
     @classmethod
     def identity(cls) -> Projection:
-        return cls(np.zeros(BASE_DIM, np.float32), np.eye(BASE_DIM, dtype=np.float32), "identity")
+        return cls(
+            {
+                "mean": np.zeros(BASE_DIM),
+                "scale": np.ones(1),
+                "w2": np.eye(BASE_DIM),
+                "b2": np.zeros(BASE_DIM),
+            },
+            "identity",
+        )
 
 
 def normalise(x: np.ndarray) -> np.ndarray:
