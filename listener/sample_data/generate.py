@@ -852,13 +852,9 @@ HOUR_WEIGHTS = [
     8,
     4,
 ]
-REPLY_DELAYS_MIN = [
-    (5, 15, 35),
-    (15, 240, 30),
-    (240, 1440, 22),
-    (1440, 4320, 13),
-]  # (lo, hi, weight) minutes
-N_BRAND_REPLIES = 62
+# Brand reply delays: (lo, hi) minutes -> how many replies; a mix of fast and slow answers.
+REPLY_DELAYS_MIN = {(5, 15): 22, (15, 240): 18, (240, 1440): 14, (1440, 4320): 8}
+N_BRAND_REPLIES = sum(REPLY_DELAYS_MIN.values())
 TWITTER_EPOCH_MS = 1288834974657
 B32_SORT = "234567abcdefghijklmnopqrstuvwxyz"
 
@@ -1298,11 +1294,12 @@ def _add_brand_replies(rng: random.Random, items: list[Item]) -> list[Item]:
     praise = [it for it in candidates if it.group == "praise"]
     others = [it for it in candidates if it.group != "praise"]
     chosen = rng.sample(others, N_BRAND_REPLIES - 8) + rng.sample(praise, 8)
+    buckets = [span for span, n in REPLY_DELAYS_MIN.items() for _ in range(n)]
+    rng.shuffle(buckets)
     replies = []
-    for post in sorted(chosen, key=lambda it: it.created):
-        lo, hi, _ = rng.choices(
-            REPLY_DELAYS_MIN, weights=[w for _, _, w in REPLY_DELAYS_MIN]
-        )[0]
+    for post, (lo, hi) in zip(
+        sorted(chosen, key=lambda it: it.created), buckets, strict=True
+    ):
         delay = timedelta(minutes=rng.uniform(lo, hi))
         if post.created + delay > END:
             delay = timedelta(
