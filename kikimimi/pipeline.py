@@ -74,8 +74,12 @@ def run_once(settings: Settings, progress: Progress | None = None) -> RunSummary
                 for query in brand.queries:
                     target = ensure_target(session, brand, query)
                     session.commit()
-                    run = collect(session, collector, target,
-                                  on_page=lambda r, s=source: report(f"collect {s}", r.items_seen, None))
+                    run = collect(
+                        session,
+                        collector,
+                        target,
+                        on_page=lambda r, s=source: report(f"collect {s}", r.items_seen, None),
+                    )
                     summary.runs.append(run)
         analyzer = get_analyzer(settings.analysis_backend, **_backend_options(settings))
         summary.analysed = analyse_pending(session, analyzer, on_batch=lambda d, t: report("analyse", d, t))
@@ -92,6 +96,7 @@ def _backend_options(settings: Settings) -> dict[str, str]:
 
 def stats(session: Session) -> dict:
     """Counts for `kikimimi stats`: what is stored, analysed, asked, drafted, grouped."""
+
     def count(model: type, *where: object) -> int:
         return int(session.exec(select(func.count()).select_from(model).where(*where)).one())  # type: ignore[arg-type]
 

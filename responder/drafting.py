@@ -67,8 +67,9 @@ def template_environment(override_dir: str | None = None) -> Environment:
     """Templates from the user's folder first (if configured), then the packaged ones."""
     loaders = [FileSystemLoader(override_dir)] if override_dir else []
     loaders.append(FileSystemLoader(str(PACKAGED_TEMPLATES)))
-    return Environment(loader=ChoiceLoader(loaders), undefined=StrictUndefined, autoescape=False,
-                       keep_trailing_newline=False)
+    return Environment(
+        loader=ChoiceLoader(loaders), undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False
+    )
 
 
 def render_draft(
