@@ -30,7 +30,7 @@ from kikimimi import __version__
 from kikimimi.db import migrate
 from kikimimi.errors import KikimimiError
 from kikimimi.models import Role, User
-from kikimimi.pipeline import RunSummary, ensure_default_users, open_session, run_once
+from kikimimi.pipeline import RunSummary, open_session, run_once
 from kikimimi.pipeline import stats as count_everything
 from kikimimi.settings import EXAMPLE_CONFIG, Settings, load_settings
 
@@ -83,8 +83,7 @@ def init(
         shutil.copyfile(EXAMPLE_CONFIG, path)
         console.print(f"wrote {path}: edit the brands and queries, then run [bold]kikimimi run --once[/]")
     settings = load_settings(path)
-    with open_session(settings) as session:
-        ensure_default_users(session)
+    open_session(settings).close()
     console.print(f"database ready: {_safe_url(settings.database_url)}")
 
 
