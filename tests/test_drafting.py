@@ -14,6 +14,9 @@ from tests.conftest import make_post
         ("sarah 🍵", "en", "Sarah"),
         ("さくら🌸", "ja", "さくらさん"),
         ("田中 花子", "ja", "田中さん"),
+        ("ゆうき@在宅", "ja", "ゆうきさん"),
+        ("まったり抹茶好きおばあちゃん", "ja", None),
+        ("Mika | tea lover", "en", "Mika"),
         ("Mika", "ja", "Mikaさん"),
         ("The Tea Review", "en", None),
         ("xX_gamer_99_Xx", "en", None),
@@ -27,18 +30,33 @@ def test_first_name_only_when_the_display_name_plainly_gives_one(display, lang, 
 
 def test_japanese_complaint_gets_a_japanese_reply_acknowledging_the_anniversary():
     text, template = render_draft(
-        intent="order_status", language="ja", display_name="さくら🌸", cue_kinds=["occasion:anniversary"]
+        intent="order_status",
+        language="ja",
+        display_name="さくら🌸",
+        cue_kinds=["occasion:anniversary"],
+        complaint=True,
     )
     assert template == "ja/order_status.j2"
-    assert text.startswith("さくらさん、") and "記念日" in text and "ご注文番号" in text
+    assert text.startswith("さくらさん、") and "記念日" in text and "ご注文番号" in text and "申し訳" in text
 
 
 def test_english_reply_greets_by_name_and_mentions_the_deadline():
     text, template = render_draft(
-        intent="returns_refunds", language="en", display_name="Mika Tanaka", cue_kinds=["deadline", "deadline"]
+        intent="returns_refunds",
+        language="en",
+        display_name="Mika Tanaka",
+        cue_kinds=["deadline", "deadline"],
+        complaint=True,
     )
     assert text.startswith("Hi Mika, we're so sorry") and text.count("deadline") == 1
     assert template == "en/returns_refunds.j2"
+
+
+def test_a_question_is_answered_as_a_question_not_as_a_complaint():
+    question, _ = render_draft(intent="billing_account", language="ja", display_name=None, cue_kinds=[])
+    problem, _ = render_draft(intent="billing_account", language="ja", display_name=None, cue_kinds=[], complaint=True)
+    assert "申し訳" not in question and "お問い合わせありがとうございます" in question
+    assert "申し訳ございません" in problem
 
 
 def test_other_languages_get_english_and_unknown_intents_the_general_template():
