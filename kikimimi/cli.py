@@ -140,7 +140,7 @@ def stats_command(
     with open_session(settings) as session:
         counts = count_everything(session)
     if json_output:
-        console.print_json(json.dumps(counts))
+        typer.echo(json.dumps(counts, ensure_ascii=False, indent=2))
         return
     table = Table("what", "count", title=f"Kikimimi — {_safe_url(settings.database_url)}")
     for key, value in counts.items():
@@ -257,7 +257,7 @@ def _report(summary: RunSummary, json_output: bool) -> None:
         "failed": len(posting.failed),
     }
     if json_output:
-        console.print_json(json.dumps(data))
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     table = Table("source", "query", "status", "seen", "new", "duplicates", "errors", title="collected")
     for r in data["collected"]:
