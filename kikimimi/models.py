@@ -174,8 +174,20 @@ class FaqCluster(SQLModel, table=True):
     size: int = 0
     first_seen: datetime | None = _ts(default=None)
     last_seen: datetime | None = _ts(default=None)
+    # a lead acted on it (accept, dismiss, merge, split, rename, answer): re-grouping keeps its members
+    pinned: bool = False
+    renamed: bool = False  # the label is the lead's own; re-grouping leaves it alone
+    merged_into_id: int | None = Field(default=None, foreign_key="faqcluster.id")
     created_at: datetime = _ts(default_factory=utcnow)
     updated_at: datetime = _ts(default_factory=utcnow)
+
+
+class FaqEmbedding(SQLModel, table=True):
+    """A question post's FAQ embedding, paid for once and reused by every re-grouping."""
+
+    post_id: int = Field(foreign_key="post.id", primary_key=True)
+    model_version: str = Field(max_length=64, index=True)
+    vector: bytes = Field(sa_type=sa.LargeBinary)
 
 
 class FaqMember(SQLModel, table=True):

@@ -170,3 +170,11 @@ def assign(
     best = int(np.argmax(sims))
     t = default_threshold() if threshold is None else threshold
     return best if 1.0 - float(sims[best]) <= join_radius(t) else -1
+
+
+def split_labels(embeddings: np.ndarray) -> np.ndarray:
+    """Labels 0/1 (larger part first) for a lead's 'split': the top division of the average-linkage tree."""
+    x = normalise(np.asarray(embeddings, dtype=np.float32))
+    dist = np.clip(pdist(x.astype(np.float64), metric="cosine"), 0.0, 2.0)
+    raw = fcluster(linkage(dist, method="average"), t=2, criterion="maxclust").astype(np.int64) - 1
+    return _relabel(raw, 1)

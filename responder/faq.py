@@ -1,0 +1,504 @@
+"""FAQ harvest in the database: refresh candidates from analysed questions, the lead's decisions, exports.
+
+Re-grouping keeps cluster ids stable where membership is largely the same (``match_clusters``) and
+never undoes a lead's decision: a cluster the lead acted on is *pinned*; its members stay, new
+questions close to it join it, and only unpinned candidates are re-formed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+from sqlmodel import Session, col, delete, select
+
+from kikimimi.errors import KikimimiError
+from kikimimi.models import Analysis, FaqCluster, FaqEmbedding, FaqMember, FaqStatus, Post
+from kikimimi.timeutil import utcnow
+from nlp_models.faq import assign, centroids_of, embed, group, key_phrases, match_clusters, model_version
+from nlp_models.faq.clustering import default_threshold, join_radius, split_labels
+from nlp_models.faq.summary import language_of, representatives
+
+log = logging.getLogger(__name__)
+
+EMBED_BATCH = 256
+EXAMPLES_SHOWN = 5
+LABEL_CHARS = 80
+
+
+class FaqError(KikimimiError):
+    """A lead's FAQ action that cannot be carried out (unknown cluster, bad merge)."""
+
+
+@dataclass
+class RefreshSummary:
+    """What one refresh did, for the CLI and logs."""
+
+    questions: int = 0
+    embedded: int = 0
+    candidates: int = 0
+    kept_ids: int = 0
+    created: int = 0
+    removed: int = 0
+    joined_decided: int = 0
+
+
+@dataclass
+class FaqExample:
+    text: str
+    url: str | None
+    platform: str
+    language: str
+    created_at: datetime
+
+
+@dataclass
+class FaqCandidate:
+    """Everything a lead sees about one cluster."""
+
+    id: int
+    label: str
+    status: str
+    titles: dict[str, str]
+    key_phrases: list[str]
+    size: int
+    this_week: int
+    last_week: int
+    first_seen: datetime | None
+    last_seen: datetime | None
+    platforms: dict[str, int]
+    languages: dict[str, int]
+    average_sentiment: float | None  # mean of P(positive) - P(negative) over members
+    answer: str | None
+    examples: list[FaqExample] = field(default_factory=list)
+
+    @property
+    def growth(self) -> int:
+        """Questions this week minus last week."""
+        return self.this_week - self.last_week
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["growth"] = self.growth
+        for key in ("first_seen", "last_seen"):
+            d[key] = d[key].isoformat() if d[key] else None
+        for ex in d["examples"]:
+            ex["created_at"] = ex["created_at"].isoformat()
+        return d
+
+
+# ---------------------------------------------------------------- embeddings
+
+
+def _question_posts(session: Session) -> list[Post]:
+    """Posts the question detector marked, excluding the brand's own replies, oldest first."""
+    stmt = (
+        select(Post)
+        .join(Analysis, col(Analysis.post_id) == col(Post.id))
+        .where(Analysis.is_question, ~col(Post.is_brand_reply), ~col(Analysis.is_spam))
+        .order_by(col(Post.created_at), col(Post.id))
+    )
+    return list(session.exec(stmt))
+
+
+def stored_embeddings(session: Session, posts: Sequence[Post]) -> tuple[np.ndarray, int]:
+    """Embeddings for ``posts`` in order, computing (and storing) only the missing ones; returns (matrix, new)."""
+    version = model_version()
+    ids = [p.id for p in posts]
+    have = {
+        e.post_id: np.frombuffer(e.vector, dtype=np.float32)
+        for e in session.exec(
+            select(FaqEmbedding).where(col(FaqEmbedding.post_id).in_(ids), FaqEmbedding.model_version == version)
+        )
+    }
+    missing = [p for p in posts if p.id not in have]
+    for i in range(0, len(missing), EMBED_BATCH):
+        batch = missing[i : i + EMBED_BATCH]
+        vectors = embed([p.text for p in batch])
+        for post, vec in zip(batch, vectors, strict=True):
+            have[post.id] = vec  # type: ignore[index]
+            session.merge(FaqEmbedding(post_id=post.id, model_version=version, vector=vec.tobytes()))  # type: ignore[arg-type]
+    if not posts:
+        return np.zeros((0, 1), np.float32), 0
+    return np.vstack([have[i] for i in ids]).astype(np.float32), len(missing)
+
+
+# ---------------------------------------------------------------- refresh
+
+
+def _memberships(session: Session) -> dict[int, set[int]]:
+    out: dict[int, set[int]] = {}
+    for m in session.exec(select(FaqMember)):
+        out.setdefault(m.cluster_id, set()).add(m.post_id)
+    return out
+
+
+def refresh(session: Session) -> RefreshSummary:
+    """Re-group every analysed question; keep ids where membership is largely the same; honour decisions."""
+    posts = _question_posts(session)
+    x, new = stored_embeddings(session, posts)
+    summary = RefreshSummary(questions=len(posts), embedded=new)
+    index = {p.id: i for i, p in enumerate(posts)}
+    clusters = {c.id: c for c in session.exec(select(FaqCluster))}
+    members = _memberships(session)
+    pinned = [cid for cid, c in clusters.items() if c.pinned and c.merged_into_id is None]
+    placed: dict[int, int] = {}  # post id -> pinned cluster id
+    for cid in pinned:
+        for pid in members.get(cid, set()):
+            if pid in index:
+                placed[pid] = cid
+    free = [p for p in posts if p.id not in placed]
+    free_rows = np.array([index[p.id] for p in free], dtype=np.int64)
+    grouping = group([p.text for p in free], embeddings=x[free_rows] if len(free) else None)
+    labels = grouping.labels.copy()
+
+    # new questions close to a decided cluster join it (a dismissed need does not come back as a candidate)
+    if pinned and len(free):
+        pinned_centroids = _centroids_for(pinned, placed, index, x)
+        radius = join_radius(grouping.threshold)
+        for lab in range(grouping.n_clusters):
+            sims = pinned_centroids @ grouping.centroids[lab]
+            best = int(np.argmax(sims))
+            if 1.0 - float(sims[best]) <= radius:
+                for j in np.flatnonzero(labels == lab):
+                    placed[free[j].id] = pinned[best]  # type: ignore[index]
+                    summary.joined_decided += 1
+                labels[labels == lab] = -1
+        for j in np.flatnonzero(grouping.labels < 0):
+            target = assign(x[free_rows[j]], pinned_centroids, grouping.threshold)
+            if target >= 0:
+                placed[free[j].id] = pinned[target]  # type: ignore[index]
+                summary.joined_decided += 1
+
+    new_members: dict[int, set[int]] = {}
+    for j, lab in enumerate(labels.tolist()):
+        if lab >= 0:
+            new_members.setdefault(lab, set()).add(free[j].id)  # type: ignore[arg-type]
+    old_candidates = {cid: members.get(cid, set()) for cid, c in clusters.items() if not c.pinned}
+    mapping = match_clusters(old_candidates, new_members)
+
+    session.exec(delete(FaqMember).where(col(FaqMember.cluster_id).in_(list(old_candidates))))  # type: ignore[call-overload]
+    for cid in set(old_candidates) - set(mapping.values()):
+        session.delete(clusters.pop(cid))
+        summary.removed += 1
+    touched: dict[int, FaqCluster] = {}
+    for lab, post_ids in new_members.items():
+        if lab in mapping:
+            cluster = clusters[mapping[lab]]
+            summary.kept_ids += 1
+        else:
+            cluster = FaqCluster(label="")
+            session.add(cluster)
+            session.flush()
+            clusters[cluster.id] = cluster  # type: ignore[index]
+            summary.created += 1
+        for pid in post_ids:
+            session.add(FaqMember(post_id=pid, cluster_id=cluster.id))  # type: ignore[arg-type]
+        touched[cluster.id] = cluster  # type: ignore[index]
+    existing = {m.post_id for m in session.exec(select(FaqMember).where(col(FaqMember.cluster_id).in_(pinned)))}
+    for pid, cid in placed.items():
+        if pid not in existing:
+            session.add(FaqMember(post_id=pid, cluster_id=cid))
+    session.flush()
+    _update_details(session, [c for c in clusters.values() if c.merged_into_id is None], posts, x, index)
+    session.commit()
+    summary.candidates = sum(1 for c in clusters.values() if c.status == FaqStatus.candidate and not c.pinned)
+    log.info("FAQ refresh: %s", summary)
+    return summary
+
+
+def _centroids_for(cluster_ids: list[int], placed: dict[int, int], index: dict, x: np.ndarray) -> np.ndarray:
+    pos = {cid: k for k, cid in enumerate(cluster_ids)}
+    rows = np.array([index[pid] for pid in placed], dtype=np.int64)
+    labels = np.array([pos[cid] for cid in placed.values()], dtype=np.int64)
+    if len(rows) == 0:
+        return np.zeros((len(cluster_ids), x.shape[1]), np.float32)
+    return centroids_of(x[rows], labels, len(cluster_ids))
+
+
+def _update_details(
+    session: Session, clusters: list[FaqCluster], posts: list[Post], x: np.ndarray, index: dict[int, int]
+) -> None:
+    """Size, first/last seen, titles per language, key phrases and (unless renamed) the label."""
+    members = _memberships(session)
+    by_cluster = {c.id: [index[p] for p in members.get(c.id, set()) if p in index] for c in clusters}  # type: ignore[index]
+    texts = [p.text for p in posts]
+    phrases = key_phrases(texts, {cid: rows for cid, rows in by_cluster.items() if rows})
+    now = utcnow()
+    for cluster in clusters:
+        rows = sorted(by_cluster.get(cluster.id, []))  # type: ignore[arg-type]
+        cluster.size = len(rows)
+        cluster.updated_at = now
+        if not rows:
+            continue
+        centroid = centroids_of(x[rows], np.zeros(len(rows), dtype=np.int64), 1)[0]
+        titles = representatives(texts, x, rows, centroid)
+        cluster.representatives = titles
+        cluster.representative_question = titles.get("en") or next(iter(titles.values()))
+        cluster.key_phrases = phrases.get(cluster.id, [])  # type: ignore[arg-type]
+        cluster.first_seen = min(posts[r].created_at for r in rows)
+        cluster.last_seen = max(posts[r].created_at for r in rows)
+        if not cluster.renamed:
+            cluster.label = cluster.representative_question[:LABEL_CHARS]
+        session.add(cluster)
+
+
+def place_new_questions(session: Session) -> int:
+    """Incremental step between refreshes: questions not yet in any cluster join the closest one, if close.
+
+    Runs before drafting so a post asking an accepted FAQ gets its answer without waiting for a refresh.
+    """
+    placed_ids = select(FaqMember.post_id)
+    waiting = [p for p in _question_posts(session) if p.id not in set(session.exec(placed_ids))]
+    active = [c for c in session.exec(select(FaqCluster)) if c.merged_into_id is None and c.size > 0]
+    if not waiting or not active:
+        return 0
+    members = _memberships(session)
+    member_posts = [session.get(Post, pid) for c in active for pid in members.get(c.id, set())]  # type: ignore[arg-type]
+    mx, _ = stored_embeddings(session, member_posts)  # type: ignore[arg-type]
+    labels = np.array([k for k, c in enumerate(active) for _ in members.get(c.id, set())])  # type: ignore[arg-type]
+    centroids = centroids_of(mx, labels, len(active))
+    wx, _ = stored_embeddings(session, waiting)
+    joined = 0
+    threshold = default_threshold()
+    for post, vec in zip(waiting, wx, strict=True):
+        k = assign(vec, centroids, threshold)
+        if k >= 0:
+            session.add(FaqMember(post_id=post.id, cluster_id=active[k].id, similarity=float(vec @ centroids[k])))  # type: ignore[arg-type]
+            active[k].size += 1
+            active[k].last_seen = max(active[k].last_seen or post.created_at, post.created_at)
+            joined += 1
+    session.commit()
+    return joined
+
+
+# ---------------------------------------------------------------- reading
+
+
+def candidates(
+    session: Session, *, statuses: Sequence[FaqStatus] | None = None, now: datetime | None = None
+) -> list[FaqCandidate]:
+    """Clusters (not merged away) with everything a lead needs to judge them, largest first."""
+    now = now or utcnow()
+    stmt = select(FaqCluster).where(col(FaqCluster.merged_into_id).is_(None), FaqCluster.size > 0)
+    if statuses:
+        stmt = stmt.where(col(FaqCluster.status).in_([s.value for s in statuses]))
+    out = []
+    for cluster in session.exec(stmt.order_by(col(FaqCluster.size).desc(), col(FaqCluster.id))):
+        rows = session.exec(
+            select(Post, Analysis)
+            .join(FaqMember, col(FaqMember.post_id) == col(Post.id))
+            .join(Analysis, col(Analysis.post_id) == col(Post.id))
+            .where(FaqMember.cluster_id == cluster.id)
+            .order_by(col(Post.created_at).desc())
+        ).all()
+        week_ago, two_weeks_ago = now - timedelta(days=7), now - timedelta(days=14)
+        sentiments = [
+            a.sentiment_scores.get("positive", 0.0) - a.sentiment_scores.get("negative", 0.0)
+            for _, a in rows
+            if a.sentiment_scores
+        ]
+        out.append(
+            FaqCandidate(
+                id=cluster.id,  # type: ignore[arg-type]
+                label=cluster.label,
+                status=str(cluster.status),
+                titles=dict(cluster.representatives),
+                key_phrases=list(cluster.key_phrases),
+                size=len(rows),
+                this_week=sum(1 for p, _ in rows if p.created_at > week_ago),
+                last_week=sum(1 for p, _ in rows if two_weeks_ago < p.created_at <= week_ago),
+                first_seen=cluster.first_seen,
+                last_seen=cluster.last_seen,
+                platforms=dict(Counter(p.platform for p, _ in rows).most_common()),
+                languages=dict(Counter(a.language or language_of(p.text) for p, a in rows).most_common()),
+                average_sentiment=round(float(np.mean(sentiments)), 3) if sentiments else None,
+                answer=cluster.answer,
+                examples=[
+                    FaqExample(p.text, p.url, p.platform, a.language, p.created_at) for p, a in rows[:EXAMPLES_SHOWN]
+                ],
+            )
+        )
+    return out
+
+
+# ---------------------------------------------------------------- the lead's decisions
+
+
+def _get(session: Session, cluster_id: int) -> FaqCluster:
+    cluster = session.get(FaqCluster, cluster_id)
+    if cluster is None or cluster.merged_into_id is not None:
+        raise FaqError(f"no FAQ cluster {cluster_id}")
+    return cluster
+
+
+def _decide(session: Session, cluster: FaqCluster) -> FaqCluster:
+    cluster.pinned = True
+    cluster.updated_at = utcnow()
+    session.add(cluster)
+    session.commit()
+    session.refresh(cluster)
+    return cluster
+
+
+def accept(session: Session, cluster_id: int, *, answer: str | None = None) -> FaqCluster:
+    """Make a candidate an FAQ entry (optionally with its answer)."""
+    cluster = _get(session, cluster_id)
+    cluster.status = FaqStatus.accepted
+    if answer is not None:
+        cluster.answer = answer.strip() or None
+    return _decide(session, cluster)
+
+
+def dismiss(session: Session, cluster_id: int) -> FaqCluster:
+    """Not an FAQ: it stays dismissed, and similar new questions join it instead of re-forming."""
+    cluster = _get(session, cluster_id)
+    cluster.status = FaqStatus.dismissed
+    return _decide(session, cluster)
+
+
+def rename(session: Session, cluster_id: int, label: str) -> FaqCluster:
+    """Give the entry the lead's own title; re-grouping will not overwrite it."""
+    if not label.strip():
+        raise FaqError("a label cannot be empty")
+    cluster = _get(session, cluster_id)
+    cluster.label = label.strip()
+    cluster.renamed = True
+    return _decide(session, cluster)
+
+
+def attach_answer(session: Session, cluster_id: int, answer: str) -> FaqCluster:
+    """The help-centre answer; once accepted it also fills replies to later posts in the cluster."""
+    cluster = _get(session, cluster_id)
+    cluster.answer = answer.strip() or None
+    return _decide(session, cluster)
+
+
+def merge(session: Session, target_id: int, source_ids: Sequence[int]) -> FaqCluster:
+    """Fold other clusters into ``target_id``; the sources point at it and disappear from lists."""
+    target = _get(session, target_id)
+    sources = [_get(session, sid) for sid in source_ids if sid != target_id]
+    if not sources:
+        raise FaqError("merge needs at least one other cluster")
+    for source in sources:
+        for m in session.exec(select(FaqMember).where(FaqMember.cluster_id == source.id)):
+            m.cluster_id = target_id
+            session.add(m)
+        source.merged_into_id = target_id
+        source.pinned = True
+        source.size = 0
+        if not target.answer and source.answer:
+            target.answer = source.answer
+        session.add(source)
+    session.flush()
+    target.size = len(session.exec(select(FaqMember).where(FaqMember.cluster_id == target_id)).all())
+    _refresh_details(session, [target])
+    return _decide(session, target)
+
+
+def split(session: Session, cluster_id: int) -> list[FaqCluster]:
+    """Split a cluster that mixes needs in two or more; the largest part keeps the id and decisions."""
+    cluster = _get(session, cluster_id)
+    rows = session.exec(
+        select(Post).join(FaqMember, col(FaqMember.post_id) == col(Post.id)).where(FaqMember.cluster_id == cluster_id)
+    ).all()
+    if len(rows) < 2:
+        raise FaqError("a cluster needs at least two questions to split")
+    x, _ = stored_embeddings(session, rows)
+    labels = split_labels(x)
+    parts = [cluster]
+    for lab in range(1, int(labels.max()) + 1):
+        part = FaqCluster(label="", status=FaqStatus.candidate, pinned=True)
+        session.add(part)
+        session.flush()
+        parts.append(part)
+        for post, lab_j in zip(rows, labels.tolist(), strict=True):
+            if lab_j == lab:
+                member = session.get(FaqMember, post.id)
+                member.cluster_id = part.id  # type: ignore[union-attr,assignment]
+                session.add(member)
+    session.flush()
+    _refresh_details(session, parts)
+    for part in parts:
+        _decide(session, part)
+    return parts
+
+
+def _refresh_details(session: Session, clusters: list[FaqCluster]) -> None:
+    posts = _question_posts(session)
+    x, _ = stored_embeddings(session, posts)
+    _update_details(session, clusters, posts, x, {p.id: i for i, p in enumerate(posts)})  # type: ignore[misc]
+
+
+# ---------------------------------------------------------------- export
+
+
+EXPORT_FORMATS = ("md", "csv", "json")
+
+
+def exportable(session: Session) -> list[FaqCandidate]:
+    """Accepted entries that have an answer: what a help centre can publish."""
+    return [c for c in candidates(session, statuses=[FaqStatus.accepted]) if c.answer]
+
+
+def export(session: Session, fmt: str) -> str:
+    """Accepted entries with answers as Markdown, CSV or JSON (questions in each language present)."""
+    entries = exportable(session)
+    if fmt == "json":
+        return json.dumps(
+            [
+                {
+                    "id": e.id,
+                    "title": e.label,
+                    "questions": e.titles,
+                    "answer": e.answer,
+                    "key_phrases": e.key_phrases,
+                    "asked": e.size,
+                }
+                for e in entries
+            ],
+            ensure_ascii=False,
+            indent=2,
+        )
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(["id", "title", "question_en", "question_ja", "answer", "key_phrases", "asked"])
+        for e in entries:
+            writer.writerow(
+                [
+                    e.id,
+                    e.label,
+                    e.titles.get("en", ""),
+                    e.titles.get("ja", ""),
+                    e.answer,
+                    "; ".join(e.key_phrases),
+                    e.size,
+                ]
+            )
+        return buf.getvalue()
+    if fmt == "md":
+        lines = ["# Frequently asked questions", ""]
+        for e in entries:
+            lines.append(f"## {e.label}")
+            lines.append("")
+            for lang in sorted(e.titles):
+                if e.titles[lang] != e.label:
+                    lines.append(f"> {e.titles[lang]}")
+                    lines.append("")
+            lines.append(str(e.answer))
+            lines.append("")
+        return "\n".join(lines)
+    raise FaqError(f"unknown export format {fmt!r}: use one of {', '.join(EXPORT_FORMATS)}")
+
+
+def reply_templates(session: Session) -> dict[int, str]:
+    """Cluster id -> answer for accepted entries: what drafting uses for later posts in that cluster."""
+    return {e.id: e.answer for e in exportable(session)}  # type: ignore[misc]
