@@ -1,0 +1,202 @@
+"""FAQ harvest over the database: bilingual candidates, stable ids, the lead's decisions, exports, replies."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import select
+from typer.testing import CliRunner
+
+from kikimimi.cli import app
+from kikimimi.models import Analysis, FaqCluster, FaqMember, FaqStatus, Post, ReplyDraft
+from listener.store import upsert_posts
+from nlp_models.faq.summary import language_of
+from responder import faq
+from responder.drafting import draft_pending
+from tests.conftest import make_post
+from tests.test_faq_grouping import _paraphrases
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def _question(session, external_id: str, text: str, *, days_ago: float = 1.0, platform: str = "x") -> Post:
+    lang = language_of(text)
+    upsert_posts(
+        session,
+        [
+            make_post(
+                external_id,
+                text=text,
+                platform=platform,
+                created_at=NOW - timedelta(days=days_ago),
+                url=f"https://example.test/{external_id}",
+            )
+        ],
+    )
+    post = session.exec(select(Post).where(Post.external_id == external_id)).one()
+    session.add(
+        Analysis(
+            post_id=post.id,
+            language=lang,
+            sentiment="neutral",
+            sentiment_scores={"negative": 0.2, "neutral": 0.6, "positive": 0.2},
+            intent="product_question",
+            is_question=True,
+            needs_reply=True,
+        )
+    )
+    session.commit()
+    return post
+
+
+@pytest.fixture
+def harvested(session):
+    """The 48 hand-written EN/JA questions (8 needs) stored, analysed and refreshed into candidates."""
+    texts, labels, _ = _paraphrases()
+    gold = {}
+    for i, (text, label) in enumerate(zip(texts, labels, strict=True)):
+        post = _question(session, f"q{i}", text, days_ago=1 + (i % 10), platform=("x", "reddit", "bluesky")[i % 3])
+        gold[post.id] = label
+    faq.refresh(session)
+    return session, gold
+
+
+def _need_of(session, gold, cluster_id: int) -> str:
+    members = session.exec(select(FaqMember.post_id).where(FaqMember.cluster_id == cluster_id)).all()
+    return max({gold[m] for m in members}, key=lambda need: sum(gold[m] == need for m in members))
+
+
+def _cluster_for(session, gold, need: str) -> faq.FaqCandidate:
+    return next(c for c in faq.candidates(session) if _need_of(session, gold, c.id) == need)
+
+
+def test_refresh_forms_one_candidate_per_need_in_both_languages(harvested):
+    session, gold = harvested
+    found = faq.candidates(session, now=NOW)
+    assert 7 <= len(found) <= 10
+    bilingual = [c for c in found if set(c.titles) == {"en", "ja"}]
+    assert len(bilingual) >= 6
+    refund = _cluster_for(session, gold, "refund")
+    assert refund.languages.keys() == {"en", "ja"}
+    assert set(refund.platforms) <= {"x", "reddit", "bluesky"} and refund.size >= 5
+    assert refund.examples[0].url.startswith("https://example.test/")
+    assert refund.first_seen < refund.last_seen and refund.this_week + refund.last_week == refund.size
+    assert refund.average_sentiment == 0.0 and refund.key_phrases
+
+
+def test_ids_stay_stable_when_regrouping_with_new_questions(harvested):
+    session, gold = harvested
+    before = {c.id: _need_of(session, gold, c.id) for c in faq.candidates(session)}
+    _question(session, "new-1", "how do i get my money back for a broken item", days_ago=0.1)
+    _question(session, "new-2", "返金の手続きを教えてください", days_ago=0.1)
+    summary = faq.refresh(session)
+    after = {c.id: _need_of(session, gold | _new_gold(session, "refund"), c.id) for c in faq.candidates(session)}
+    assert summary.created == 0 and summary.removed == 0
+    assert after == before
+
+
+def _new_gold(session, need: str) -> dict[int, str]:
+    return {p.id: need for p in session.exec(select(Post).where(Post.external_id.startswith("new-")))}
+
+
+def test_lead_decisions_survive_regrouping(harvested):
+    session, gold = harvested
+    refund = _cluster_for(session, gold, "refund")
+    cancel = _cluster_for(session, gold, "cancel_order")
+    faq.accept(session, refund.id, answer="Refunds reach your card within 5 working days.")
+    faq.rename(session, refund.id, "Refunds / 返金")
+    faq.dismiss(session, cancel.id)
+    newcomer = _question(session, "new-1", "can i get a refund for the broken product please", days_ago=0.1)
+    faq.refresh(session)
+    kept = session.get(FaqCluster, refund.id)
+    assert (kept.status, kept.label, kept.answer) == (FaqStatus.accepted, "Refunds / 返金", kept.answer)
+    assert kept.answer.startswith("Refunds reach")
+    assert session.get(FaqMember, newcomer.id).cluster_id == refund.id
+    assert session.get(FaqCluster, cancel.id).status == FaqStatus.dismissed
+    # a dismissed need does not come back as a fresh candidate
+    assert all(_need_of(session, gold, c.id) != "cancel_order" for c in faq.candidates(session) if c.id != cancel.id)
+
+
+def test_merge_then_split(harvested):
+    session, gold = harvested
+    a = _cluster_for(session, gold, "refund")
+    b = _cluster_for(session, gold, "international_shipping")
+    merged = faq.merge(session, a.id, [b.id])
+    assert merged.size == a.size + b.size
+    ids = [c.id for c in faq.candidates(session)]
+    assert a.id in ids and b.id not in ids
+    faq.refresh(session)  # the merge survives re-grouping
+    assert session.get(FaqCluster, a.id).size == a.size + b.size
+    assert b.id not in [c.id for c in faq.candidates(session)]
+    parts = faq.split(session, a.id)
+    assert len(parts) == 2 and parts[0].id == a.id
+    needs = [_need_of(session, gold, p.id) for p in parts]
+    assert sorted(needs) == ["international_shipping", "refund"]
+
+
+def test_exports_hold_accepted_entries_with_answers_only(harvested):
+    session, gold = harvested
+    refund = _cluster_for(session, gold, "refund")
+    shipping = _cluster_for(session, gold, "international_shipping")
+    faq.accept(session, refund.id, answer="Refunds reach your card within 5 working days.")
+    faq.accept(session, shipping.id)  # accepted but no answer yet: not exportable
+    md = faq.export(session, "md")
+    assert md.startswith("# Frequently asked questions")
+    assert "Refunds reach your card" in md and refund.titles["ja"] in md
+    rows = list(csv.DictReader(io.StringIO(faq.export(session, "csv"))))
+    assert [int(r["id"]) for r in rows] == [refund.id]
+    assert rows[0]["question_ja"] == refund.titles["ja"] and rows[0]["answer"].startswith("Refunds")
+    data = json.loads(faq.export(session, "json"))
+    assert data[0]["questions"] == refund.titles and data[0]["asked"] == refund.size
+    with pytest.raises(faq.FaqError):
+        faq.export(session, "pdf")
+
+
+def test_accepted_answer_becomes_the_reply_for_a_later_question(harvested):
+    session, gold = harvested
+    shipping = _cluster_for(session, gold, "international_shipping")
+    faq.accept(session, shipping.id, answer="We ship to 40 countries; see komorebi.example/shipping.")
+    later = _question(session, "later", "日本から海外へ発送してもらえますか？", days_ago=0)
+    assert faq.place_new_questions(session) == 1
+    assert session.get(FaqMember, later.id).cluster_id == shipping.id
+    draft_pending(session)
+    draft = session.exec(select(ReplyDraft).where(ReplyDraft.post_id == later.id)).one()
+    assert "We ship to 40 countries" in draft.text
+
+
+def test_faq_cli_lists_and_exports(settings):
+    from kikimimi.pipeline import open_session
+
+    with open_session(settings) as session:
+        for i, text in enumerate(_paraphrases()[0][:12]):
+            _question(session, f"c{i}", text)
+    runner = CliRunner()
+    refreshed = runner.invoke(app, ["faq", "refresh", "--json"])
+    assert refreshed.exit_code == 0, refreshed.output
+    assert json.loads(refreshed.output)["questions"] == 12
+    listed = json.loads(runner.invoke(app, ["faq", "list", "--json"]).output)
+    assert len(listed) >= 2 and all("growth" in c and "titles" in c for c in listed)
+    with open_session(settings) as session:
+        faq.accept(session, listed[0]["id"], answer="Track it at komorebi.example/track.")
+    out = runner.invoke(app, ["faq", "export", "--format", "md"])
+    assert out.exit_code == 0 and "komorebi.example/track" in out.output
+    bad = runner.invoke(app, ["faq", "export", "--format", "pdf"])
+    assert bad.exit_code != 0
+
+
+def test_eval_faq_prints_the_scores(tmp_path):
+    texts, labels, _ = _paraphrases()
+    path = tmp_path / "mini.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["text", "label"])
+        writer.writerows(zip(texts, labels, strict=True))
+    result = CliRunner().invoke(app, ["eval", "faq", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    scores = json.loads(result.output)
+    assert scores["n"] == 48 and {"n_clusters", "nmi", "ari", "accuracy", "seconds"} <= scores.keys()
+    assert scores["nmi"] >= 0.8
