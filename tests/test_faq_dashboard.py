@@ -29,18 +29,22 @@ def _run(at: AppTest) -> AppTest:
 def test_lead_refreshes_accepts_merges_and_exports(sample_feed):
     at = _run(AppTest.from_file(str(PAGE), default_timeout=120))
     assert any("No FAQ candidates yet" in i.value for i in at.info)
-    _run(at.button(key="faq-refresh").click())
+    at.button(key="faq-refresh").click()
+    _run(at)
     assert any(s.value.startswith("refresh:") for s in at.success)
     ids = [int(b.key.split("-")[1]) for b in at.button if b.key and b.key.startswith("accept-")]
     assert len(ids) >= 2, "the sample feed should form at least two FAQ candidates"
     first, second = ids[0], ids[1]
 
     at.text_area(key=f"answer-{first}").set_value("Our tins are recyclable aluminium — rinse and recycle.")
-    _run(at.button(key=f"accept-{first}").click())
+    at.button(key=f"accept-{first}").click()
+    _run(at)
     assert any("accept: done" in s.value for s in at.success)
 
     at.multiselect(key=f"merge-{first}").set_value([second])
-    _run(at.button(key=f"merge-btn-{first}").click())
+    _run(at)  # the Merge button is enabled once something is chosen
+    at.button(key=f"merge-btn-{first}").click()
+    _run(at)
     assert any("merge: done" in s.value for s in at.success)
     assert not any(b.key == f"accept-{second}" for b in at.button)
 

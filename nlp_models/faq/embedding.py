@@ -104,9 +104,25 @@ def projection() -> Projection:
     return Projection.identity()
 
 
+def align_languages(texts: Sequence[str], base: np.ndarray) -> np.ndarray:
+    """Move Japanese texts by the shipped (English mean - Japanese mean) so the two languages share a centre.
+
+    The head is trained on English needs only; without this, language identity can outweigh the need.
+    """
+    shift = projection().params.get("ja_shift")
+    if shift is None or len(texts) == 0:
+        return base
+    from nlp_models.faq.summary import language_of
+
+    ja = np.array([language_of(t) == "ja" for t in texts])
+    out = base.copy()
+    out[ja] += shift
+    return out
+
+
 def embed(texts: Sequence[str]) -> np.ndarray:
     """Embed questions into the shared EN+JA FAQ space: float32, L2-normalised, one row per text."""
-    return projection().apply(embed_base(texts))
+    return projection().apply(align_languages(texts, embed_base(texts)))
 
 
 def model_version() -> str:
