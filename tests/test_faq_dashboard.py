@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from kikimimi.models import FaqCluster, FaqStatus
@@ -17,6 +18,7 @@ PAGE = Path(__file__).parent.parent / "dashboard" / "views" / "faq.py"
 def sample_feed(settings, monkeypatch):
     run_once(settings)
     monkeypatch.setenv("KIKIMIMI_DATABASE_URL", settings.database_url)
+    st.cache_resource.clear()  # dashboard.state caches settings per process: drop an earlier test's database
     return settings
 
 
