@@ -20,11 +20,12 @@ import numpy as np
 from sqlmodel import Session, col, delete, select
 
 from kikimimi.errors import KikimimiError
-from kikimimi.models import Analysis, FaqCluster, FaqEmbedding, FaqMember, FaqStatus, Post
+from kikimimi.models import Analysis, Brand, FaqCluster, FaqEmbedding, FaqMember, FaqStatus, ListeningQuery, Post
 from kikimimi.timeutil import utcnow
 from nlp_models.faq import assign, centroids_of, embed, group, key_phrases, match_clusters, model_version
 from nlp_models.faq.clustering import default_threshold, join_radius, split_labels
 from nlp_models.faq.summary import language_of, representatives
+from nlp_models.faq.text import clean_question
 
 log = logging.getLogger(__name__)
 
@@ -119,15 +120,30 @@ def stored_embeddings(session: Session, posts: Sequence[Post]) -> tuple[np.ndarr
         )
     }
     missing = [p for p in posts if p.id not in have]
+    terms = brand_terms(session) if missing else []
     for i in range(0, len(missing), EMBED_BATCH):
         batch = missing[i : i + EMBED_BATCH]
-        vectors = embed([p.text for p in batch])
+        vectors = embed([clean_question(p.text, terms) for p in batch])
         for post, vec in zip(batch, vectors, strict=True):
             have[post.id] = vec  # type: ignore[index]
             session.merge(FaqEmbedding(post_id=post.id, model_version=version, vector=vec.tobytes()))  # type: ignore[arg-type]
     if not posts:
         return np.zeros((0, 1), np.float32), 0
     return np.vstack([have[i] for i in ids]).astype(np.float32), len(missing)
+
+
+def brand_terms(session: Session) -> list[str]:
+    """Brand names, handles and query keywords/hashtags: how a post was found, not what it asks."""
+    terms: list[str] = []
+    for brand in session.exec(select(Brand)):
+        terms.append(brand.name)
+        for handles in (brand.handles or {}).values():
+            terms.extend(handles)
+    for query in session.exec(select(ListeningQuery)):
+        d = query.definition or {}
+        for key in ("keywords", "phrases", "hashtags"):
+            terms.extend(str(t) for t in d.get(key, []) or [])
+    return terms
 
 
 # ---------------------------------------------------------------- refresh
@@ -229,8 +245,10 @@ def _update_details(
     """Size, first/last seen, titles per language, key phrases and (unless renamed) the label."""
     members = _memberships(session)
     by_cluster = {c.id: [index[p] for p in members.get(c.id, set()) if p in index] for c in clusters}  # type: ignore[index]
+    terms = brand_terms(session)
+    cleaned = [clean_question(p.text, terms) for p in posts]
     texts = [p.text for p in posts]
-    phrases = key_phrases(texts, {cid: rows for cid, rows in by_cluster.items() if rows})
+    phrases = key_phrases(cleaned, {cid: rows for cid, rows in by_cluster.items() if rows})
     now = utcnow()
     for cluster in clusters:
         rows = sorted(by_cluster.get(cluster.id, []))  # type: ignore[arg-type]

@@ -130,3 +130,13 @@ def test_representatives_give_one_title_per_language(paraphrase_grouping) -> Non
     titles = representatives(texts, x, mixed, g.centroids[g.labels[mixed[0]]])
     assert set(titles) == {"en", "ja"}
     assert titles["en"] in texts and titles["ja"] in texts
+
+
+def test_cleaning_drops_where_a_post_was_found_but_keeps_the_question() -> None:
+    from nlp_models.faq.text import clean_question
+
+    brand = ["Komorebi Tea", "木漏れ日ティー", "komorebi_tea"]
+    assert clean_question("@komorebi_tea do you ship to Canada? https://t.co/x", brand) == "do you ship to Canada?"
+    assert clean_question("【木漏れ日ティー】海外発送ってやってる？ #木漏れ日ティー", brand) == "海外発送ってやってる？"
+    assert clean_question("Komorebi Tea: any decaf options?", brand) == "any decaf options?"
+    assert clean_question("#komorebitea", brand) == "#komorebitea"  # nothing left: keep the original

@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 from scipy.special import erf
 
+from nlp_models.faq.text import clean_question
+
 log = logging.getLogger(__name__)
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
@@ -36,7 +38,7 @@ def embed_base(texts: Sequence[str]) -> np.ndarray:
     """Raw multilingual-e5-small sentence embeddings (query prefix), L2-normalised, shape (n, 384)."""
     if len(texts) == 0:
         return np.zeros((0, BASE_DIM), dtype=np.float32)
-    cleaned = [" ".join(str(t).split()) or "." for t in texts]
+    cleaned = [clean_question(str(t)) or "." for t in texts]
     with _lock:  # the C engine parallelises internally; one call at a time
         out = _encoder().query(cleaned)
     return np.asarray(out, dtype=np.float32).reshape(len(texts), BASE_DIM)
@@ -127,4 +129,4 @@ def embed(texts: Sequence[str]) -> np.ndarray:
 
 def model_version() -> str:
     """A short string naming the encoder and projection, stored beside embeddings."""
-    return f"e5-small-q4+{projection().version}"
+    return f"e5-small-q4+{projection().version}+clean1"

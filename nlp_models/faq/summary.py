@@ -140,11 +140,14 @@ def key_phrases(texts: Sequence[str], clusters: dict[int, Sequence[int]], top: i
     for cnt in counts.values():
         df.update(cnt.keys())
     n = max(len(counts), 1)
+    common = {term for term, d in df.items() if n >= 4 and d > n / 2}  # in most clusters: says nothing
     out: dict[int, list[str]] = {}
     for c, cnt in counts.items():
         size = max(len(clusters[c]), 1)
         scored = [
-            (freq / size * math.log(1 + n / df[term]), term) for term, freq in cnt.items() if freq >= 2 or size < 4
+            (freq / size * math.log(1 + n / df[term]), term)
+            for term, freq in cnt.items()
+            if (freq >= 2 or size < 4) and term not in common
         ]
         scored.sort(key=lambda st: (-st[0], st[1]))
         chosen: list[str] = []
