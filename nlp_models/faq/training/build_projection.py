@@ -66,7 +66,7 @@ def train_head(x: np.ndarray, labels: np.ndarray, seed: int = SEED) -> Projectio
             opt.zero_grad()
             loss.backward()
             opt.step()
-            total += float(loss) * len(b)
+            total += float(loss.detach()) * len(b)
         log.info("epoch %d loss %.4f", epoch, total / len(xt))
     lin1, lin2 = net[1], net[3]
     params = {
