@@ -46,6 +46,7 @@ def call_with_retries(
     sleep: Sleep = time.sleep,
     clock: Clock = _now,
     what: str = "request",
+    max_attempts: int = MAX_ATTEMPTS,
 ) -> T:
     """Run `call`; map library errors through `translate`, retry transient ones, wait out short rate limits.
 
@@ -73,10 +74,10 @@ def call_with_retries(
             sleep(max(wait, 0.0) + 1.0)
         except TransientPlatformError as exc:
             attempt += 1
-            if attempt >= MAX_ATTEMPTS:
+            if attempt >= max_attempts:
                 raise
             delay = backoff_delay(attempt)
-            log.warning("%s failed (%s); retry %d of %d in %.1fs", what, exc, attempt, MAX_ATTEMPTS - 1, delay)
+            log.warning("%s failed (%s); retry %d of %d in %.1fs", what, exc, attempt, max_attempts - 1, delay)
             sleep(delay)
 
 

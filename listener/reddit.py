@@ -88,6 +88,7 @@ def _id_of(payload: Any) -> str:
 REDDIT_PAGE_SIZE = 100  # Reddit listings return at most 100 items per request
 FIRST_POLL_MAX_PAGES = 1  # a query's first poll takes the newest page of each stream only
 BACKFILL_MAX_PAGES = 10  # Reddit listings stop at about 1000 items anyway
+MAX_ATTEMPTS = 2  # prawcore already retries 5xx and connection errors twice, with its own jittered sleeps
 KINDS = {"t3": "submission", "t1": "comment"}
 CREDENTIAL_HELP = (
     "Reddit API access now needs Reddit's approval: request it (https://support.reddithelp.com, 'API access'),"
@@ -178,6 +179,7 @@ class RedditCollector:
             translate=translate_error,
             sleep=self.sleep,
             what=f"reddit: {path}",
+            max_attempts=MAX_ATTEMPTS,
         )
 
     def normalise(self, item: dict[str, Any]) -> PostCreate:
