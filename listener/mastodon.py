@@ -95,6 +95,9 @@ def _id_of(status: Any) -> str:
 
 # --- the collector ------------------------------------------------------------------------------------
 
+# The server version Mastodon.py assumes, instead of asking /api/v1/instance: every call used here works since
+# 3.5, and Mastodon.py 2.3 recurses without end when that probe fails.
+MASTODON_VERSION = "4.0.0"
 MASTODON_PAGE_SIZE = 40  # the API's maximum `limit` for timelines and search
 BACKFILL_MAX_PAGES = 10
 CREDENTIAL_HELP = (
