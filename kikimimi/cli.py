@@ -30,7 +30,7 @@ from kikimimi import __version__
 from kikimimi.db import migrate
 from kikimimi.errors import KikimimiError
 from kikimimi.models import Role, User
-from kikimimi.pipeline import RunSummary, ensure_default_users, open_session, run_once
+from kikimimi.pipeline import RunSummary, open_session, run_once
 from kikimimi.pipeline import stats as count_everything
 from kikimimi.settings import EXAMPLE_CONFIG, Settings, load_settings
 
@@ -83,8 +83,7 @@ def init(
         shutil.copyfile(EXAMPLE_CONFIG, path)
         console.print(f"wrote {path}: edit the brands and queries, then run [bold]kikimimi run --once[/]")
     settings = load_settings(path)
-    with open_session(settings) as session:
-        ensure_default_users(session)
+    open_session(settings).close()
     console.print(f"database ready: {_safe_url(settings.database_url)}")
 
 
@@ -141,7 +140,7 @@ def stats_command(
     with open_session(settings) as session:
         counts = count_everything(session)
     if json_output:
-        console.print_json(json.dumps(counts))
+        typer.echo(json.dumps(counts, ensure_ascii=False, indent=2))
         return
     table = Table("what", "count", title=f"Kikimimi — {_safe_url(settings.database_url)}")
     for key, value in counts.items():
@@ -258,7 +257,7 @@ def _report(summary: RunSummary, json_output: bool) -> None:
         "failed": len(posting.failed),
     }
     if json_output:
-        console.print_json(json.dumps(data))
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     table = Table("source", "query", "status", "seen", "new", "duplicates", "errors", title="collected")
     for r in data["collected"]:

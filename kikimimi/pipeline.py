@@ -46,8 +46,11 @@ class RunSummary:
 
 
 def open_session(settings: Settings) -> Session:
+    """A session on the newest schema; a brand-new database also gets its first admin."""
     migrate(settings.database_url)
-    return Session(get_engine(settings.database_url), expire_on_commit=False)
+    session = Session(get_engine(settings.database_url), expire_on_commit=False)
+    ensure_default_users(session)
+    return session
 
 
 def ensure_default_users(session: Session) -> None:
@@ -62,7 +65,6 @@ def run_once(settings: Settings, progress: Progress | None = None) -> RunSummary
     summary = RunSummary()
     report = progress or (lambda stage, done, total: None)
     with open_session(settings) as session:
-        ensure_default_users(session)
         for source in settings.sources:
             try:
                 collector = build_collector(source, settings)
