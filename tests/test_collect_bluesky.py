@@ -9,11 +9,11 @@ import atproto
 import httpx
 import pytest
 from atproto_client.request import Request
-from collect_support import ACCOUNTS, RecordedServer, Reply, Sleeps, cursor_of, fixture, open_db, poll, stored
 
 from kikimimi.settings import QueryConfig
 from listener import runner
 from listener.bluesky import BlueskyCollector
+from tests.collect_support import ACCOUNTS, RecordedServer, Reply, Sleeps, cursor_of, fixture, open_db, poll, stored
 
 SEARCH = "/xrpc/app.bsky.feed.searchPosts"
 TERMS = ["komorebi tea", "木漏れ日ティー", "#komorebitea", "@komorebitea.bsky.social"]

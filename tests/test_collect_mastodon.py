@@ -6,12 +6,12 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from collect_support import ACCOUNTS, RecordedServer, Reply, Sleeps, cursor_of, fixture, open_db, poll, stored
 from mastodon import Mastodon
 
 from kikimimi.settings import QueryConfig
 from listener import runner
 from listener.mastodon import MASTODON_VERSION, MastodonCollector
+from tests.collect_support import ACCOUNTS, RecordedServer, Reply, Sleeps, cursor_of, fixture, open_db, poll, stored
 
 TAG = "/api/v1/timelines/tag/komorebitea"
 SEARCH = "/api/v2/search"

@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 import praw
 import prawcore
 import pytest
-from collect_support import ACCOUNTS, RecordedServer, Reply, Sleeps, cursor_of, fixture, open_db, poll, stored
 
 from kikimimi.settings import QueryConfig
 from listener import runner
 from listener.reddit import RedditCollector
+from tests.collect_support import ACCOUNTS, RecordedServer, Reply, Sleeps, cursor_of, fixture, open_db, poll, stored
 
 TOKEN = "/api/v1/access_token"
 SEARCH = "/r/tea+matcha/search"

@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 import tweepy
-from collect_support import RecordedServer, Reply, Sleeps, cursor_of, fixture, open_db, poll, stored
 
+from kikimimi.models import Author
 from kikimimi.settings import QueryConfig
 from listener import runner
 from listener.x import XCollector
+from tests.collect_support import ACCOUNTS, RecordedServer, Reply, Sleeps, cursor_of, fixture, open_db, poll, stored
 
 SEARCH = "/2/tweets/search/recent"
 
@@ -20,8 +21,6 @@ SEARCH = "/2/tweets/search/recent"
 def collector(server: RecordedServer, sleeps: Sleeps | None = None) -> XCollector:
     client = tweepy.Client(bearer_token="<X_BEARER_TOKEN>", return_type=dict)
     client.session = server.session()
-    from collect_support import ACCOUNTS
-
     return XCollector(client, ACCOUNTS, sleep=sleeps if sleeps is not None else Sleeps())
 
 
@@ -79,7 +78,6 @@ def test_replyable_only_when_the_brand_is_mentioned_or_quoted_and_authors_are_ke
     assert quote.replyable and "quoted" in quote.replyable_reason
     assert not japanese.replyable and "by hand" in japanese.replyable_reason
     assert japanese.text == "木漏れ日ティーの抹茶ラテ、甘さ控えめで最高でした🍵 リピ確定" and japanese.language == "ja"
-    from kikimimi.models import Author
 
     aiko = session.get(Author, mention.author_id)
     assert (aiko.handle, aiko.display_name, aiko.followers_count) == ("aiko_tea_time", "Aiko", 312)
