@@ -91,7 +91,7 @@ BACKFILL_MAX_PAGES = 10  # Reddit listings stop at about 1000 items anyway
 MAX_ATTEMPTS = 2  # prawcore already retries 5xx and connection errors twice, with its own jittered sleeps
 KINDS = {"t3": "submission", "t1": "comment"}
 CREDENTIAL_HELP = (
-    "Reddit API access now needs Reddit's approval: request it (https://support.reddithelp.com, 'API access'),"
+    "Reddit API access now needs Reddit's approval: request it (see https://www.reddit.com/wiki/api),"
     " then create a 'script' app at https://www.reddit.com/prefs/apps for its client id and secret."
 )
 
