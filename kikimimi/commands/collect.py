@@ -187,3 +187,41 @@ def _report(summary: CollectSummary, json_output: bool) -> None:
         console.print(table)
     for platform, message in summary.skipped.items():
         console.print(f"[yellow]{platform} skipped:[/] {message}", highlight=False)
+
+
+def bench_ingest(
+    posts: Annotated[int, typer.Option(help="Posts to store in the throughput run.")] = 20_000,
+    polls: Annotated[int, typer.Option(help="Simulated polls, 5 minutes apart (288 = one day).")] = 288,
+    per_hour: Annotated[float, typer.Option(help="Matching posts per hour per platform in the simulation.")] = 30.0,
+    seed: Annotated[int, typer.Option(help="Seed of the simulated arrivals.")] = 7,
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object for machines.")] = False,
+) -> None:
+    """Posts/s through normalise → upsert into SQLite, and API requests per new post when polling steadily."""
+    from listener.bench import run_benchmark
+
+    with err_console.status("measuring …"):
+        result = run_benchmark(posts=posts, polls=polls, per_hour=per_hour, seed=seed)
+    if json_output:
+        typer.echo(json.dumps(result, indent=2))
+        return
+    t = result["throughput"]
+    table = Table("path", "posts/s", title=f"ingest throughput ({t['posts']} posts, SQLite, pages of 100)")
+    table.add_row("normalise only", f"{t['normalise_per_s']:,.0f}")
+    table.add_row("normalise → upsert → commit (new posts)", f"{t['store_new_per_s']:,.0f}")
+    table.add_row("normalise → upsert → commit (all duplicates)", f"{t['store_duplicates_per_s']:,.0f}")
+    console.print(table)
+    p = result["polling"]
+    title = (
+        f"steady-state polling: {p['polls']} polls every {p['interval_minutes']} min,"
+        f" ~{p['matching_posts_per_hour']:g} matching posts/hour/platform (seed {p['seed']})"
+    )
+    table = Table("platform", "requests", "new posts", "duplicates", "requests per new post", title=title)
+    for row in p["platforms"]:
+        table.add_row(
+            row["platform"],
+            str(row["requests"]),
+            str(row["new_posts"]),
+            str(row["duplicates"]),
+            f"{row['requests_per_new_post']:.2f}",
+        )
+    console.print(table)
