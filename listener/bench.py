@@ -338,7 +338,8 @@ def simulate_polling(settings: Settings, workdir: Path, *, polls: int, per_hour:
     query = config.queries[0]
     x_fake = FakeX(world, per_poll)
     reddit_fake = FakeReddit(world, per_poll * 0.5, comment_rate=per_poll * 10, comment_match=0.05)
-    bluesky_terms = {s.params["q"]: per_poll / 4 for s in _bluesky_searches(query, brand)}
+    searches = _bluesky_searches(query, brand)
+    bluesky_terms = {s.params["q"]: per_poll / len(searches) for s in searches}
     bluesky_fake = FakeBluesky(world, bluesky_terms)
     mastodon_fake = FakeMastodon(world, _mastodon_rates(query, brand, per_poll))
     fakes: dict[str, Any] = {"x": x_fake, "reddit": reddit_fake, "bluesky": bluesky_fake, "mastodon": mastodon_fake}
