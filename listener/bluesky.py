@@ -16,7 +16,7 @@ from kikimimi.models import AuthorCreate, PostCreate
 from kikimimi.settings import QueryConfig
 from kikimimi.timeutil import parse_timestamp
 from listener.base import BrandAccounts, Page
-from listener.faults import Sleep, call_with_retries
+from listener.faults import Attempts, Sleep, call_with_retries
 from listener.query import BlueskySearch, compile_bluesky, passes_filters
 from listener.window import Window, dump_windows, load_windows
 
@@ -104,16 +104,14 @@ class BlueskyCollector:
         self.sleep = sleep
         self.page_size = page_size
         self._logged_in = login is None
+        self.attempts = Attempts()
 
     def pages(self, query: QueryConfig, cursor: str | None, *, backfill: bool = False) -> Iterator[Page]:
         searches = compile_bluesky(query, self.brand.handles.get(PLATFORM, ()))
         windows = {} if backfill else load_windows(cursor)
-        requests = self._ensure_login()
+        self._ensure_login()
         for search in searches:
-            for page in self._term(query, search, windows, backfill):
-                page.requests += requests
-                requests = 0
-                yield page
+            yield from self._term(query, search, windows, backfill)
 
     def _term(
         self, query: QueryConfig, search: BlueskySearch, windows: dict[str, Window], backfill: bool
@@ -136,23 +134,32 @@ class BlueskyCollector:
             window.seen_page(_sort_at(posts[0]) if posts else None, page_cursor)
             if last:
                 window.finish()
-            yield Page(items=[p for p in posts if _wanted(query, p)], cursor=dump_windows(windows))
+            items = [p for p in posts if _wanted(query, p)]
+            yield Page(items=items, cursor=dump_windows(windows), requests=self.attempts.take())
             if last:
                 return
 
-    def _ensure_login(self) -> int:
+    def _ensure_login(self) -> None:
+        """Sign in once, before the first search; the request is counted with the first page."""
         if self._logged_in or self.login is None:
-            return 0
-        call_with_retries(self.login, translate=translate_error, sleep=self.sleep, what="bluesky: login")
+            return
+        call_with_retries(
+            self.login, translate=translate_error, sleep=self.sleep, what="bluesky: login", on_attempt=self.attempts.add
+        )
         self._logged_in = True
-        return 1
 
     def _search(self, params: dict[str, Any]) -> Any:
         def fetch() -> Any:
             model = atproto_models.AppBskyFeedSearchPosts.Params(**params)
             return self.client.invoke_query(SEARCH_NSID, params=model, output_encoding="application/json").content
 
-        return call_with_retries(fetch, translate=translate_error, sleep=self.sleep, what="bluesky: searchPosts")
+        return call_with_retries(
+            fetch,
+            translate=translate_error,
+            sleep=self.sleep,
+            what="bluesky: searchPosts",
+            on_attempt=self.attempts.add,
+        )
 
     def normalise(self, item: dict[str, Any]) -> PostCreate:
         return normalise_post_view(item, self.brand)

@@ -47,16 +47,20 @@ def call_with_retries(
     clock: Clock = _now,
     what: str = "request",
     max_attempts: int = MAX_ATTEMPTS,
+    on_attempt: Callable[[], None] | None = None,
 ) -> T:
     """Run `call`; map library errors through `translate`, retry transient ones, wait out short rate limits.
 
     `translate` returns our exception for a library exception it recognises, or None to let it propagate.
+    `on_attempt` is told of every request made, retries included (run records count them).
     """
     attempt = 0
     waited_for_limit = False
     while True:
         try:
             try:
+                if on_attempt is not None:
+                    on_attempt()
                 return call()
             except (RateLimited, TransientPlatformError):
                 raise
@@ -79,6 +83,21 @@ def call_with_retries(
             delay = backoff_delay(attempt)
             log.warning("%s failed (%s); retry %d of %d in %.1fs", what, exc, attempt, max_attempts - 1, delay)
             sleep(delay)
+
+
+class Attempts:
+    """Counts requests (retries included) between pages, for `Page.requests`."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def add(self) -> None:
+        self.count += 1
+
+    def take(self) -> int:
+        """The requests made since the last `take`."""
+        count, self.count = self.count, 0
+        return count
 
 
 def reset_from_epoch(value: str | int | float | None) -> datetime | None:

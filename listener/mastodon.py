@@ -20,7 +20,7 @@ from kikimimi.models import AuthorCreate, PostCreate
 from kikimimi.settings import QueryConfig
 from kikimimi.timeutil import parse_timestamp
 from listener.base import BrandAccounts, Page
-from listener.faults import Sleep, call_with_retries, reset_from_epoch
+from listener.faults import Attempts, Sleep, call_with_retries, reset_from_epoch
 from listener.query import compile_mastodon, passes_filters
 
 log = logging.getLogger(__name__)
@@ -127,6 +127,7 @@ class MastodonCollector:
         self.brand = brand
         self.sleep = sleep
         self.page_size = page_size
+        self.attempts = Attempts()
 
     def pages(self, query: QueryConfig, cursor: str | None, *, backfill: bool = False) -> Iterator[Page]:
         sources = compile_mastodon(query, self.brand.handles.get(PLATFORM, ()))
@@ -165,7 +166,8 @@ class MastodonCollector:
                 positions[key] = str(max([*ids, int(min_id or 0)]))
             statuses = [_status_of(e) for e in entries] if key == "mentions" else entries
             items = [s for s in statuses if s is not None and _wanted(query, s)]
-            yield Page(items=items, cursor=json.dumps(positions, sort_keys=True, separators=(",", ":")))
+            cursor = json.dumps(positions, sort_keys=True, separators=(",", ":"))
+            yield Page(items=items, cursor=cursor, requests=self.attempts.take())
             if len(entries) < self.page_size or not ids:
                 return  # a short page: nothing newer (or older, in backfill) is left
             if backfill:
@@ -177,7 +179,9 @@ class MastodonCollector:
         def translate(exc: Exception) -> Exception | None:
             return translate_error(exc, self.client)
 
-        return call_with_retries(call, translate=translate, sleep=self.sleep, what=f"mastodon: {key}")
+        return call_with_retries(
+            call, translate=translate, sleep=self.sleep, what=f"mastodon: {key}", on_attempt=self.attempts.add
+        )
 
     def normalise(self, item: dict[str, Any]) -> PostCreate:
         return normalise_status(item, self.brand)

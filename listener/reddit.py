@@ -15,7 +15,7 @@ from kikimimi.models import AuthorCreate, PostCreate
 from kikimimi.settings import QueryConfig
 from kikimimi.timeutil import parse_timestamp
 from listener.base import BrandAccounts, Page
-from listener.faults import Sleep, call_with_retries, reset_from_seconds
+from listener.faults import Attempts, Sleep, call_with_retries, reset_from_seconds
 from listener.query import compile_reddit, matches_terms, passes_filters, search_terms
 from listener.window import Window, dump_windows, load_windows
 
@@ -120,6 +120,7 @@ class RedditCollector:
         self.sleep = sleep
         self.page_size = page_size
         self.comments = comments
+        self.attempts = Attempts()
 
     def pages(self, query: QueryConfig, cursor: str | None, *, backfill: bool = False) -> Iterator[Page]:
         handles = self.brand.handles.get(PLATFORM, ())
@@ -169,7 +170,7 @@ class RedditCollector:
             window.seen_page(newest, after)
             if last:
                 window.finish()
-            yield Page(items=items, cursor=dump_windows(windows))
+            yield Page(items=items, cursor=dump_windows(windows), requests=self.attempts.take())
             if last:
                 return
 
@@ -180,6 +181,7 @@ class RedditCollector:
             sleep=self.sleep,
             what=f"reddit: {path}",
             max_attempts=MAX_ATTEMPTS,
+            on_attempt=self.attempts.add,
         )
 
     def normalise(self, item: dict[str, Any]) -> PostCreate:

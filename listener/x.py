@@ -15,7 +15,7 @@ from kikimimi.models import AuthorCreate, PostCreate
 from kikimimi.settings import QueryConfig
 from kikimimi.timeutil import parse_timestamp
 from listener.base import BrandAccounts, Page
-from listener.faults import Sleep, call_with_retries, reset_from_epoch
+from listener.faults import Attempts, Sleep, call_with_retries, reset_from_epoch
 from listener.query import compile_x
 from listener.window import Window, dump_windows, load_windows
 
@@ -122,6 +122,7 @@ class XCollector:
         self.brand = brand
         self.sleep = sleep
         self.page_size = page_size
+        self.attempts = Attempts()
 
     def pages(self, query: QueryConfig, cursor: str | None, *, backfill: bool = False) -> Iterator[Page]:
         search = compile_x(query, self.brand.handles.get(PLATFORM, ()))
@@ -147,7 +148,7 @@ class XCollector:
             response = self._next(paginator)
             if response is None:  # no further page (only when the previous page promised one)
                 window.finish()
-                yield Page(items=[], cursor=dump_windows(windows), requests=0)
+                yield Page(items=[], cursor=dump_windows(windows), requests=self.attempts.take())
                 return
             fetched += 1
             meta = response.get("meta") or {}
@@ -157,7 +158,7 @@ class XCollector:
             window.seen_page(meta.get("newest_id"), meta.get("oldest_id"))
             if last:
                 window.finish()
-            yield Page(items=tweets_with_authors(response), cursor=dump_windows(windows))
+            yield Page(items=tweets_with_authors(response), cursor=dump_windows(windows), requests=self.attempts.take())
             if last:
                 return
 
@@ -165,7 +166,9 @@ class XCollector:
         def fetch() -> dict[str, Any] | None:
             return next(paginator, None)
 
-        return call_with_retries(fetch, translate=translate_error, sleep=self.sleep, what="x: recent search")
+        return call_with_retries(
+            fetch, translate=translate_error, sleep=self.sleep, what="x: recent search", on_attempt=self.attempts.add
+        )
 
     def normalise(self, item: dict[str, Any]) -> PostCreate:
         return normalise_tweet(item, self.brand)
