@@ -123,3 +123,17 @@ def test_collectors_are_built_from_credentials_without_touching_the_network():
     }
     for source in ("x", "reddit", "bluesky", "mastodon"):
         assert build_collector(source, settings, env=env).name == source
+
+
+def test_every_recorded_response_is_used_by_some_test():
+    """A fixture no test reads is a recording nobody checks: delete it or test with it."""
+    from pathlib import Path
+
+    here = Path(__file__).parent
+    sources = "".join(p.read_text(encoding="utf-8") for p in here.glob("test_*.py"))
+    unused = [
+        f"{f.parent.name}/{f.name}"
+        for f in sorted((here / "fixtures").glob("*/*.json"))
+        if f'"{f.name}"' not in sources
+    ]
+    assert unused == []
