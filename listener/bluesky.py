@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import atproto
@@ -72,6 +73,9 @@ def _id_of(view: Any) -> str:
 BLUESKY_PAGE_SIZE = 100  # searchPosts `limit` maximum
 FIRST_POLL_MAX_PAGES = 1  # a query's first poll takes the newest page of each term only
 BACKFILL_MAX_PAGES = 10
+# A post reaches search a little after its createdAt (federation, indexing), and `since` compares the
+# earlier of the two: each poll asks from this long before the newest post it stored (re-reads are duplicates).
+SINCE_OVERLAP = timedelta(minutes=5)
 SEARCH_NSID = "app.bsky.feed.searchPosts"
 CREDENTIAL_HELP = (
     "Use the brand's Bluesky handle and an app password from Settings → Privacy and security → App passwords"
@@ -122,7 +126,8 @@ class BlueskyCollector:
         while True:
             params = {**search.params, "limit": self.page_size}
             if window.high:
-                params["since"] = window.high
+                since = parse_timestamp(window.high) - SINCE_OVERLAP
+                params["since"] = since.isoformat().replace("+00:00", "Z")
             if page_cursor:
                 params["cursor"] = page_cursor
             content = self._search(params)

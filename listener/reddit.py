@@ -88,6 +88,9 @@ def _id_of(payload: Any) -> str:
 REDDIT_PAGE_SIZE = 100  # Reddit listings return at most 100 items per request
 FIRST_POLL_MAX_PAGES = 1  # a query's first poll takes the newest page of each stream only
 BACKFILL_MAX_PAGES = 10  # Reddit listings stop at about 1000 items anyway
+# Reddit's search index lags behind new submissions: a poll keeps reading this far below the newest
+# submission the last poll stored, so one indexed late is still found (the re-read ones are duplicates).
+SEARCH_LAG_OVERLAP_SECONDS = 15 * 60
 MAX_ATTEMPTS = 2  # prawcore already retries 5xx and connection errors twice, with its own jittered sleeps
 KINDS = {"t3": "submission", "t1": "comment"}
 CREDENTIAL_HELP = (
@@ -129,7 +132,9 @@ class RedditCollector:
         search_params = {"q": search.q, "sort": "new", "syntax": "lucene", "t": "all", "type": "link"}
         if search.subreddits != "all":
             search_params["restrict_sr"] = "1"
-        yield from self._stream("search", search.path, search_params, windows, backfill, lambda item: True)
+        yield from self._stream(
+            "search", search.path, search_params, windows, backfill, lambda item: True, SEARCH_LAG_OVERLAP_SECONDS
+        )
         if self.comments and search.subreddits != "all":  # the whole site's comment firehose is not a listing
             terms = search_terms(query, handles)
 
@@ -147,6 +152,7 @@ class RedditCollector:
         windows: dict[str, Window],
         backfill: bool,
         wanted: Any,
+        overlap_seconds: float = 0,
     ) -> Iterator[Page]:
         window = windows.setdefault(key, Window())
         max_pages = BACKFILL_MAX_PAGES if backfill else (None if window.high else FIRST_POLL_MAX_PAGES)
@@ -159,15 +165,18 @@ class RedditCollector:
             items, reached_high = [], False
             for child in children:
                 item = thing_payload(child)
-                if window.high and _id_number(item) is not None and _id_number(item) <= _base36(window.high):
-                    reached_high = True
-                    break
+                if _at_or_below(item, window.high):
+                    created, floor = _created(item), (window.high_at or 0) - overlap_seconds
+                    if not overlap_seconds or created is None or created < floor:
+                        reached_high = True
+                        break
                 if wanted(item):
                     items.append(item)
             after = (data or {}).get("after")
             last = reached_high or not after or (max_pages is not None and fetched >= max_pages)
-            newest = _fullname(thing_payload(children[0])) if children else None
-            window.seen_page(newest, after)
+            first = thing_payload(children[0]) if children else None
+            fresh = first is not None and not _at_or_below(first, window.high)
+            window.seen_page(_fullname(first) if fresh else None, after, _created(first) if fresh else None)
             if last:
                 window.finish()
             yield Page(items=items, cursor=dump_windows(windows), requests=self.attempts.take())
@@ -203,6 +212,20 @@ def _fullname(item: dict[str, Any]) -> str | None:
         return str(data["name"])
     prefix = "t3_" if item.get("kind") == "submission" else "t1_"
     return prefix + str(data["id"]) if data.get("id") else None
+
+
+def _at_or_below(item: dict[str, Any] | None, high: str | None) -> bool:
+    """Is `item` no newer than `high` (ids only grow)? Unknown ids count as newer: the normaliser judges them."""
+    number = _id_number(item) if item is not None else None
+    return bool(high) and number is not None and number <= _base36(high)  # type: ignore[arg-type]
+
+
+def _created(item: dict[str, Any] | None) -> float | None:
+    data = (item or {}).get("data")
+    try:
+        return float(data["created_utc"]) if isinstance(data, dict) else None
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _base36(fullname: str) -> int:

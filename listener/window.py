@@ -20,22 +20,24 @@ class Window:
     high: str | None = None  # newest item stored by the last finished poll: fetch only newer ones
     newest: str | None = None  # newest item seen by the poll in progress
     resume: str | None = None  # where the poll in progress stopped reading older pages
+    high_at: float | None = None  # creation time (Unix) of `high`, where a stream re-reads an overlap
+    newest_at: float | None = None
 
     @property
     def in_progress(self) -> bool:
         return self.resume is not None
 
-    def seen_page(self, newest: str | None, resume: str | None) -> None:
+    def seen_page(self, newest: str | None, resume: str | None, newest_at: float | None = None) -> None:
         """Record a stored page: the first page of a poll fixes `newest`; every page moves `resume`."""
         if self.newest is None:
-            self.newest = newest
+            self.newest, self.newest_at = newest, newest_at
         self.resume = resume
 
     def finish(self) -> None:
         """The poll reached `high` (or the end): later polls fetch only what is newer than this one's newest."""
         if self.newest is not None:
-            self.high = self.newest
-        self.newest = self.resume = None
+            self.high, self.high_at = self.newest, self.newest_at
+        self.newest = self.resume = self.newest_at = None
 
 
 def load_windows(position: str | None) -> dict[str, Window]:

@@ -59,7 +59,7 @@ def test_poll_pages_with_cursor_filters_and_resumes_from_since(session):
     )
     run = poll(session, collector(server))
     first, second = server.calls[0].params, server.calls[1].params
-    assert first["since"] == second["since"] == "2026-11-20T08:00:00Z"
+    assert first["since"] == second["since"] == "2026-11-20T07:55:00Z"  # 5 minutes of overlap
     assert "cursor" not in first and second["cursor"] == "3"
     posts = stored(session, "bluesky")
     yuki = posts["at://did:plc:yuki7q2xk4m3n5p6r8s9t0ab/app.bsky.feed.post/3lbq5ccccccc2"]
@@ -154,6 +154,6 @@ def test_crash_between_fetch_and_save_then_restart(session, monkeypatch):
     monkeypatch.setattr(runner, "upsert_posts", real_upsert)
     server = RecordedServer().on("GET", SEARCH, fixture("bluesky", "search_page2.json"), empty(), empty(), empty())
     run = poll(session, collector(server))
-    assert server.calls[0].params["cursor"] == "3" and server.calls[0].params["since"] == "2026-11-20T08:00:00Z"
+    assert server.calls[0].params["cursor"] == "3" and server.calls[0].params["since"] == "2026-11-20T07:55:00Z"
     assert (run.new_posts, run.duplicates) == (1, 0)
     assert len(stored(session, "bluesky")) == 3  # the seed, page 1 (two of three filtered out), page 2

@@ -173,3 +173,19 @@ def test_crash_between_fetch_and_save_then_restart(session, prawcore_sleeps, mon
     assert (run.new_posts, run.duplicates) == (1, 0)
     assert len(stored(session, "reddit")) == 2 + 4
     assert json.loads(cursor_of(session, "reddit").position)["search"]["high"] == "t3_1h3b00"
+
+
+def test_a_submission_indexed_late_by_reddit_search_is_still_found(session, prawcore_sleeps):
+    _seed(session)
+    server = (
+        RecordedServer()
+        .on("GET", SEARCH, ok("search_page1.json"), ok("search_page2.json"), ok("search_lagged.json"))
+        .on("GET", COMMENTS, ok("listing_empty.json"), ok("listing_empty.json"))
+    )
+    poll(session, collector(server))
+    # t3_1h3aff has a lower id than t3_1h3b00 (stored last poll) but reached the index only now
+    run = poll(session, collector(server))
+    assert (run.new_posts, run.duplicates) == (2, 1)  # t3_1h3c00 and the late one; t3_1h3b00 re-read
+    assert {"t3_1h3c00", "t3_1h3aff"} <= set(stored(session, "reddit"))
+    assert len(server.calls_to(SEARCH)) == 3  # the overlap cost no extra request
+    assert json.loads(cursor_of(session, "reddit").position)["search"]["high"] == "t3_1h3c00"
