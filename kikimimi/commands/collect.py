@@ -118,7 +118,11 @@ def collect_pass(
 def collect_command(
     platform: Annotated[
         list[Source] | None,
-        typer.Option("--platform", "-p", help="Platform to collect from (repeat for several; default: the sources)."),
+        typer.Option(
+            "--platform",
+            "-p",
+            help="Platform to collect from; repeat for several (default: the platforms in `sources`, else all four).",
+        ),
     ] = None,
     query: Annotated[str | None, typer.Option("--query", "-q", help="Only this configured query.")] = None,
     once: Annotated[bool, typer.Option("--once", help="One poll, then exit.")] = False,
