@@ -132,12 +132,16 @@ def kpis(frame: pd.DataFrame, levels: ServiceLevels, now: datetime | None = None
     )
 
 
-def daily_frt(frame: pd.DataFrame, display_tz: str) -> pd.DataFrame:
-    """Median FRT per platform per local day, with a flag where it jumped (≥ 2× and ≥ 5 min) from the day before."""
+def daily_frt(frame: pd.DataFrame, display_tz: str, *, min_answered: int = 3) -> pd.DataFrame:
+    """Median FRT per platform per local day (ISO date strings), flagging jumps from the day before.
+
+    A jump is ≥ 2× and ≥ 5 min, between two days that each have at least `min_answered` answers
+    (a median of one or two replies is noise, not a staffing signal).
+    """
     answered = frame[frame["frt_minutes"].notna()].copy()
     if answered.empty:
         return pd.DataFrame(columns=["day", "platform", "median_frt_minutes", "answered", "jump"])
-    answered["day"] = answered["created_at"].dt.tz_convert(display_tz).dt.date
+    answered["day"] = answered["created_at"].dt.tz_convert(display_tz).dt.strftime("%Y-%m-%d")
     daily = (
         answered.groupby(["platform", "day"])["frt_minutes"]
         .agg(["median", "count"])
@@ -145,8 +149,12 @@ def daily_frt(frame: pd.DataFrame, display_tz: str) -> pd.DataFrame:
         .rename(columns={"median": "median_frt_minutes", "count": "answered"})
         .sort_values(["platform", "day"])
     )
-    previous = daily.groupby("platform")["median_frt_minutes"].shift()
-    daily["jump"] = (daily["median_frt_minutes"] >= 2 * previous) & (daily["median_frt_minutes"] - previous >= 5)
+    by_platform = daily.groupby("platform")
+    previous, previous_n = by_platform["median_frt_minutes"].shift(), by_platform["answered"].shift()
+    enough = (daily["answered"] >= min_answered) & (previous_n >= min_answered)
+    daily["jump"] = (
+        enough & (daily["median_frt_minutes"] >= 2 * previous) & (daily["median_frt_minutes"] - previous >= 5)
+    )
     return daily[["day", "platform", "median_frt_minutes", "answered", "jump"]].reset_index(drop=True)
 
 

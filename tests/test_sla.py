@@ -62,8 +62,9 @@ def test_daily_frt_flags_an_overnight_jump_per_platform_in_local_days():
             (5, "reddit", "2026-11-03T05:00:00Z", 4.0, 1, "neutral"),
         ]
     )
-    daily = sla.daily_frt(f, "Asia/Tokyo")
-    rows = {(r.platform, str(r.day)): (r.median_frt_minutes, r.jump) for r in daily.itertuples()}
+    assert not sla.daily_frt(f, "Asia/Tokyo")["jump"].any()  # one or two answers a day is noise
+    daily = sla.daily_frt(f, "Asia/Tokyo", min_answered=1)
+    rows = {(r.platform, r.day): (r.median_frt_minutes, r.jump) for r in daily.itertuples()}
     assert rows[("x", "2026-11-02")] == (3.0, False)
     assert rows[("x", "2026-11-03")] == (11.0, True)
     assert rows[("reddit", "2026-11-03")] == (4.0, False)

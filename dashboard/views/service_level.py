@@ -1,6 +1,7 @@
 """Service levels: first-response time against the ladder, per platform and day, and the support KPIs."""
 
 import altair as alt
+import pandas as pd
 import streamlit as st
 
 from dashboard.state import session, settings
@@ -44,12 +45,20 @@ st.caption(
     f"Average ≤ {levels.average / 60:g} h · Below average ≤ {levels.below_average / 60:g} h · "
     "Unacceptable beyond"
 )
-st.bar_chart(k.levels)
+ladder = pd.DataFrame({"level": list(k.levels), "posts": list(k.levels.values())})
+st.altair_chart(
+    alt.Chart(ladder).mark_bar().encode(x=alt.X("level:N", sort=list(sla.LEVELS), title=None), y="posts:Q"),
+    width="stretch",
+)
 
 st.subheader("Median first response per platform and day")
 daily = sla.daily_frt(frame, cfg.display_timezone)
-for jump in daily[daily["jump"]].itertuples():
-    st.warning(f"{jump.platform}: median first response jumped to {minutes(jump.median_frt_minutes)} on {jump.day}")
+jumps = daily[daily["jump"]]
+if not jumps.empty:
+    st.warning(
+        "Median first response jumped overnight — check staffing:\n"
+        + "\n".join(f"- {j.platform}: {minutes(j.median_frt_minutes)} on {j.day}" for j in jumps.itertuples())
+    )
 st.altair_chart(
     alt.Chart(daily)
     .mark_line(point=True)
