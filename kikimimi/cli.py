@@ -27,6 +27,8 @@ from rich.progress import (
 from rich.table import Table
 
 from kikimimi import __version__
+from kikimimi.commands.bench import bench_app
+from kikimimi.commands.collect import collect_command
 from kikimimi.commands.faq import eval_faq, faq_app
 from kikimimi.db import migrate
 from kikimimi.errors import KikimimiError
@@ -43,6 +45,8 @@ app = typer.Typer(
 )
 users_app = typer.Typer(help="Manage who may edit and approve replies.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+app.command(name="collect")(collect_command)
+app.add_typer(bench_app, name="bench")
 eval_app = typer.Typer(help="Measure the models against labelled data.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 eval_app.command("faq")(eval_faq)
