@@ -1,0 +1,1 @@
+"""Analysis: language, sentiment, question/help request, intent, empathy cues, priority, FAQ grouping."""

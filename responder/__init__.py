@@ -1,0 +1,1 @@
+"""Drafting from templates, the approval state machine, posting, and the service-level clock."""

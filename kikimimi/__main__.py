@@ -1,0 +1,3 @@
+from kikimimi.cli import main
+
+main()

@@ -1,0 +1,251 @@
+"""The SQLModel tables (DESIGN.md "Core entities") and their create/public families.
+
+All timestamps are timezone-aware UTC (see `UTCDateTime`). A post is unique per (platform, external_id),
+and keeps the raw payload it was normalised from.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import JSON, Field, SQLModel, UniqueConstraint
+
+from kikimimi.timeutil import as_utc, utcnow
+
+
+class UTCDateTime(TypeDecorator):
+    """A DateTime that refuses naive values on write and always reads back as aware UTC (SQLite drops tz)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused: store timezone-aware UTC")
+        return as_utc(value)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+
+def _ts(**kw: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kw)
+
+
+def _json(**kw: Any) -> Any:
+    return Field(sa_type=JSON, **kw)
+
+
+class Role(StrEnum):
+    viewer = "viewer"
+    responder = "responder"  # may edit drafts
+    approver = "approver"  # may approve and reject
+    admin = "admin"
+
+
+class DraftState(StrEnum):
+    drafted = "drafted"
+    approved = "approved"
+    posting = "posting"
+    posted = "posted"
+    rejected = "rejected"
+    failed = "failed"
+
+
+class FaqStatus(StrEnum):
+    candidate = "candidate"
+    accepted = "accepted"
+    dismissed = "dismissed"
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)
+    role: Role = Field(default=Role.viewer, sa_type=sa.String(16))
+    created_at: datetime = _ts(default_factory=utcnow)
+
+
+class Brand(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)
+    handles: dict = _json(default_factory=dict)  # platform -> [own account handles]
+    created_at: datetime = _ts(default_factory=utcnow)
+
+
+class ListeningQuery(SQLModel, table=True):
+    """A brand's listening query as configured; `key` hashes the canonical definition."""
+
+    __table_args__ = (UniqueConstraint("brand_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    brand_id: int = Field(foreign_key="brand.id", index=True)
+    name: str
+    key: str = Field(index=True)
+    definition: dict = _json(default_factory=dict)
+    updated_at: datetime = _ts(default_factory=utcnow)
+
+
+class AuthorBase(SQLModel):
+    platform: str = Field(index=True, max_length=16)
+    external_id: str
+    handle: str
+    display_name: str | None = None
+    followers_count: int | None = None
+    profile_url: str | None = None
+    is_brand: bool = False  # one of the brand's own accounts
+
+
+class AuthorCreate(AuthorBase):
+    pass
+
+
+class Author(AuthorBase, table=True):
+    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    first_seen: datetime = _ts(default_factory=utcnow)
+    last_seen: datetime = _ts(default_factory=utcnow)
+
+
+class PostBase(SQLModel):
+    platform: str = Field(index=True, max_length=16)
+    external_id: str
+    text: str
+    language: str | None = None  # the platform's own hint; nlp_models decides in Analysis.language
+    url: str | None = None
+    created_at: datetime = _ts(index=True)
+    thread_id: str | None = Field(default=None, index=True)  # conversation / submission / root uri
+    parent_external_id: str | None = Field(default=None, index=True)  # the post this one replies to
+    is_brand_reply: bool = False  # written by one of the brand's own accounts
+    visibility: str = "public"  # public | private (direct messages stay private)
+    replyable: bool = False  # can a reply be posted through the API?
+    replyable_reason: str = ""  # why (not)
+    raw: dict = _json(default_factory=dict)
+
+
+class PostCreate(PostBase):
+    """What a normaliser returns: the post plus its author, ready for upsert."""
+
+    author: AuthorCreate
+
+
+class Post(PostBase, table=True):
+    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    author_id: int = Field(foreign_key="author.id", index=True)
+    brand_id: int | None = Field(default=None, foreign_key="brand.id", index=True)
+    query_id: int | None = Field(default=None, foreign_key="listeningquery.id")
+    ingested_at: datetime = _ts(default_factory=utcnow)
+
+
+class Analysis(SQLModel, table=True):
+    """The current analysis of one post; re-run (replaced) when model versions change."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: int = Field(foreign_key="post.id", unique=True, index=True)
+    language: str = Field(max_length=8)
+    sentiment: str = Field(max_length=16, index=True)
+    sentiment_scores: dict = _json(default_factory=dict)
+    is_question: bool = Field(default=False, index=True)
+    question_score: float = 0.0
+    intent: str = Field(max_length=32, index=True)
+    intent_score: float = 0.0
+    empathy_cues: list = _json(default_factory=list)
+    is_spam: bool = False
+    needs_reply: bool = Field(default=False, index=True)
+    priority: float = 0.0
+    backend: str = ""
+    model_versions: dict = _json(default_factory=dict)
+    analysed_at: datetime = _ts(default_factory=utcnow)
+
+
+class FaqCluster(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    label: str
+    representative_question: str = ""
+    representatives: dict = _json(default_factory=dict)  # language -> most representative question
+    key_phrases: list = _json(default_factory=list)
+    status: FaqStatus = Field(default=FaqStatus.candidate, sa_type=sa.String(16), index=True)
+    answer: str | None = None
+    size: int = 0
+    first_seen: datetime | None = _ts(default=None)
+    last_seen: datetime | None = _ts(default=None)
+    created_at: datetime = _ts(default_factory=utcnow)
+    updated_at: datetime = _ts(default_factory=utcnow)
+
+
+class FaqMember(SQLModel, table=True):
+    """A question post's place in one FAQ cluster (a post belongs to at most one)."""
+
+    post_id: int = Field(foreign_key="post.id", primary_key=True)
+    cluster_id: int = Field(foreign_key="faqcluster.id", index=True)
+    similarity: float = 0.0
+
+
+class ReplyDraft(SQLModel, table=True):
+    """A proposed public reply; its `state` moves only through responder.workflow."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: int = Field(foreign_key="post.id", index=True)
+    text: str
+    template: str | None = None
+    created_by: str = "system"
+    state: DraftState = Field(default=DraftState.drafted, sa_type=sa.String(16), index=True)
+    version: int = 1  # bumped on every edit; approval is of one version
+    approved_by: str | None = None
+    approved_version: int | None = None
+    posted_external_id: str | None = None
+    posted_at: datetime | None = _ts(default=None)
+    error: str | None = None
+    attempts: int = 0
+    created_at: datetime = _ts(default_factory=utcnow)
+    updated_at: datetime = _ts(default_factory=utcnow)
+
+
+class ReviewEvent(SQLModel, table=True):
+    """Audit log: who did what to which draft, when."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    draft_id: int = Field(foreign_key="replydraft.id", index=True)
+    actor: str
+    action: str
+    from_state: str | None = None
+    to_state: str
+    version: int
+    note: str | None = None
+    at: datetime = _ts(default_factory=utcnow)
+
+
+class Cursor(SQLModel, table=True):
+    """Where polling stopped, per (collector, query key)."""
+
+    __table_args__ = (UniqueConstraint("platform", "query_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    query_key: str
+    position: str | None = None
+    state: dict = _json(default_factory=dict)  # platform-specific extras (e.g. rate-limit reset)
+    updated_at: datetime = _ts(default_factory=utcnow)
+
+
+class CollectorRun(SQLModel, table=True):
+    """What one poll did: requests, items seen, new posts, duplicates, errors."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16, index=True)
+    query_key: str
+    query_name: str = ""
+    mode: str = "poll"  # poll | backfill
+    status: str = "running"  # running | ok | partial | failed | rate_limited
+    requests: int = 0
+    items_seen: int = 0
+    new_posts: int = 0
+    duplicates: int = 0
+    errors: int = 0
+    error_message: str | None = None
+    started_at: datetime = _ts(default_factory=utcnow)
+    finished_at: datetime | None = _ts(default=None)

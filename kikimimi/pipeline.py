@@ -1,0 +1,110 @@
+"""One pass of the whole pipeline: collect → analyse → draft → post approved replies.
+
+Each stage reads its work from the database and writes results back, so each can also run alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, func, select
+
+from kikimimi.db import get_engine, migrate
+from kikimimi.errors import ConfigError
+from kikimimi.models import (
+    Analysis,
+    Author,
+    CollectorRun,
+    DraftState,
+    FaqCluster,
+    Post,
+    ReplyDraft,
+    Role,
+    User,
+)
+from kikimimi.settings import Settings
+from listener.registry import build_collector
+from listener.runner import collect, ensure_target
+from nlp_models.analyzer import get_analyzer
+from nlp_models.stage import analyse_pending
+from responder.drafting import draft_pending
+from responder.posting import PostingReport, post_approved
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str, int, int | None], None]  # (stage, done, total)
+
+
+@dataclass
+class RunSummary:
+    runs: list[CollectorRun] = field(default_factory=list)
+    source_errors: dict[str, str] = field(default_factory=dict)
+    analysed: int = 0
+    drafted: int = 0
+    posting: PostingReport = field(default_factory=PostingReport)
+
+
+def open_session(settings: Settings) -> Session:
+    migrate(settings.database_url)
+    return Session(get_engine(settings.database_url), expire_on_commit=False)
+
+
+def ensure_default_users(session: Session) -> None:
+    """A fresh database gets one admin, so the dashboard can approve out of the box."""
+    if session.exec(select(func.count()).select_from(User)).one() == 0:
+        session.add(User(name="admin", role=Role.admin))
+        session.commit()
+
+
+def run_once(settings: Settings, progress: Progress | None = None) -> RunSummary:
+    """Collect from every configured source, analyse new posts, draft replies, post approved ones."""
+    summary = RunSummary()
+    report = progress or (lambda stage, done, total: None)
+    with open_session(settings) as session:
+        ensure_default_users(session)
+        for source in settings.sources:
+            try:
+                collector = build_collector(source, settings)
+            except ConfigError as exc:  # one platform's missing credential must not stop the others
+                summary.source_errors[source] = str(exc)
+                log.warning("%s", exc)
+                continue
+            for brand in settings.brands:
+                for query in brand.queries:
+                    target = ensure_target(session, brand, query)
+                    session.commit()
+                    run = collect(session, collector, target,
+                                  on_page=lambda r, s=source: report(f"collect {s}", r.items_seen, None))
+                    summary.runs.append(run)
+        analyzer = get_analyzer(settings.analysis_backend, **_backend_options(settings))
+        summary.analysed = analyse_pending(session, analyzer, on_batch=lambda d, t: report("analyse", d, t))
+        brand = settings.brands[0].name if settings.brands else ""
+        summary.drafted = draft_pending(session, templates_dir=settings.templates_dir, brand=brand)
+        report("draft", summary.drafted, summary.drafted)
+        summary.posting = post_approved(session, {}, live=settings.live_posting)
+    return summary
+
+
+def _backend_options(settings: Settings) -> dict[str, str]:
+    return {"model": settings.transformers_model} if settings.transformers_model else {}
+
+
+def stats(session: Session) -> dict:
+    """Counts for `kikimimi stats`: what is stored, analysed, asked, drafted, grouped."""
+    def count(model: type, *where: object) -> int:
+        return int(session.exec(select(func.count()).select_from(model).where(*where)).one())  # type: ignore[arg-type]
+
+    drafts = dict(session.exec(select(ReplyDraft.state, func.count()).group_by(ReplyDraft.state)).all())
+    return {
+        "posts": count(Post),
+        "authors": count(Author),
+        "brand_replies": count(Post, Post.is_brand_reply),
+        "analysed": count(Analysis),
+        "questions": count(Analysis, Analysis.is_question),
+        "needs_reply": count(Analysis, Analysis.needs_reply),
+        "spam": count(Analysis, Analysis.is_spam),
+        "drafts": {state.value: int(drafts.get(state.value, 0)) for state in DraftState},
+        "faq_clusters": count(FaqCluster),
+        "collector_runs": count(CollectorRun),
+    }

@@ -1,0 +1,34 @@
+"""Choose an analysis backend by name; every backend returns `TextAnalysis` per text, in order."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from typing import Any, Protocol
+
+from kikimimi.errors import ConfigError
+from nlp_models.types import TextAnalysis
+
+
+class Analyzer(Protocol):
+    name: str
+    versions: dict[str, str]
+
+    def analyse(self, texts: Sequence[str]) -> list[TextAnalysis]: ...
+
+
+BACKENDS = ("default", "baseline")
+
+
+@cache
+def _build(backend: str, options: tuple[tuple[str, Any], ...]) -> Analyzer:
+    if backend in ("default", "baseline"):
+        from nlp_models.baseline import BaselineAnalyzer
+
+        return BaselineAnalyzer()
+    raise ConfigError(f"setting 'analysis_backend': unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
+
+
+def get_analyzer(backend: str = "default", **options: Any) -> Analyzer:
+    """The analyzer for `backend`, built once per (backend, options)."""
+    return _build(backend, tuple(sorted(options.items())))

@@ -1,0 +1,93 @@
+"""The analysis stage: read posts without a current analysis from the database, write one per post."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from sqlmodel import Session, col, select
+
+from kikimimi.models import Analysis, Author, Post
+from kikimimi.timeutil import utcnow
+from nlp_models.analyzer import Analyzer
+from nlp_models.priority import priority_score
+from nlp_models.spam import is_spam
+from nlp_models.types import TextAnalysis
+
+log = logging.getLogger(__name__)
+# Intents that ask the brand to act even when no question is asked.
+_ACTION_INTENTS = {"order_status", "returns_refunds", "billing_account", "technical_issue", "complaint"}
+
+
+def needs_reply(analysis: TextAnalysis, *, spam: bool, by_brand: bool) -> bool:
+    """A customer post that asks something, reports a problem, or is negative deserves a reply."""
+    if spam or by_brand:
+        return False
+    return analysis.is_question or analysis.intent in _ACTION_INTENTS or analysis.sentiment == "negative"
+
+
+def pending_posts(session: Session, analyzer: Analyzer, *, redo: bool = False) -> list[int]:
+    """Ids of posts with no analysis, or (with `redo`) with one made by other model versions."""
+    if not redo:
+        stmt = select(Post.id).outerjoin(Analysis, col(Analysis.post_id) == col(Post.id)).where(
+            col(Analysis.id).is_(None)
+        )
+        return [pid for pid in session.exec(stmt.order_by(Post.id)) if pid is not None]
+    rows = session.exec(
+        select(Post.id, Analysis.backend, Analysis.model_versions).outerjoin(
+            Analysis, col(Analysis.post_id) == col(Post.id)
+        )
+    )
+    return [
+        pid
+        for pid, backend, versions in rows
+        if pid is not None and (backend != analyzer.name or versions != analyzer.versions)
+    ]
+
+
+def analyse_pending(
+    session: Session,
+    analyzer: Analyzer,
+    *,
+    redo: bool = False,
+    batch_size: int = 256,
+    on_batch: Callable[[int, int], None] | None = None,
+) -> int:
+    """Analyse every pending post in batches, committing per batch; returns how many were analysed."""
+    ids = pending_posts(session, analyzer, redo=redo)
+    now = utcnow()
+    for start in range(0, len(ids), batch_size):
+        batch_ids = ids[start : start + batch_size]
+        rows = session.exec(
+            select(Post, Author).join(Author, col(Author.id) == col(Post.author_id)).where(col(Post.id).in_(batch_ids))
+        ).all()
+        existing = {
+            a.post_id: a for a in session.exec(select(Analysis).where(col(Analysis.post_id).in_(batch_ids)))
+        }
+        results = analyzer.analyse([post.text for post, _ in rows])
+        for (post, author), result in zip(rows, results, strict=True):
+            spam = is_spam(post.text)
+            age_hours = (now - post.created_at).total_seconds() / 3600
+            row = existing.get(post.id) or Analysis(post_id=post.id, language="", sentiment="", intent="")
+            row.language = result.language
+            row.sentiment = result.sentiment
+            row.sentiment_scores = result.sentiment_scores
+            row.is_question = result.is_question
+            row.question_score = result.question_score
+            row.intent = result.intent
+            row.intent_score = result.intent_score
+            row.empathy_cues = [vars(c) for c in result.empathy_cues]
+            row.is_spam = spam
+            row.needs_reply = needs_reply(result, spam=spam, by_brand=author.is_brand)
+            row.priority = 0.0 if not row.needs_reply else priority_score(
+                result, followers=author.followers_count, age_hours=age_hours
+            )
+            row.backend = analyzer.name
+            row.model_versions = result.model_versions or dict(analyzer.versions)
+            row.analysed_at = now
+            session.add(row)
+        session.commit()
+        if on_batch:
+            on_batch(start + len(batch_ids), len(ids))
+    log.info("analysed %d posts with the %s backend", len(ids), analyzer.name)
+    return len(ids)
