@@ -46,8 +46,11 @@ class RunSummary:
 
 
 def open_session(settings: Settings) -> Session:
+    """A session on the newest schema; a brand-new database also gets its first admin."""
     migrate(settings.database_url)
-    return Session(get_engine(settings.database_url), expire_on_commit=False)
+    session = Session(get_engine(settings.database_url), expire_on_commit=False)
+    ensure_default_users(session)
+    return session
 
 
 def ensure_default_users(session: Session) -> None:
@@ -62,7 +65,6 @@ def run_once(settings: Settings, progress: Progress | None = None) -> RunSummary
     summary = RunSummary()
     report = progress or (lambda stage, done, total: None)
     with open_session(settings) as session:
-        ensure_default_users(session)
         for source in settings.sources:
             try:
                 collector = build_collector(source, settings)
@@ -74,8 +76,12 @@ def run_once(settings: Settings, progress: Progress | None = None) -> RunSummary
                 for query in brand.queries:
                     target = ensure_target(session, brand, query)
                     session.commit()
-                    run = collect(session, collector, target,
-                                  on_page=lambda r, s=source: report(f"collect {s}", r.items_seen, None))
+                    run = collect(
+                        session,
+                        collector,
+                        target,
+                        on_page=lambda r, s=source: report(f"collect {s}", r.items_seen, None),
+                    )
                     summary.runs.append(run)
         analyzer = get_analyzer(settings.analysis_backend, **_backend_options(settings))
         summary.analysed = analyse_pending(session, analyzer, on_batch=lambda d, t: report("analyse", d, t))
@@ -92,6 +98,7 @@ def _backend_options(settings: Settings) -> dict[str, str]:
 
 def stats(session: Session) -> dict:
     """Counts for `kikimimi stats`: what is stored, analysed, asked, drafted, grouped."""
+
     def count(model: type, *where: object) -> int:
         return int(session.exec(select(func.count()).select_from(model).where(*where)).one())  # type: ignore[arg-type]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 from typing import Any
+from urllib.parse import urlparse
 
 from kikimimi.errors import MalformedPayload
 from kikimimi.models import AuthorCreate, PostCreate
@@ -31,7 +32,7 @@ def normalise_status(status: dict[str, Any], brand: BrandAccounts) -> PostCreate
         created_at = parse_timestamp(created_at) if isinstance(created_at, str) else created_at
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise MalformedPayload(f"mastodon: status {_id_of(status)} is malformed: {exc!r}") from exc
-    is_brand = brand.owns(PLATFORM, acct) or brand.owns(PLATFORM, account.get("username"))
+    is_brand = brand.owns(PLATFORM, full_acct(account))
     private = status.get("visibility") == "direct"
     parent = status.get("in_reply_to_id")
     if is_brand:
@@ -64,6 +65,15 @@ def normalise_status(status: dict[str, Any], brand: BrandAccounts) -> PostCreate
             is_brand=is_brand,
         ),
     )
+
+
+def full_acct(account: dict[str, Any]) -> str:
+    """`user@instance` for every account (local accounts arrive as a bare `user`; their URL names the instance)."""
+    acct = str(account.get("acct") or account.get("username") or "")
+    if "@" in acct:
+        return acct
+    host = urlparse(str(account.get("url") or "")).hostname
+    return f"{acct}@{host}" if host else acct
 
 
 def _id_of(status: Any) -> str:

@@ -36,9 +36,7 @@ def upsert_authors(session: Session, authors: Sequence[AuthorCreate]) -> dict[tu
     latest: dict[tuple[str, str], AuthorCreate] = {(a.platform, a.external_id): a for a in authors}
     now = utcnow()
     for chunk in _chunks(list(latest.values())):
-        stmt = _insert(session, Author).values(
-            [{**a.model_dump(), "first_seen": now, "last_seen": now} for a in chunk]
-        )
+        stmt = _insert(session, Author).values([{**a.model_dump(), "first_seen": now, "last_seen": now} for a in chunk])
         stmt = stmt.on_conflict_do_update(
             index_elements=["platform", "external_id"],
             set_={

@@ -31,7 +31,10 @@ def normalise_tweet(payload: dict[str, Any], brand: BrandAccounts) -> PostCreate
     if is_brand:
         replyable, reason = False, "written by the brand"
     elif mentioned or quoted:
-        replyable, reason = True, "the author mentioned the brand's account" if mentioned else "the author quoted the brand"
+        replyable, reason = (
+            True,
+            "the author mentioned the brand's account" if mentioned else "the author quoted the brand",
+        )
     else:
         replyable, reason = False, "X API replies need an @mention or quote of the brand's account: reply by hand"
     return PostCreate(

@@ -16,14 +16,73 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]")
 
 _POSITIVE = (
-    "love", "great", "amazing", "thank", "awesome", "perfect", "delicious", "best", "happy", "recommend",
-    "beautiful", "😍", "❤", "🥰", "✨", "👍", "🙏", "好き", "最高", "美味しい", "おいしい", "ありがと", "嬉しい",
-    "うれしい", "素敵", "かわいい", "可愛い", "神", "助かる", "感謝", "おすすめ",
+    "love",
+    "great",
+    "amazing",
+    "thank",
+    "awesome",
+    "perfect",
+    "delicious",
+    "best",
+    "happy",
+    "recommend",
+    "beautiful",
+    "😍",
+    "❤",
+    "🥰",
+    "✨",
+    "👍",
+    "🙏",
+    "好き",
+    "最高",
+    "美味しい",
+    "おいしい",
+    "ありがと",
+    "嬉しい",
+    "うれしい",
+    "素敵",
+    "かわいい",
+    "可愛い",
+    "神",
+    "助かる",
+    "感謝",
+    "おすすめ",
 )
 _NEGATIVE = (
-    "broken", "late", "never", "worst", "terrible", "angry", "disappoint", "refund", "still waiting", "scam",
-    "rude", "charged twice", "damaged", "cracked", "awful", "not happy", "😡", "😠", "😭", "💢", "割れ", "遅い",
-    "届かない", "最悪", "ひどい", "酷い", "残念", "返金", "怒", "がっかり", "二重", "壊れ", "ムカつく", "困って",
+    "broken",
+    "late",
+    "never",
+    "worst",
+    "terrible",
+    "angry",
+    "disappoint",
+    "refund",
+    "still waiting",
+    "scam",
+    "rude",
+    "charged twice",
+    "damaged",
+    "cracked",
+    "awful",
+    "not happy",
+    "😡",
+    "😠",
+    "😭",
+    "💢",
+    "割れ",
+    "遅い",
+    "届かない",
+    "最悪",
+    "ひどい",
+    "酷い",
+    "残念",
+    "返金",
+    "怒",
+    "がっかり",
+    "二重",
+    "壊れ",
+    "ムカつく",
+    "困って",
 )
 _QUESTION_EN = re.compile(
     r"\?|^(how|what|when|where|why|who|which|can|could|do|does|is|are|will|would|should)\b|"
@@ -38,24 +97,54 @@ _QUESTION_JA = re.compile(
 _INTENT_RULES: list[tuple[str, re.Pattern[str]]] = [
     ("returns_refunds", re.compile(r"return|refund|exchange|broken|cracked|damaged|返品|返金|交換|割れ|壊れ", re.I)),
     ("order_status", re.compile(r"order|track|deliver|arriv|ship|still waiting|注文|届|発送|配送|追跡", re.I)),
-    ("billing_account", re.compile(r"charge|bill|pay|card|account|password|subscription|課金|請求|支払|決済|"
-                                   r"アカウント|ログイン|定期便|サブスク|PayPay|コンビニ", re.I)),
-    ("technical_issue", re.compile(r"error|bug|crash|website|app |checkout|code (isn't|not|doesn't)|coupon|"
-                                   r"エラー|不具合|サイト|アプリ|クーポン", re.I)),
-    ("product_question", re.compile(r"caffeine|brew|temperature|matcha|sencha|hojicha|teapot|kyusu|restock|"
-                                    r"gift|wrap|カフェイン|淹れ|温度|抹茶|煎茶|ほうじ茶|急須|再入荷|ラッピング", re.I)),
+    (
+        "billing_account",
+        re.compile(
+            r"charge|bill|pay|card|account|password|subscription|課金|請求|支払|決済|"
+            r"アカウント|ログイン|定期便|サブスク|PayPay|コンビニ",
+            re.I,
+        ),
+    ),
+    (
+        "technical_issue",
+        re.compile(
+            r"error|bug|crash|website|app |checkout|code (isn't|not|doesn't)|coupon|"
+            r"エラー|不具合|サイト|アプリ|クーポン",
+            re.I,
+        ),
+    ),
+    (
+        "product_question",
+        re.compile(
+            r"caffeine|brew|temperature|matcha|sencha|hojicha|teapot|kyusu|restock|"
+            r"gift|wrap|カフェイン|淹れ|温度|抹茶|煎茶|ほうじ茶|急須|再入荷|ラッピング",
+            re.I,
+        ),
+    ),
 ]
 _CUES: list[tuple[str, re.Pattern[str]]] = [
     ("occasion:anniversary", re.compile(r"anniversary|記念日", re.I)),
     ("occasion:birthday", re.compile(r"birthday|bday|誕生日|誕プレ", re.I)),
     ("occasion:gift", re.compile(r"\bgift\b|present for|プレゼント|贈り物|ギフト", re.I)),
     ("occasion:wedding", re.compile(r"wedding|結婚式|結婚祝い", re.I)),
-    ("deadline", re.compile(r"by (tomorrow|friday|monday|tuesday|wednesday|thursday|saturday|sunday|the \w+)|"
-                            r"before (friday|monday|tuesday|wednesday|thursday|saturday|sunday|the \w+)|"
-                            r"明日まで|今週中|週末まで|までに", re.I)),
+    (
+        "deadline",
+        re.compile(
+            r"by (tomorrow|friday|monday|tuesday|wednesday|thursday|saturday|sunday|the \w+)|"
+            r"before (friday|monday|tuesday|wednesday|thursday|saturday|sunday|the \w+)|"
+            r"明日まで|今週中|週末まで|までに",
+            re.I,
+        ),
+    ),
     ("first_purchase", re.compile(r"first (order|purchase|time ordering)|初めて(の)?(注文|購入)|初購入", re.I)),
-    ("repeated_problem", re.compile(r"(second|third|fourth|2nd|3rd) time|again\?!|yet again|(二|三|2|3)回目|またかよ|"
-                                    r"また(届|割れ|遅)", re.I)),
+    (
+        "repeated_problem",
+        re.compile(
+            r"(second|third|fourth|2nd|3rd) time|again\?!|yet again|(二|三|2|3)回目|またかよ|"
+            r"また(届|割れ|遅)",
+            re.I,
+        ),
+    ),
 ]
 
 

@@ -29,8 +29,8 @@ def needs_reply(analysis: TextAnalysis, *, spam: bool, by_brand: bool) -> bool:
 def pending_posts(session: Session, analyzer: Analyzer, *, redo: bool = False) -> list[int]:
     """Ids of posts with no analysis, or (with `redo`) with one made by other model versions."""
     if not redo:
-        stmt = select(Post.id).outerjoin(Analysis, col(Analysis.post_id) == col(Post.id)).where(
-            col(Analysis.id).is_(None)
+        stmt = (
+            select(Post.id).outerjoin(Analysis, col(Analysis.post_id) == col(Post.id)).where(col(Analysis.id).is_(None))
         )
         return [pid for pid in session.exec(stmt.order_by(Post.id)) if pid is not None]
     rows = session.exec(
@@ -61,9 +61,7 @@ def analyse_pending(
         rows = session.exec(
             select(Post, Author).join(Author, col(Author.id) == col(Post.author_id)).where(col(Post.id).in_(batch_ids))
         ).all()
-        existing = {
-            a.post_id: a for a in session.exec(select(Analysis).where(col(Analysis.post_id).in_(batch_ids)))
-        }
+        existing = {a.post_id: a for a in session.exec(select(Analysis).where(col(Analysis.post_id).in_(batch_ids)))}
         results = analyzer.analyse([post.text for post, _ in rows])
         for (post, author), result in zip(rows, results, strict=True):
             spam = is_spam(post.text)
@@ -79,8 +77,10 @@ def analyse_pending(
             row.empathy_cues = [vars(c) for c in result.empathy_cues]
             row.is_spam = spam
             row.needs_reply = needs_reply(result, spam=spam, by_brand=author.is_brand)
-            row.priority = 0.0 if not row.needs_reply else priority_score(
-                result, followers=author.followers_count, age_hours=age_hours
+            row.priority = (
+                0.0
+                if not row.needs_reply
+                else priority_score(result, followers=author.followers_count, age_hours=age_hours)
             )
             row.backend = analyzer.name
             row.model_versions = result.model_versions or dict(analyzer.versions)

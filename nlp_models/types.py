@@ -22,7 +22,9 @@ LANGUAGES = ("en", "ja", "other")
 class EmpathyCue:
     """Something in the post a reply should acknowledge, with the text span that triggered it."""
 
-    kind: str  # occasion:anniversary, occasion:birthday, occasion:gift, occasion:wedding, deadline, first_purchase, repeated_problem
+    # occasion:anniversary | occasion:birthday | occasion:gift | occasion:wedding | deadline | first_purchase
+    # | repeated_problem
+    kind: str
     span: str
     start: int
     end: int

@@ -42,24 +42,36 @@ ACKNOWLEDGEMENTS = {
 }
 _NOT_NAMES = {"the", "official", "mr", "mrs", "ms", "dr", "tea", "shop", "store", "team", "just", "not", "a"}
 _LATIN_NAME = re.compile(r"^[A-Z][a-z]{1,14}$|^[a-z]{2,14}$")
-_JA_NAME = re.compile(r"^[\u3040-\u30ff\u4e00-\u9fff々ー]{1,8}")
+_JA_NAME = re.compile(r"^[\u3040-\u30ff\u4e00-\u9fff々ー]{1,6}$")
 
 
 def first_name(display_name: str | None, language: str) -> str | None:
-    """A first name to greet by, when the display name plainly gives one; otherwise None (never guess wildly)."""
+    """A first name to greet by, when the display name plainly gives one; otherwise None (never guess wildly).
+
+    Only the leading run of letters counts: 「ゆうき@在宅」 is ゆうき, "Mika | tea lover" is Mika.
+    """
     if not display_name:
         return None
-    cleaned = "".join(ch for ch in display_name if unicodedata.category(ch)[0] in "LNZ" or ch in "々ー").strip()
-    if not cleaned:
+    start = 0
+    while start < len(display_name) and not _is_name_char(display_name[start]):
+        start += 1  # leading emoji, brackets, symbols
+    end = start
+    while end < len(display_name) and (_is_name_char(display_name[end])):
+        end += 1
+    token = display_name[start:end]
+    if not token:
         return None
-    match = _JA_NAME.match(cleaned)
+    match = _JA_NAME.match(token)
     if match:
         return f"{match.group(0)}さん"
-    token = cleaned.split()[0]
     if _LATIN_NAME.match(token) and token.lower() not in _NOT_NAMES:
         name = token.capitalize()
         return f"{name}さん" if language == "ja" else name
     return None
+
+
+def _is_name_char(ch: str) -> bool:
+    return unicodedata.category(ch).startswith("L") or ch in "々ー"
 
 
 @cache
@@ -67,8 +79,9 @@ def template_environment(override_dir: str | None = None) -> Environment:
     """Templates from the user's folder first (if configured), then the packaged ones."""
     loaders = [FileSystemLoader(override_dir)] if override_dir else []
     loaders.append(FileSystemLoader(str(PACKAGED_TEMPLATES)))
-    return Environment(loader=ChoiceLoader(loaders), undefined=StrictUndefined, autoescape=False,
-                       keep_trailing_newline=False)
+    return Environment(
+        loader=ChoiceLoader(loaders), undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False
+    )
 
 
 def render_draft(
@@ -77,11 +90,15 @@ def render_draft(
     language: str,
     display_name: str | None,
     cue_kinds: list[str],
+    complaint: bool = False,
     brand: str = "",
     faq_answer: str | None = None,
     templates_dir: Path | None = None,
 ) -> tuple[str, str]:
-    """Return (text, template name) for a post; Japanese posts get Japanese replies, anything else English."""
+    """Return (text, template name) for a post; Japanese posts get Japanese replies, anything else English.
+
+    Templates see `complaint` (the post is negative) so one intent can answer a question and a problem differently.
+    """
     lang = "ja" if language == "ja" else "en"
     env = template_environment(str(templates_dir) if templates_dir else None)
     name = f"{lang}/{intent if intent in INTENTS else 'other'}.j2"
@@ -91,7 +108,9 @@ def render_draft(
         name = f"{lang}/other.j2"
         template = env.get_template(name)
     ack = [ACKNOWLEDGEMENTS[lang][k] for k in dict.fromkeys(cue_kinds) if k in ACKNOWLEDGEMENTS[lang]]
-    text = template.render(name=first_name(display_name, lang), ack=ack, brand=brand, faq_answer=faq_answer)
+    text = template.render(
+        name=first_name(display_name, lang), ack=ack, brand=brand, faq_answer=faq_answer, complaint=complaint
+    )
     return " ".join(text.split()) if lang == "en" else text.strip(), name
 
 
@@ -127,6 +146,7 @@ def draft_pending(session: Session, *, templates_dir: Path | None = None, brand:
             language=analysis.language,
             display_name=author.display_name,
             cue_kinds=[c["kind"] for c in analysis.empathy_cues],
+            complaint=analysis.sentiment == "negative",
             brand=brand,
             faq_answer=faq_answer_for(session, post.id),  # type: ignore[arg-type]
             templates_dir=templates_dir,

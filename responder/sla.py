@@ -25,8 +25,9 @@ def service_level(minutes: float | None, levels: ServiceLevels) -> str | None:
     """Place one first-response time on the five-level ladder (None while unanswered)."""
     if minutes is None or pd.isna(minutes):
         return None
-    for name, bound in zip(LEVELS, (levels.stellar, levels.above_average, levels.average, levels.below_average),
-                           strict=False):
+    for name, bound in zip(
+        LEVELS, (levels.stellar, levels.above_average, levels.average, levels.below_average), strict=False
+    ):
         if minutes <= bound:
             return name
     return LEVELS[-1]
@@ -54,18 +55,41 @@ def response_table(session: Session) -> pd.DataFrame:
     )
     stmt = (
         select(
-            Post.id, Post.platform, Post.author_id, Post.thread_id, Post.created_at, Analysis.sentiment,
-            brand_replies.c.first_reply_at, brand_replies.c.replies, posted_drafts.c.posted_at, posted_drafts.c.n,
+            Post.id,
+            Post.platform,
+            Post.author_id,
+            Post.thread_id,
+            Post.created_at,
+            Analysis.sentiment,
+            brand_replies.c.first_reply_at,
+            brand_replies.c.replies,
+            posted_drafts.c.posted_at,
+            posted_drafts.c.n,
         )
         .join(Analysis, col(Analysis.post_id) == col(Post.id))
-        .outerjoin(brand_replies, (brand_replies.c.platform == Post.platform)
-                   & (brand_replies.c.parent_external_id == Post.external_id))
+        .outerjoin(
+            brand_replies,
+            (brand_replies.c.platform == Post.platform) & (brand_replies.c.parent_external_id == Post.external_id),
+        )
         .outerjoin(posted_drafts, posted_drafts.c.post_id == Post.id)
         .where(Analysis.needs_reply)
     )
     rows = session.exec(stmt).all()  # type: ignore[call-overload]
-    frame = pd.DataFrame(rows, columns=["post_id", "platform", "author_id", "thread_id", "created_at", "sentiment",
-                                        "first_reply_at", "replies", "posted_at", "posted_n"])
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "post_id",
+            "platform",
+            "author_id",
+            "thread_id",
+            "created_at",
+            "sentiment",
+            "first_reply_at",
+            "replies",
+            "posted_at",
+            "posted_n",
+        ],
+    )
     for column in ("created_at", "first_reply_at", "posted_at"):
         frame[column] = pd.to_datetime(frame[column], utc=True)
     frame["responded_at"] = frame[["first_reply_at", "posted_at"]].min(axis=1)
@@ -108,19 +132,29 @@ def kpis(frame: pd.DataFrame, levels: ServiceLevels, now: datetime | None = None
     )
 
 
-def daily_frt(frame: pd.DataFrame, display_tz: str) -> pd.DataFrame:
-    """Median FRT per platform per local day, with a flag where it jumped (≥ 2× and ≥ 5 min) from the day before."""
+def daily_frt(frame: pd.DataFrame, display_tz: str, *, min_answered: int = 3) -> pd.DataFrame:
+    """Median FRT per platform per local day (ISO date strings), flagging jumps from the day before.
+
+    A jump is ≥ 2× and ≥ 5 min, between two days that each have at least `min_answered` answers
+    (a median of one or two replies is noise, not a staffing signal).
+    """
     answered = frame[frame["frt_minutes"].notna()].copy()
     if answered.empty:
         return pd.DataFrame(columns=["day", "platform", "median_frt_minutes", "answered", "jump"])
-    answered["day"] = answered["created_at"].dt.tz_convert(display_tz).dt.date
+    answered["day"] = answered["created_at"].dt.tz_convert(display_tz).dt.strftime("%Y-%m-%d")
     daily = (
-        answered.groupby(["platform", "day"])["frt_minutes"].agg(["median", "count"]).reset_index()
+        answered.groupby(["platform", "day"])["frt_minutes"]
+        .agg(["median", "count"])
+        .reset_index()
         .rename(columns={"median": "median_frt_minutes", "count": "answered"})
         .sort_values(["platform", "day"])
     )
-    previous = daily.groupby("platform")["median_frt_minutes"].shift()
-    daily["jump"] = (daily["median_frt_minutes"] >= 2 * previous) & (daily["median_frt_minutes"] - previous >= 5)
+    by_platform = daily.groupby("platform")
+    previous, previous_n = by_platform["median_frt_minutes"].shift(), by_platform["answered"].shift()
+    enough = (daily["answered"] >= min_answered) & (previous_n >= min_answered)
+    daily["jump"] = (
+        enough & (daily["median_frt_minutes"] >= 2 * previous) & (daily["median_frt_minutes"] - previous >= 5)
+    )
     return daily[["day", "platform", "median_frt_minutes", "answered", "jump"]].reset_index(drop=True)
 
 

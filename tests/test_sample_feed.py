@@ -48,9 +48,7 @@ def _info(row: dict[str, Any]) -> dict[str, Any]:
     p, platform = row["payload"], row["platform"]
     if platform == "x":
         t, u = p["tweet"], p["author"]
-        refs = [
-            r["id"] for r in t.get("referenced_tweets", []) if r["type"] == "replied_to"
-        ]
+        refs = [r["id"] for r in t.get("referenced_tweets", []) if r["type"] == "replied_to"]
         return {
             "id": t["id"],
             "author": u["id"],
@@ -62,9 +60,7 @@ def _info(row: dict[str, Any]) -> dict[str, Any]:
     if platform == "reddit":
         d = p["data"]
         parent = d["parent_id"].split("_", 1)[1] if p["kind"] == "comment" else None
-        text = (
-            d["title"] + " " + d["selftext"] if p["kind"] == "submission" else d["body"]
-        )
+        text = d["title"] + " " + d["selftext"] if p["kind"] == "submission" else d["body"]
         return {
             "id": d["id"],
             "author": d["author_fullname"],
@@ -127,9 +123,7 @@ def test_spread_over_fourteen_days_with_a_negative_spike(feed: list) -> None:
     days = Counter(info["at"].date() for info, _ in customers)
     assert len(days) == 14
     assert min(days) == generate.START.date() and max(days) == generate.END.date()
-    negative = Counter(
-        info["at"].date() for info, m in customers if m["sentiment"] == "negative"
-    )
+    negative = Counter(info["at"].date() for info, m in customers if m["sentiment"] == "negative")
     spike_day, spike = negative.most_common(1)[0]
     assert spike_day == generate.SPIKE_DAY.date()
     others = [n for day, n in negative.items() if day != spike_day]
@@ -137,11 +131,7 @@ def test_spread_over_fourteen_days_with_a_negative_spike(feed: list) -> None:
 
 
 def test_authors_post_more_than_once_some_across_platforms(feed: list) -> None:
-    posts = Counter(
-        (row["platform"], _info(row)["author"])
-        for row, m in feed
-        if m["kind"] == "customer"
-    )
+    posts = Counter((row["platform"], _info(row)["author"]) for row, m in feed if m["kind"] == "customer")
     assert sum(1 for n in posts.values() if n >= 2) >= 10
     platforms_by_name: dict[str, set[str]] = defaultdict(set)
     for row, m in feed:
@@ -159,18 +149,9 @@ def test_recurring_needs_are_asked_in_different_words_in_both_languages(
             assert m["is_question"] == "true"
             wordings[(m["need"], m["language"])].add(_info(row)["text"])
     needs = {need for need, _ in wordings}
-    full = [
-        n
-        for n in needs
-        if len(wordings[(n, "en")]) >= 5 and len(wordings[(n, "ja")]) >= 5
-    ]
+    full = [n for n in needs if len(wordings[(n, "en")]) >= 5 and len(wordings[(n, "ja")]) >= 5]
     assert len(full) >= 8
-    no_mark = [
-        t
-        for texts in wordings.values()
-        for t in texts
-        if "?" not in t and "？" not in t
-    ]
+    no_mark = [t for texts in wordings.values() for t in texts if "?" not in t and "？" not in t]
     assert len(no_mark) >= 20  # help requests without a question mark
 
 
@@ -184,10 +165,7 @@ def test_brand_replies_answer_earlier_posts_in_the_same_thread_and_language(
             continue
         info = _info(row)
         parent_row, parent_meta = by_id[(row["platform"], info["parent"])]
-        assert (
-            parent_meta["kind"] == "customer"
-            and parent_meta["language"] == m["language"]
-        )
+        assert parent_meta["kind"] == "customer" and parent_meta["language"] == m["language"]
         delay = info["at"] - _info(parent_row)["at"]
         assert timedelta(minutes=5) <= delay <= timedelta(days=3)
         delays.append(delay)
@@ -197,26 +175,16 @@ def test_brand_replies_answer_earlier_posts_in_the_same_thread_and_language(
 
 
 def test_reply_permissions_are_represented(feed: list) -> None:
-    x_customers = [
-        row["payload"]["tweet"]
-        for row, m in feed
-        if row["platform"] == "x" and m["kind"] == "customer"
-    ]
+    x_customers = [row["payload"]["tweet"] for row, m in feed if row["platform"] == "x" and m["kind"] == "customer"]
     mentions = [t for t in x_customers if "@komorebi_tea" in t["text"]]
-    assert mentions and all(
-        t["entities"]["mentions"][0]["username"] == "komorebi_tea" for t in mentions
-    )
+    assert mentions and all(t["entities"]["mentions"][0]["username"] == "komorebi_tea" for t in mentions)
     assert any(
-        "木漏れ日ティー" in t["text"] or "komorebi tea" in t["text"].lower()
-        for t in x_customers
-        if t not in mentions
+        "木漏れ日ティー" in t["text"] or "komorebi tea" in t["text"].lower() for t in x_customers if t not in mentions
     )
     reddit = [row["payload"]["data"] for row, _ in feed if row["platform"] == "reddit"]
     assert any(d["locked"] for d in reddit)
     visibility = Counter(
-        row["payload"]["visibility"]
-        for row, m in feed
-        if row["platform"] == "mastodon" and m["kind"] == "customer"
+        row["payload"]["visibility"] for row, m in feed if row["platform"] == "mastodon" and m["kind"] == "customer"
     )
     assert 3 <= visibility["direct"] <= 4
 

@@ -31,9 +31,7 @@ FEED_NAME = "sample_feed.jsonl"
 META_NAME = "sample_feed_meta.csv"
 START = datetime(2026, 11, 1, tzinfo=UTC)
 END = datetime(2026, 11, 14, 23, 59, 59, tzinfo=UTC)
-SPIKE_DAY = datetime(
-    2026, 11, 9, tzinfo=UTC
-)  # a delayed shipment batch: the negative spike
+SPIKE_DAY = datetime(2026, 11, 9, tzinfo=UTC)  # a delayed shipment batch: the negative spike
 
 BRAND = {
     "x": {
@@ -50,7 +48,7 @@ BRAND = {
     "reddit": {"author": "KomorebiTeaCo", "author_fullname": "t2_kmrb01"},
     "bluesky": {
         "did": "did:plc:komorebitea000000000001",
-        "handle": "komoreobitea.bsky.social",
+        "handle": "komorebitea.bsky.social",
         "displayName": "Komorebi Tea 木漏れ日ティー",
     },
     "mastodon": {
@@ -714,15 +712,11 @@ REPLIES: dict[str, dict[str, list[str]]] = {
     },
     "praise": {
         "en": ["Thank you so much, {name}! 💚 This made the whole team's day."],
-        "ja": [
-            "{name}さん、嬉しいお言葉ありがとうございます💚 スタッフ一同とても励みになります！"
-        ],
+        "ja": ["{name}さん、嬉しいお言葉ありがとうございます💚 スタッフ一同とても励みになります！"],
     },
     "question": {
         "en": ["Hi {name}, great question! We've sent you the details by DM 🍵"],
-        "ja": [
-            "{name}さん、お問い合わせありがとうございます！詳細をDMでお送りしました🍵"
-        ],
+        "ja": ["{name}さん、お問い合わせありがとうございます！詳細をDMでお送りしました🍵"],
     },
 }
 
@@ -892,19 +886,13 @@ class Item:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _entries(
-    group: str, by_lang: dict[str, list[Entry]], default_sentiment: str, **kw: Any
-) -> list[Item]:
+def _entries(group: str, by_lang: dict[str, list[Entry]], default_sentiment: str, **kw: Any) -> list[Item]:
     """Turn hand-written entries into items with their labels."""
     items = []
     for lang, entries in by_lang.items():
         for entry in entries:
-            text, sentiment = (
-                (entry, default_sentiment) if isinstance(entry, str) else entry
-            )
-            items.append(
-                Item(lang=lang, text=text, group=group, sentiment=sentiment, **kw)
-            )
+            text, sentiment = (entry, default_sentiment) if isinstance(entry, str) else entry
+            items.append(Item(lang=lang, text=text, group=group, sentiment=sentiment, **kw))
     return items
 
 
@@ -929,12 +917,8 @@ def build_items() -> list[Item]:
         intent="product_question",
         is_question=True,
     )
-    items += _entries(
-        "complaint", COMPLAINTS, "negative", kind="customer", intent="complaint"
-    )
-    items += _entries(
-        "spike", SPIKE_COMPLAINTS, "negative", kind="customer", intent="complaint"
-    )
+    items += _entries("complaint", COMPLAINTS, "negative", kind="customer", intent="complaint")
+    items += _entries("spike", SPIKE_COMPLAINTS, "negative", kind="customer", intent="complaint")
     items += _entries("praise", PRAISE, "positive", kind="customer", intent="praise")
     items += _entries("neutral", NEUTRAL_MENTIONS, "neutral", kind="customer")
     items += _entries("rant", RANTS, "negative", kind="customer", intent="complaint")
@@ -960,20 +944,14 @@ class Ids:
                 return value
 
     def digits(self, n: int, first: str = "1") -> str:
-        return self._unique(
-            lambda: first + "".join(self.rng.choice("0123456789") for _ in range(n - 1))
-        )
+        return self._unique(lambda: first + "".join(self.rng.choice("0123456789") for _ in range(n - 1)))
 
     def b36(self, n: int) -> str:
         alphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
-        return self._unique(
-            lambda: "".join(self.rng.choice(alphabet) for _ in range(n))
-        )
+        return self._unique(lambda: "".join(self.rng.choice(alphabet) for _ in range(n)))
 
     def did(self) -> str:
-        return self._unique(
-            lambda: "did:plc:" + "".join(self.rng.choice(B32_SORT) for _ in range(24))
-        )
+        return self._unique(lambda: "did:plc:" + "".join(self.rng.choice(B32_SORT) for _ in range(24)))
 
     def _next_seq(self) -> int:
         self.seq += 1
@@ -981,9 +959,7 @@ class Ids:
 
     def tweet(self, when: datetime) -> str:
         ms = int(when.timestamp() * 1000)
-        return self._unique(
-            lambda: str(((ms - TWITTER_EPOCH_MS) << 22) | (self._next_seq() % 4096))
-        )
+        return self._unique(lambda: str(((ms - TWITTER_EPOCH_MS) << 22) | (self._next_seq() % 4096)))
 
     def toot(self, when: datetime) -> str:
         ms = int(when.timestamp() * 1000)
@@ -992,9 +968,7 @@ class Ids:
     def tid(self, when: datetime) -> str:
         """An AT Protocol record key: microseconds and a clock id, base32-sortable."""
         micros = int(when.timestamp() * 1_000_000)
-        return self._unique(
-            lambda: _tid_string((micros << 10) | (self._next_seq() % 1024))
-        )
+        return self._unique(lambda: _tid_string((micros << 10) | (self._next_seq() % 1024)))
 
     def reddit(self) -> str:
         self.reddit_counter += self.rng.randint(1, 40)
@@ -1058,16 +1032,10 @@ class People:
                 first, romaji = rng.choice(JA_FIRST)
                 display = first + rng.choice(JA_DECOR)
                 slug = (
-                    romaji
-                    + rng.choice(["_", "", "0"])
-                    + rng.choice(["cha", "tea", "", "m"])
-                    + str(rng.randint(1, 99))
+                    romaji + rng.choice(["_", "", "0"]) + rng.choice(["cha", "tea", "", "m"]) + str(rng.randint(1, 99))
                 )
                 tz = 9
-            if (
-                display not in self.displays
-                and slug.replace(".", "_") not in self.slugs
-            ):
+            if display not in self.displays and slug.replace(".", "_") not in self.slugs:
                 break
         self.displays.add(display)
         self.slugs.add(slug.replace(".", "_"))
@@ -1093,9 +1061,7 @@ class People:
                 tzinfo=UTC,
             )
             return {
-                "id": ids.digits(
-                    rng.choice([9, 10, 18, 19]), first=str(rng.randint(1, 4))
-                ),
+                "id": ids.digits(rng.choice([9, 10, 18, 19]), first=str(rng.randint(1, 4))),
                 "username": person.slug,
                 "name": person.display,
                 "created_at": _iso_ms(created),
@@ -1117,11 +1083,7 @@ class People:
                 "displayName": person.display,
             }
         instance = rng.choice(MASTODON_EN if person.lang == "en" else MASTODON_JA)
-        acct = (
-            person.slug
-            if instance == "mastodon.social"
-            else f"{person.slug}@{instance}"
-        )
+        acct = person.slug if instance == "mastodon.social" else f"{person.slug}@{instance}"
         return {
             "id": ids.digits(18, first="1"),
             "username": person.slug,
@@ -1183,14 +1145,8 @@ def _assign_time(rng: random.Random, item: Item) -> None:
     while True:
         day = 8 if item.group == "spike" else rng.randrange(14)
         hour = rng.choices(range(24), weights=HOUR_WEIGHTS)[0]
-        local = START + timedelta(
-            days=day, hours=hour, minutes=rng.randrange(60), seconds=rng.randrange(60)
-        )
-        when = (
-            local
-            - timedelta(hours=item.person.tz)
-            + timedelta(milliseconds=rng.randrange(1000))
-        )
+        local = START + timedelta(days=day, hours=hour, minutes=rng.randrange(60), seconds=rng.randrange(60))
+        when = local - timedelta(hours=item.person.tz) + timedelta(milliseconds=rng.randrange(1000))
         if item.group == "spike" and when.date() != SPIKE_DAY.date():
             continue
         if START <= when <= END:
@@ -1200,17 +1156,11 @@ def _assign_time(rng: random.Random, item: Item) -> None:
 
 def _brand_mention_style(rng: random.Random, item: Item) -> None:
     """Decide how a post names the brand: an @mention (replyable on X) or just the name."""
-    mention_share = {"x": 0.6, "bluesky": 0.4, "mastodon": 0.5, "reddit": 0.0}[
-        item.platform
-    ]
+    mention_share = {"x": 0.6, "bluesky": 0.4, "mastodon": 0.5, "reddit": 0.0}[item.platform]
     if item.kind == "spam":
         mention_share = 1.0
     item.extra["mention"] = rng.random() < mention_share
-    if (
-        not item.extra["mention"]
-        and "木漏れ日" not in item.text
-        and "komorebi" not in item.text.lower()
-    ):
+    if not item.extra["mention"] and "木漏れ日" not in item.text and "komorebi" not in item.text.lower():
         if item.lang == "en":
             item.text = rng.choice(
                 [
@@ -1233,14 +1183,8 @@ def _brand_mention_style(rng: random.Random, item: Item) -> None:
 def _build_reddit_threads(rng: random.Random, items: list[Item]) -> None:
     """Make some Reddit posts submissions and the rest comments in earlier threads (two threads locked)."""
     submissions: list[Item] = []
-    for item in sorted(
-        (it for it in items if it.platform == "reddit"), key=lambda it: it.created
-    ):
-        recent = [
-            s
-            for s in submissions
-            if item.created - s.created < timedelta(days=3) and s.lang == item.lang
-        ]
+    for item in sorted((it for it in items if it.platform == "reddit"), key=lambda it: it.created):
+        recent = [s for s in submissions if item.created - s.created < timedelta(days=3) and s.lang == item.lang]
         if not recent or rng.random() < 0.4:
             item.extra["reddit_kind"] = "submission"
             item.extra["subreddit"] = rng.choice(REDDIT_SUBS[item.lang])
@@ -1250,11 +1194,7 @@ def _build_reddit_threads(rng: random.Random, items: list[Item]) -> None:
         root = rng.choice(recent)
         item.extra["reddit_kind"] = "comment"
         item.extra["root"] = root
-        item.parent = (
-            rng.choice(root.extra["comments"])
-            if root.extra["comments"] and rng.random() < 0.3
-            else root
-        )
+        item.parent = rng.choice(root.extra["comments"]) if root.extra["comments"] and rng.random() < 0.3 else root
         root.extra["comments"].append(item)
     with_comments = [s for s in submissions if s.extra["comments"]]
     for sub in rng.sample(with_comments, 2):
@@ -1297,17 +1237,11 @@ def _add_brand_replies(rng: random.Random, items: list[Item]) -> list[Item]:
     buckets = [span for span, n in REPLY_DELAYS_MIN.items() for _ in range(n)]
     rng.shuffle(buckets)
     replies = []
-    for post, (lo, hi) in zip(
-        sorted(chosen, key=lambda it: it.created), buckets, strict=True
-    ):
+    for post, (lo, hi) in zip(sorted(chosen, key=lambda it: it.created), buckets, strict=True):
         delay = timedelta(minutes=rng.uniform(lo, hi))
         if post.created + delay > END:
-            delay = timedelta(
-                minutes=rng.uniform(5, (END - post.created).total_seconds() / 60)
-            )
-        key = post.need or {"spike": "complaint", "misc": "question"}.get(
-            post.group, post.group
-        )
+            delay = timedelta(minutes=rng.uniform(5, (END - post.created).total_seconds() / 60))
+        key = post.need or {"spike": "complaint", "misc": "question"}.get(post.group, post.group)
         assert post.person is not None
         text = rng.choice(REPLIES[key][post.lang]).format(name=post.person.first)
         reply = Item(
@@ -1340,9 +1274,7 @@ def _split_title(text: str) -> tuple[str, str]:
 
 
 def _slug(title: str) -> str:
-    words = "".join(
-        c if c.isascii() and c.isalnum() else " " for c in title.lower()
-    ).split()
+    words = "".join(c if c.isascii() and c.isalnum() else " " for c in title.lower()).split()
     return "_".join(words)[:50].rstrip("_") or "komorebi_tea"
 
 
@@ -1360,17 +1292,13 @@ def _render_x(item: Item, rng: random.Random, n_replies: int) -> dict[str, Any]:
         tweet["text"] = f"@{parent_user['username']} {item.text}"
         tweet["conversation_id"] = item.parent.extra["conversation_id"]
         tweet["in_reply_to_user_id"] = parent_user["id"]
-        tweet["referenced_tweets"] = [
-            {"type": "replied_to", "id": item.parent.external_id}
-        ]
+        tweet["referenced_tweets"] = [{"type": "replied_to", "id": item.parent.external_id}]
         mentions.append({"username": parent_user["username"], "id": parent_user["id"]})
     else:
         tweet["conversation_id"] = item.external_id
         if item.extra["mention"]:
             tweet["text"] = f"@{BRAND['x']['username']} {item.text}"
-            mentions.append(
-                {"username": BRAND["x"]["username"], "id": BRAND["x"]["id"]}
-            )
+            mentions.append({"username": BRAND["x"]["username"], "id": BRAND["x"]["id"]})
     item.extra["conversation_id"] = tweet["conversation_id"]
     tweet["lang"] = item.lang
     if mentions:
@@ -1473,9 +1401,7 @@ def _mention_html(account: dict[str, Any]) -> str:
 def _render_mastodon(item: Item, rng: random.Random, n_replies: int) -> dict[str, Any]:
     account = item.person.accounts["mastodon"]  # type: ignore[union-attr]
     mentions, prefix = [], ""
-    target = (
-        item.parent.person.accounts["mastodon"] if item.parent is not None else None
-    )  # type: ignore[union-attr]
+    target = item.parent.person.accounts["mastodon"] if item.parent is not None else None  # type: ignore[union-attr]
     if target is None and item.extra["mention"]:
         target = BRAND["mastodon"]
     if target is not None:
@@ -1493,9 +1419,7 @@ def _render_mastodon(item: Item, rng: random.Random, n_replies: int) -> dict[str
         "language": item.lang,
         "visibility": item.extra.get("visibility", "public"),
         "in_reply_to_id": item.parent.external_id if item.parent is not None else None,
-        "in_reply_to_account_id": target["id"]
-        if item.parent is not None and target is not None
-        else None,
+        "in_reply_to_account_id": target["id"] if item.parent is not None and target is not None else None,
         "account": dict(account),
         "mentions": mentions,
         "replies_count": n_replies,
@@ -1533,11 +1457,7 @@ def generate(seed: int = SEED) -> tuple[str, str]:
         _assign_time(rng, item)
         _brand_mention_style(rng, item)
     direct = [
-        it
-        for it in items
-        if it.platform == "mastodon"
-        and it.extra["mention"]
-        and it.group in ("need", "complaint")
+        it for it in items if it.platform == "mastodon" and it.extra["mention"] and it.group in ("need", "complaint")
     ]
     for item in rng.sample(direct, 4):
         item.extra["visibility"] = "direct"
@@ -1566,12 +1486,7 @@ def generate(seed: int = SEED) -> tuple[str, str]:
     )
     for item in items:
         payload = RENDER[item.platform](item, rng, children.get(id(item), 0))
-        feed.write(
-            json.dumps(
-                {"platform": item.platform, "payload": payload}, ensure_ascii=False
-            )
-            + "\n"
-        )
+        feed.write(json.dumps({"platform": item.platform, "payload": payload}, ensure_ascii=False) + "\n")
         external_id = payload["uri"] if item.platform == "bluesky" else item.external_id
         writer.writerow(
             [
@@ -1602,9 +1517,7 @@ def write_feed(out_dir: Path = HERE, seed: int = SEED) -> tuple[Path, Path]:
 def main() -> None:
     """Command line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--out", type=Path, default=HERE, help="directory to write into"
-    )
+    parser.add_argument("--out", type=Path, default=HERE, help="directory to write into")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     write_feed(args.out)

@@ -1,0 +1,40 @@
+"""Cached resources shared by every page: settings and the database engine."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+from sqlmodel import Session, select
+
+from kikimimi.db import get_engine, migrate
+from kikimimi.models import User
+from kikimimi.settings import Settings, load_settings
+
+
+@st.cache_resource
+def settings() -> Settings:
+    s = load_settings(fallback_to_example=True)
+    migrate(s.database_url)
+    return s
+
+
+@contextmanager
+def session() -> Iterator[Session]:
+    with Session(get_engine(settings().database_url), expire_on_commit=False) as s:
+        yield s
+
+
+def acting_user() -> User | None:
+    """The person using the dashboard, chosen in the sidebar (roles decide what they may do)."""
+    with session() as s:
+        users = list(s.exec(select(User).order_by(User.name)))
+    if not users:
+        st.sidebar.warning("No users yet: add one with `kikimimi users add NAME --role approver`.")
+        return None
+    names = [u.name for u in users]
+    chosen = st.sidebar.selectbox("Acting as", names, key="acting_user")
+    user = users[names.index(chosen)]
+    st.sidebar.caption(f"role: {user.role}")
+    return user

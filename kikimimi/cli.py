@@ -1,0 +1,321 @@
+"""The `kikimimi` command line: people get progress bars and tables, machines get --json."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from kikimimi import __version__
+from kikimimi.db import migrate
+from kikimimi.errors import KikimimiError
+from kikimimi.models import Role, User
+from kikimimi.pipeline import RunSummary, open_session, run_once
+from kikimimi.pipeline import stats as count_everything
+from kikimimi.settings import EXAMPLE_CONFIG, Settings, load_settings
+
+app = typer.Typer(
+    help="Kikimimi (聞き耳): listen to social media, understand posts, draft replies for approval.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+users_app = typer.Typer(help="Manage who may edit and approve replies.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+console = Console()
+err_console = Console(stderr=True)
+log = logging.getLogger("kikimimi")
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", "-c", help="TOML config file (default: $KIKIMIMI_CONFIG, ./kikimimi.toml, or the user config dir)."
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object for machines.")]
+
+
+@app.callback()
+def _root(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what each stage does.")] = False,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    if version:
+        console.print(__version__)
+        raise typer.Exit()
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(message)s",
+        handlers=[RichHandler(console=err_console, show_path=False)],
+        force=True,
+    )
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Option(help="Where to write the example config.")] = Path("kikimimi.toml"),
+    force: Annotated[bool, typer.Option(help="Overwrite an existing config file.")] = False,
+) -> None:
+    """Write a commented example kikimimi.toml and create (or upgrade) the database."""
+    if path.exists() and not force:
+        console.print(f"[yellow]{path} exists; keeping it[/] (use --force to overwrite)")
+    else:
+        shutil.copyfile(EXAMPLE_CONFIG, path)
+        console.print(f"wrote {path}: edit the brands and queries, then run [bold]kikimimi run --once[/]")
+    settings = load_settings(path)
+    open_session(settings).close()
+    console.print(f"database ready: {_safe_url(settings.database_url)}")
+
+
+@app.command()
+def run(
+    config: ConfigOption = None,
+    once: Annotated[bool, typer.Option("--once", help="One pass, then exit.")] = False,
+    interval: Annotated[int | None, typer.Option(help="Seconds between passes (default: the setting).")] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Collect from configured sources, analyse new posts, draft replies; repeat until Ctrl-C unless --once."""
+    settings = load_settings(config)
+    if once:
+        _report(_run_with_progress(settings, quiet=json_output), json_output)
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    every = interval or settings.poll_interval_seconds
+    console.print(f"polling every {every}s; Ctrl-C stops after the current pass")
+    while not stop.is_set():
+        _report(_run_with_progress(settings, quiet=json_output), json_output)
+        stop.wait(every)
+    console.print("stopped")
+
+
+@app.command()
+def analyse(
+    config: ConfigOption = None,
+    redo: Annotated[bool, typer.Option("--redo", help="Re-analyse posts analysed by other model versions.")] = False,
+    backend: Annotated[str | None, typer.Option(help="Analysis backend (default: the setting).")] = None,
+) -> None:
+    """Analyse stored posts that have no current analysis."""
+    from nlp_models.analyzer import get_analyzer
+    from nlp_models.stage import analyse_pending
+
+    settings = load_settings(config)
+    analyzer = get_analyzer(backend or settings.analysis_backend)
+    with open_session(settings) as session, _progress() as progress:
+        task = progress.add_task("analyse", total=None)
+        done = analyse_pending(
+            session, analyzer, redo=redo, on_batch=lambda d, t: progress.update(task, completed=d, total=t)
+        )
+    console.print(f"analysed {done} posts with the {analyzer.name} backend")
+
+
+@app.command(name="stats")
+def stats_command(
+    config: ConfigOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Counts: posts, analysed, questions, drafts by state, FAQ clusters."""
+    settings = load_settings(config, fallback_to_example=True)
+    with open_session(settings) as session:
+        counts = count_everything(session)
+    if json_output:
+        typer.echo(json.dumps(counts, ensure_ascii=False, indent=2))
+        return
+    table = Table("what", "count", title=f"Kikimimi — {_safe_url(settings.database_url)}")
+    for key, value in counts.items():
+        if isinstance(value, dict):
+            for sub, n in value.items():
+                table.add_row(f"{key}: {sub}", str(n))
+        else:
+            table.add_row(key, str(value))
+    console.print(table)
+
+
+@app.command()
+def dashboard(
+    config: ConfigOption = None,
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8501,
+) -> None:
+    """Open the Streamlit dashboard (reply queue, trends, FAQ, service levels)."""
+    settings = load_settings(config, fallback_to_example=True)
+    _serve_dashboard(settings, port)
+
+
+@app.command()
+def demo(
+    no_dashboard: Annotated[bool, typer.Option("--no-dashboard", help="Run the pipeline only (headless).")] = False,
+    port: Annotated[int, typer.Option(help="Dashboard port.")] = 8501,
+) -> None:
+    """The whole pipeline on the bundled sample feed (SQLite in your data dir), then the dashboard."""
+    settings = load_settings(EXAMPLE_CONFIG)
+    console.print(f"demo database: {_safe_url(settings.database_url)}")
+    summary = _run_with_progress(settings)
+    _report(summary, json_output=False)
+    if not no_dashboard:
+        _serve_dashboard(settings, port)
+
+
+@users_app.command("add")
+def users_add(
+    name: str,
+    role: Annotated[Role, typer.Option(help="viewer, responder (edits), approver (approves), admin.")] = Role.responder,
+    config: ConfigOption = None,
+) -> None:
+    """Add a user (or change their role)."""
+    from sqlmodel import select
+
+    settings = load_settings(config, fallback_to_example=True)
+    with open_session(settings) as session:
+        user = session.exec(select(User).where(User.name == name)).first() or User(name=name)
+        user.role = role
+        session.add(user)
+        session.commit()
+    console.print(f"{name}: {role.value}")
+
+
+@users_app.command("list")
+def users_list(config: ConfigOption = None) -> None:
+    """List users and their roles."""
+    from sqlmodel import select
+
+    settings = load_settings(config, fallback_to_example=True)
+    with open_session(settings) as session:
+        table = Table("name", "role")
+        for user in session.exec(select(User).order_by(User.name)):
+            table.add_row(user.name, str(user.role))
+    console.print(table)
+
+
+def _progress() -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=False,
+    )
+
+
+def _run_with_progress(settings: Settings, quiet: bool = False) -> RunSummary:
+    if quiet:
+        return run_once(settings)
+    with _progress() as progress:
+        tasks: dict[str, int] = {}
+
+        def update(stage: str, done: int, total: int | None) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=total)
+            progress.update(tasks[stage], completed=done, total=total)
+
+        return run_once(settings, progress=update)
+
+
+def _report(summary: RunSummary, json_output: bool) -> None:
+    posting = summary.posting
+    data = {
+        "collected": [
+            {
+                "source": r.platform,
+                "query": r.query_name,
+                "status": r.status,
+                "requests": r.requests,
+                "items_seen": r.items_seen,
+                "new_posts": r.new_posts,
+                "duplicates": r.duplicates,
+                "errors": r.errors,
+            }
+            for r in summary.runs
+        ],
+        "source_errors": summary.source_errors,
+        "analysed": summary.analysed,
+        "drafted": summary.drafted,
+        "posted": len(posting.posted),
+        "would_post": len(posting.would_post),
+        "failed": len(posting.failed),
+    }
+    if json_output:
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    table = Table("source", "query", "status", "seen", "new", "duplicates", "errors", title="collected")
+    for r in data["collected"]:
+        table.add_row(
+            r["source"],
+            r["query"],
+            r["status"],
+            str(r["items_seen"]),
+            str(r["new_posts"]),
+            str(r["duplicates"]),
+            str(r["errors"]),
+        )
+    console.print(table)
+    for source, error in summary.source_errors.items():
+        console.print(f"[yellow]{source} skipped:[/] {error}")
+    console.print(
+        f"analysed {summary.analysed} · drafted {summary.drafted} · posted {len(posting.posted)}"
+        f" · dry-run {len(posting.would_post)} · failed {len(posting.failed)}"
+    )
+
+
+def _serve_dashboard(settings: Settings, port: int) -> None:
+    migrate(settings.database_url)
+    env = {**os.environ, "KIKIMIMI_DATABASE_URL": settings.database_url}
+    if settings.config_path:
+        env["KIKIMIMI_CONFIG"] = str(settings.config_path)
+    import dashboard
+
+    app_path = Path(dashboard.__file__).resolve().parent / "app.py"
+    console.print(f"dashboard: [bold]http://localhost:{port}[/] (Ctrl-C to stop)")
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app_path),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    try:
+        subprocess.run(cmd, env=env, check=False)
+    except KeyboardInterrupt:
+        pass
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def main() -> None:
+    try:
+        app()
+    except KikimimiError as exc:
+        err_console.print(f"[red]error:[/] {exc}")
+        sys.exit(2)

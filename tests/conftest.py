@@ -1,0 +1,69 @@
+"""Shared fixtures: every test gets its own data dir (so its own SQLite file) and no user config."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session
+
+from kikimimi.db import get_engine, migrate
+from kikimimi.models import AuthorCreate, PostCreate, Role, User
+from kikimimi.settings import EXAMPLE_CONFIG, Settings, load_settings
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No test reads the developer's config or writes to their data directory."""
+    for name in list(os.environ):
+        if name.startswith("KIKIMIMI_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("KIKIMIMI_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return load_settings(EXAMPLE_CONFIG)
+
+
+@pytest.fixture
+def session(settings: Settings) -> Iterator[Session]:
+    migrate(settings.database_url)
+    with Session(get_engine(settings.database_url), expire_on_commit=False) as s:
+        yield s
+
+
+@pytest.fixture
+def users(session: Session) -> dict[str, User]:
+    people = {
+        "viewer": User(name="vera", role=Role.viewer),
+        "responder": User(name="rin", role=Role.responder),
+        "approver": User(name="aki", role=Role.approver),
+    }
+    session.add_all(people.values())
+    session.commit()
+    return people
+
+
+def make_post(external_id: str = "1", *, platform: str = "x", text: str = "hello", **overrides) -> PostCreate:
+    """A minimal valid post for store/workflow tests."""
+    author = overrides.pop("author", None) or AuthorCreate(
+        platform=platform, external_id=f"u{external_id}", handle=f"user{external_id}", display_name="Mika Tanaka"
+    )
+    fields = {
+        "platform": platform,
+        "external_id": external_id,
+        "text": text,
+        "created_at": datetime(2026, 11, 3, 9, 0, tzinfo=UTC),
+        "replyable": True,
+        "replyable_reason": "test",
+        "author": author,
+    }
+    fields.update(overrides)
+    return PostCreate(**fields)

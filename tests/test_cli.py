@@ -1,0 +1,118 @@
+"""Every command, run as a user would (in-process through Typer's runner)."""
+
+import json
+import subprocess
+
+import pytest
+from typer.testing import CliRunner
+
+from kikimimi import cli
+
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    result = runner.invoke(cli.app, list(args), catch_exceptions=False)
+    return result
+
+
+def run_main(monkeypatch, *args: str) -> int:
+    """Through cli.main, which turns KikimimiError into a one-line message and exit code 2."""
+    monkeypatch.setattr("sys.argv", ["kikimimi", *args])
+    with pytest.raises(SystemExit) as info:
+        cli.main()
+    return info.value.code
+
+
+def stats() -> dict:
+    result = invoke("stats", "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_every_command_has_help():
+    for command in ("init", "run", "analyse", "stats", "dashboard", "demo", "users"):
+        result = invoke(command, "--help")
+        assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_demo_twice_stores_every_sample_post_once(isolated_environment):
+    first = invoke("demo", "--no-dashboard")
+    assert first.exit_code == 0, first.output
+    assert "demo database" in first.output and str(isolated_environment / "data") in first.output
+    once = stats()
+    assert invoke("demo", "--no-dashboard").exit_code == 0
+    twice = stats()
+    assert once == {**twice, "collector_runs": once["collector_runs"]}
+    assert twice["posts"] >= 400 and twice["analysed"] == twice["posts"]
+    assert twice["drafts"]["drafted"] > 50 and twice["questions"] > 50 and twice["brand_replies"] >= 40
+
+
+def test_init_writes_a_config_and_keeps_an_existing_one(isolated_environment):
+    result = invoke("init")
+    config = isolated_environment / "kikimimi.toml"
+    assert result.exit_code == 0 and config.exists() and "database ready" in result.output
+    config.write_text(config.read_text() + "\n# mine\n")
+    assert "keeping it" in invoke("init").output
+    assert config.read_text().endswith("# mine\n")
+
+
+def test_run_once_then_stats(isolated_environment):
+    invoke("init")
+    result = invoke("run", "--once", "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["collected"][0]["new_posts"] >= 400 and summary["drafted"] > 0
+    assert stats()["posts"] == summary["collected"][0]["new_posts"]
+
+
+def test_run_needs_a_config(monkeypatch, capsys):
+    monkeypatch.setenv("KIKIMIMI_CONFIG", "/nowhere/kikimimi.toml")
+    assert run_main(monkeypatch, "run", "--once") == 2
+    err = capsys.readouterr().err
+    assert "config file not found: /nowhere/kikimimi.toml" in err and "Traceback" not in err
+
+
+def test_bad_setting_in_the_environment_is_named(monkeypatch, capsys):
+    monkeypatch.setenv("KIKIMIMI_POLL_INTERVAL_SECONDS", "soon")
+    assert run_main(monkeypatch, "stats") == 2
+    assert "poll_interval_seconds" in capsys.readouterr().err
+
+
+def test_run_loop_stops_cleanly(monkeypatch):
+    invoke("init")
+    passes = []
+
+    def one_pass_then_stop(settings, quiet=False):
+        passes.append(1)
+        import signal
+
+        signal.raise_signal(signal.SIGINT)  # what Ctrl-C delivers
+        return cli.RunSummary()
+
+    monkeypatch.setattr(cli, "_run_with_progress", one_pass_then_stop)
+    result = invoke("run", "--interval", "3600")
+    assert result.exit_code == 0 and "stopped" in result.output and passes == [1]
+
+
+def test_analyse_redo(isolated_environment):
+    invoke("init")
+    invoke("run", "--once")
+    result = invoke("analyse", "--redo", "--backend", "baseline")
+    assert result.exit_code == 0 and "analysed" in result.output
+
+
+def test_users_add_and_list():
+    assert invoke("users", "add", "aki", "--role", "approver").exit_code == 0
+    listing = invoke("users", "list").output
+    assert "aki" in listing and "approver" in listing and "admin" in listing
+
+
+def test_dashboard_serves_the_app_with_the_same_database(monkeypatch):
+    calls = []
+    monkeypatch.setattr(subprocess, "run", lambda cmd, env, check: calls.append((cmd, env)))
+    result = invoke("dashboard", "--port", "8765")
+    assert result.exit_code == 0 and "http://localhost:8765" in result.output
+    [(cmd, env)] = calls
+    assert cmd[1:4] == ["-m", "streamlit", "run"] and cmd[4].endswith("dashboard/app.py") and "8765" in cmd
+    assert env["KIKIMIMI_DATABASE_URL"].endswith("kikimimi.sqlite3")

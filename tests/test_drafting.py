@@ -1,0 +1,106 @@
+import pytest
+from sqlmodel import select
+
+from kikimimi.models import Analysis, FaqCluster, FaqMember, FaqStatus, Post, ReplyDraft
+from listener.store import upsert_posts
+from responder.drafting import draft_pending, first_name, render_draft
+from tests.conftest import make_post
+
+
+@pytest.mark.parametrize(
+    ("display", "lang", "expected"),
+    [
+        ("Mika Tanaka", "en", "Mika"),
+        ("sarah 🍵", "en", "Sarah"),
+        ("さくら🌸", "ja", "さくらさん"),
+        ("田中 花子", "ja", "田中さん"),
+        ("ゆうき@在宅", "ja", "ゆうきさん"),
+        ("まったり抹茶好きおばあちゃん", "ja", None),
+        ("Mika | tea lover", "en", "Mika"),
+        ("Mika", "ja", "Mikaさん"),
+        ("The Tea Review", "en", None),
+        ("xX_gamer_99_Xx", "en", None),
+        ("🍵🍵", "en", None),
+        (None, "en", None),
+    ],
+)
+def test_first_name_only_when_the_display_name_plainly_gives_one(display, lang, expected):
+    assert first_name(display, lang) == expected
+
+
+def test_japanese_complaint_gets_a_japanese_reply_acknowledging_the_anniversary():
+    text, template = render_draft(
+        intent="order_status",
+        language="ja",
+        display_name="さくら🌸",
+        cue_kinds=["occasion:anniversary"],
+        complaint=True,
+    )
+    assert template == "ja/order_status.j2"
+    assert text.startswith("さくらさん、") and "記念日" in text and "ご注文番号" in text and "申し訳" in text
+
+
+def test_english_reply_greets_by_name_and_mentions_the_deadline():
+    text, template = render_draft(
+        intent="returns_refunds",
+        language="en",
+        display_name="Mika Tanaka",
+        cue_kinds=["deadline", "deadline"],
+        complaint=True,
+    )
+    assert text.startswith("Hi Mika, we're so sorry") and text.count("deadline") == 1
+    assert template == "en/returns_refunds.j2"
+
+
+def test_a_question_is_answered_as_a_question_not_as_a_complaint():
+    question, _ = render_draft(intent="billing_account", language="ja", display_name=None, cue_kinds=[])
+    problem, _ = render_draft(intent="billing_account", language="ja", display_name=None, cue_kinds=[], complaint=True)
+    assert "申し訳" not in question and "お問い合わせありがとうございます" in question
+    assert "申し訳ございません" in problem
+
+
+def test_other_languages_get_english_and_unknown_intents_the_general_template():
+    text, template = render_draft(intent="weird", language="other", display_name=None, cue_kinds=[])
+    assert template == "en/other.j2" and text.startswith("Hi there,")
+
+
+def test_user_templates_override_the_packaged_ones(tmp_path):
+    (tmp_path / "en").mkdir()
+    (tmp_path / "en" / "praise.j2").write_text("Thanks {{ name }}! — {{ brand }}")
+    text, _ = render_draft(
+        intent="praise", language="en", display_name="Ken", cue_kinds=[], brand="Komorebi", templates_dir=tmp_path
+    )
+    assert text == "Thanks Ken! — Komorebi"
+
+
+def _analysed(session, external_id, *, needs_reply=True, intent="product_question", **post):
+    upsert_posts(session, [make_post(external_id, **post)])
+    row = session.exec(select(Post).where(Post.external_id == external_id)).one()
+    session.add(
+        Analysis(
+            post_id=row.id, language="en", sentiment="neutral", intent=intent, is_question=True, needs_reply=needs_reply
+        )
+    )
+    session.commit()
+    return row
+
+
+def test_drafts_only_for_unanswered_posts_that_need_a_reply_and_only_once(session):
+    asked = _analysed(session, "1")
+    _analysed(session, "2", needs_reply=False)
+    answered = _analysed(session, "3")
+    _analysed(session, "4", is_brand_reply=True, parent_external_id=answered.external_id, needs_reply=False)
+    assert draft_pending(session) == 1
+    assert draft_pending(session) == 0
+    assert [d.post_id for d in session.exec(select(ReplyDraft))] == [asked.id]
+
+
+def test_accepted_faq_answer_is_used_in_the_draft(session):
+    post = _analysed(session, "1")
+    cluster = FaqCluster(label="shipping", status=FaqStatus.accepted, answer="Yes — we ship worldwide in 7–12 days.")
+    session.add(cluster)
+    session.commit()
+    session.add(FaqMember(post_id=post.id, cluster_id=cluster.id))
+    session.commit()
+    draft_pending(session)
+    assert "we ship worldwide in 7–12 days" in session.exec(select(ReplyDraft)).one().text
