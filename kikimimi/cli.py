@@ -27,6 +27,7 @@ from rich.progress import (
 from rich.table import Table
 
 from kikimimi import __version__
+from kikimimi.commands.nlp import bench_app, eval_app
 from kikimimi.db import migrate
 from kikimimi.errors import KikimimiError
 from kikimimi.models import Role, User
@@ -42,6 +43,8 @@ app = typer.Typer(
 )
 users_app = typer.Typer(help="Manage who may edit and approve replies.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+app.add_typer(eval_app, name="eval")
+app.add_typer(bench_app, name="bench")
 console = Console()
 err_console = Console(stderr=True)
 log = logging.getLogger("kikimimi")
