@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import os
 import random
+import re
 from pathlib import Path
 
 __all__ = ["DATA_DIR", "SEED", "BITEXT_TO_INTENT", "read_rows", "question_intent_training_rows"]
@@ -50,6 +51,21 @@ BITEXT_TO_INTENT = {
 }
 
 
+_PRAISE = re.compile(r"\b(?:love|great|amazing|thank(?:s| you)|best|perfect|awesome|recommend)\b", re.I)
+_MENTION = re.compile(r"@\w+")
+_BRAND = re.compile(r"spotify", re.I)
+_PROBLEM = re.compile(
+    r"\b(?:(?:doesn'?t|does not|won'?t|can'?t|cannot|isn'?t|not|stopped)"
+    r" (?:work\w*|load\w*|play\w*|open\w*|log\w*|connect\w*|show\w*|sync\w*|let)"
+    r"|keeps? \w+ing|crash\w*|error|bug\w*|broken|glitch\w*|not working|any (?:fix|update)|help)\b",
+    re.I,
+)
+_THANKS = re.compile(r"^\W*(?:thanks|thank you|thx|ty|great|perfect|awesome|love)\b", re.I)
+_BILLING = re.compile(
+    r"\b(?:charg\w*|billing|billed|payment|premium|subscription|account|password|refund|card)\b", re.I
+)
+
+
 def read_rows(path: Path) -> list[dict[str, str]]:
     """All rows of a UTF-8 CSV as dicts, rows with an empty text dropped."""
     with path.open(encoding="utf-8", newline="") as f:
@@ -70,21 +86,37 @@ def question_intent_training_rows(seed: int = SEED) -> list[tuple[str, int | Non
     for label, texts in sorted(by_label.items()):
         for text in _sample(texts, 150, rng):
             out.append((text, 1, BITEXT_TO_INTENT[label], 1.0))
-    # Sentiment tweets give the social register: rants, praise and chatter that ask nothing.
-    tweets: dict[str, list[str]] = {}
-    for r in read_rows(DATA_DIR / "sentiment_en" / "train.csv"):
-        if "?" not in r["text"]:
-            tweets.setdefault(r["label"], []).append(r["text"])
-    weak = {"negative": "complaint", "positive": "praise", "neutral": "other"}
-    for label, intent in weak.items():
-        for text in _sample(tweets[label], 700, rng):
-            out.append((text, 0, intent, 0.5))
+    # Sentiment tweets give the social register: rants, praise, chatter and crowd questions that ask the
+    # brand nothing. Positive tweets count as praise only where a praise word appears ("happy friday" praises nothing).
+    for r in _sample(read_rows(DATA_DIR / "sentiment_en" / "train.csv"), 2400, rng):
+        text, label = r["text"], r["label"]
+        if label == "positive" and _PRAISE.search(text):
+            intent = "praise"
+        elif label == "negative":
+            intent = "complaint"
+        else:
+            intent = "other"
+        out.append((text, 0, intent, 0.5))
+    # Real inbound support tweets: problem reports are implicit help requests; thanks are not.
+    problems, thanks = [], []
+    for r in read_rows(DATA_DIR / "support_tweets" / "spotifycares_inbound.csv"):
+        text = _BRAND.sub("the app", _MENTION.sub("", r["text"])).strip()
+        if len(text) < 15:
+            continue
+        if _PROBLEM.search(text):
+            problems.append(text)
+        elif _THANKS.match(text):
+            thanks.append(text)
+    for text in _sample(problems, 600, rng):
+        out.append((text, 1, "billing_account" if _BILLING.search(text) else "technical_issue", 0.5))
+    for text in _sample(thanks, 200, rng):
+        out.append((text, 0, "praise", 0.5))
     # Japanese review sentences: statements, with a polarity that maps to praise / complaint / other.
     jrte: dict[str, list[str]] = {}
     for r in read_rows(DATA_DIR / "sentiment_ja" / "jrte_train.csv"):
         if "?" not in r["text"] and "？" not in r["text"]:
             jrte.setdefault(r["label"], []).append(r["text"])
-    for label, intent in weak.items():
+    for label, intent in {"negative": "complaint", "positive": "praise", "neutral": "other"}.items():
         for text in _sample(jrte[label], 300, rng):
             out.append((text, 0, intent, 0.5))
     # Hand-written seeds (never the eval rows in tests/data/), weighted up: they are the only

@@ -29,7 +29,7 @@ VIEWS = [
     {"analyzer": "word", "ngram_range": (1, 2), "n_features": 2**16, "token_pattern": r"(?u)\b\w+\b|[?？]"},
 ]
 QUESTION_CUE_SCALE, QUESTION_C = 1.0, 1.0
-INTENT_CUE_SCALE, INTENT_C = 1.0, 2.0
+INTENT_CUE_SCALE, INTENT_C = 1.0, 4.0
 
 
 def _eval_rows(name: str, lang: str, column: str) -> tuple[list[str], list[str]]:
