@@ -26,9 +26,7 @@ def _build(backend: str, options: tuple[tuple[str, Any], ...]) -> Analyzer:
     if backend == "default":
         from nlp_models.default import DefaultAnalyzer
 
-        opts.pop(
-            "model", None
-        )  # the settings pass the transformers model to every backend; default has its own
+        opts.pop("model", None)  # the settings pass the transformers model to every backend; default has its own
         return DefaultAnalyzer(**opts)
     if backend == "baseline":
         from nlp_models.baseline import BaselineAnalyzer
@@ -42,9 +40,7 @@ def _build(backend: str, options: tuple[tuple[str, Any], ...]) -> Analyzer:
                 "setting 'transformers_model': the transformers backend needs model= (hub id or local path)"
             )
         return TransformersAnalyzer(**opts)
-    raise ConfigError(
-        f"setting 'analysis_backend': unknown backend {backend!r} (choose from {', '.join(BACKENDS)})"
-    )
+    raise ConfigError(f"setting 'analysis_backend': unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
 
 
 def get_analyzer(backend: str = "default", **options: Any) -> Analyzer:

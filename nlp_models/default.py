@@ -66,9 +66,7 @@ class DefaultAnalyzer:
     def _versions_for(self, language: str) -> dict[str, str]:
         lang = "ja" if language == "ja" else "en"
         out = {k: v for k, v in self.versions.items() if not k.startswith("sentiment_")}
-        out["sentiment"] = self.versions[f"sentiment_{lang}"] + (
-            "" if language != "other" else "+best-effort"
-        )
+        out["sentiment"] = self.versions[f"sentiment_{lang}"] + ("" if language != "other" else "+best-effort")
         return out
 
     def analyse(self, texts: Sequence[str]) -> list[TextAnalysis]:
@@ -82,9 +80,7 @@ class DefaultAnalyzer:
                 continue
             for start in range(0, len(idx), self.batch_size):
                 chunk = idx[start : start + self.batch_size]
-                for i, doc in zip(
-                    chunk, self._docs(lang, [clean[i][:MAX_CHARS] for i in chunk]), strict=True
-                ):
+                for i, doc in zip(chunk, self._docs(lang, [clean[i][:MAX_CHARS] for i in chunk]), strict=True):
                     results[i] = doc_to_analysis(doc, languages[i], self._versions_for(languages[i]))
         return [r for r in results if r is not None]
 

@@ -75,9 +75,7 @@ _PATTERNS: dict[str, list[str]] = {
         r"またか",
     ],
 }
-_COMPILED = {
-    kind: re.compile("|".join(f"(?:{p})" for p in pats), re.IGNORECASE) for kind, pats in _PATTERNS.items()
-}
+_COMPILED = {kind: re.compile("|".join(f"(?:{p})" for p in pats), re.IGNORECASE) for kind, pats in _PATTERNS.items()}
 CUE_KINDS = tuple(_PATTERNS)
 
 

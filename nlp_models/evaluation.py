@@ -45,20 +45,15 @@ def load_labelled(path: Path | str, column: str, allowed: Sequence[str]) -> tupl
             header = reader.fieldnames or []
             missing = [c for c in ("text", column) if c not in header]
             if not header:
-                raise DatasetError(
-                    f"{path}: the file is empty (expected a header with columns text,{column})"
-                )
+                raise DatasetError(f"{path}: the file is empty (expected a header with columns text,{column})")
             if missing:
-                raise DatasetError(
-                    f"{path}: missing column(s) {', '.join(missing)} (found: {', '.join(header)})"
-                )
+                raise DatasetError(f"{path}: missing column(s) {', '.join(missing)} (found: {', '.join(header)})")
             texts, labels = [], []
             for line, row in enumerate(reader, start=2):
                 label = (row.get(column) or "").strip()
                 if label not in allowed:
                     raise DatasetError(
-                        f"{path}: line {line}: unknown {column} {label!r} "
-                        f"(expected one of {', '.join(allowed)})"
+                        f"{path}: line {line}: unknown {column} {label!r} (expected one of {', '.join(allowed)})"
                     )
                 texts.append(row.get("text") or "")
                 labels.append(label)
@@ -71,9 +66,7 @@ def load_labelled(path: Path | str, column: str, allowed: Sequence[str]) -> tupl
     return texts, labels
 
 
-def _analyse(
-    texts: list[str], backend: str, options: dict[str, Any]
-) -> tuple[list[TextAnalysis], float, str]:
+def _analyse(texts: list[str], backend: str, options: dict[str, Any]) -> tuple[list[TextAnalysis], float, str]:
     analyzer = get_analyzer(backend, **options)
     start = time.perf_counter()
     results = analyzer.analyse(texts)
@@ -91,9 +84,7 @@ def evaluate_sentiment(path: Path | str, backend: str = "default", **options: An
         "macro_recall": round(
             float(recall_score(gold, pred, labels=list(SENTIMENTS), average="macro", zero_division=0)), 4
         ),
-        "macro_f1": round(
-            float(f1_score(gold, pred, labels=list(SENTIMENTS), average="macro", zero_division=0)), 4
-        ),
+        "macro_f1": round(float(f1_score(gold, pred, labels=list(SENTIMENTS), average="macro", zero_division=0)), 4),
         "accuracy": round(float(accuracy_score(gold, pred)), 4),
         "posts_per_s": speed,
         "backend": name,

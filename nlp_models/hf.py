@@ -53,9 +53,7 @@ class TransformersAnalyzer:
 
     name = "transformers"
 
-    def __init__(
-        self, model: str, device: str | None = None, batch_size: int = 32, max_length: int = 128
-    ) -> None:
+    def __init__(self, model: str, device: str | None = None, batch_size: int = 32, max_length: int = 128) -> None:
         import torch
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 

@@ -32,10 +32,7 @@ _AGE_SATURATE_HOURS = 24.0  # a post unanswered for a day has waited long enough
 
 def priority_score(analysis: TextAnalysis, *, followers: int | None, age_hours: float) -> float:
     """A score in [0, 1]: needs and negativity first, then urgent context, reach, and time waiting."""
-    cue = max(
-        (_CUE_URGENCY.get(c.kind, _OCCASION_URGENCY if c.kind.startswith("occasion:") else 0.0) for c in analysis.empathy_cues),
-        default=0.0,
-    )
+    cue = max((_cue_urgency(c.kind) for c in analysis.empathy_cues), default=0.0)
     reach = math.log10(1 + max(followers or 0, 0)) / math.log10(1 + _FOLLOWERS_SATURATE)
     age = max(age_hours, 0.0) / _AGE_SATURATE_HOURS
     score = (
@@ -47,6 +44,10 @@ def priority_score(analysis: TextAnalysis, *, followers: int | None, age_hours: 
         + _W_AGE * _clip(age)
     )
     return round(_clip(score), 4)
+
+
+def _cue_urgency(kind: str) -> float:
+    return _CUE_URGENCY.get(kind, _OCCASION_URGENCY if kind.startswith("occasion:") else 0.0)
 
 
 def _clip(x: float) -> float:

@@ -23,9 +23,7 @@ def one(analyzer: DefaultAnalyzer, text: str) -> TextAnalysis:
 def test_default_is_the_measured_stack_not_the_baseline(analyzer: DefaultAnalyzer) -> None:
     assert analyzer.name == "default"
     assert get_analyzer("default") is analyzer  # cached per (backend, options)
-    assert {"language", "sentiment_en", "sentiment_ja", "question", "intent", "empathy"} <= set(
-        analyzer.versions
-    )
+    assert {"language", "sentiment_en", "sentiment_ja", "question", "intent", "empathy"} <= set(analyzer.versions)
     assert get_analyzer("baseline").name == "baseline"
 
 
@@ -72,9 +70,7 @@ def test_odd_text_gets_a_complete_analysis(analyzer: DefaultAnalyzer, text: str)
     assert result.language in LANGUAGES
     assert result.sentiment in SENTIMENTS and set(result.sentiment_scores) == set(SENTIMENTS)
     assert sum(result.sentiment_scores.values()) == pytest.approx(1.0, abs=1e-4)
-    assert (
-        0.0 <= result.question_score <= 1.0 and result.intent in INTENTS and 0.0 <= result.intent_score <= 1.0
-    )
+    assert 0.0 <= result.question_score <= 1.0 and result.intent in INTENTS and 0.0 <= result.intent_score <= 1.0
     assert result.model_versions
 
 
@@ -107,8 +103,6 @@ def test_failing_batch_is_retried_one_by_one(
 
     monkeypatch.setattr(component.model, "predict_proba", flaky)
     with caplog.at_level(logging.WARNING):
-        results = analyzer.analyse(
-            ["where is my order?", "BOOM this post breaks the model", "I want a refund"]
-        )
+        results = analyzer.analyse(["where is my order?", "BOOM this post breaks the model", "I want a refund"])
     assert [r.intent for r in results] == ["order_status", "other", "returns_refunds"]
     assert any("BOOM this post" in rec.getMessage() for rec in caplog.records)

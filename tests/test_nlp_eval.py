@@ -78,9 +78,7 @@ def test_eval_questions_and_intents_on_the_hand_labelled_sets() -> None:
     out = json.loads(result.output)
     assert set(out) == {"n", "precision", "recall", "f1", "posts_per_s", "backend"}
     assert out["n"] == 111
-    result = runner.invoke(
-        eval_app, ["intents", str(DATA / "intents_en.csv"), "--json", "--backend", "baseline"]
-    )
+    result = runner.invoke(eval_app, ["intents", str(DATA / "intents_en.csv"), "--json", "--backend", "baseline"])
     out = json.loads(result.output)
     assert set(out) == {"n", "macro_f1", "accuracy", "per_class", "posts_per_s", "backend"}
     assert out["backend"] == "baseline" and len(out["per_class"]) == 8
@@ -97,6 +95,4 @@ def test_bench_reports_speed_and_components() -> None:
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
     assert out["n"] == 200 and out["posts_per_s"] > 0
-    assert {"language", "tokenizer", "sentiment", "question", "intent", "empathy"} <= set(
-        out["component_seconds"]
-    )
+    assert {"language", "tokenizer", "sentiment", "question", "intent", "empathy"} <= set(out["component_seconds"])

@@ -13,9 +13,7 @@ from rich.table import Table
 
 from kikimimi.errors import KikimimiError
 
-eval_app = typer.Typer(
-    help="Measure the NLP models on a labelled CSV of your own posts.", no_args_is_help=True
-)
+eval_app = typer.Typer(help="Measure the NLP models on a labelled CSV of your own posts.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmark analysis speed.", no_args_is_help=True)
 
 

@@ -83,13 +83,8 @@ def main() -> None:
     for lang in ("en", "ja"):
         texts, gold = _eval_rows("questions", lang, "is_question")
         if texts:
-            pred = [
-                "1" if p >= 0.5 else "0"
-                for p in questions.predict_proba(texts)[:, questions.classes.index("1")]
-            ]
-            p, r, f, _ = precision_recall_fscore_support(
-                gold, pred, pos_label="1", average="binary", zero_division=0
-            )
+            pred = ["1" if p >= 0.5 else "0" for p in questions.predict_proba(texts)[:, questions.classes.index("1")]]
+            p, r, f, _ = precision_recall_fscore_support(gold, pred, pos_label="1", average="binary", zero_division=0)
             q_figures[f"tests/data/questions_{lang}.csv"] = {
                 "n": len(texts),
                 "precision": round(p, 4),

@@ -90,9 +90,7 @@ def train_ja(seed: int = SEED) -> dict[str, float]:
             "sentiment_ja/jrte_train.csv (JRTE hotel reviews; CC BY-NC-SA 4.0)",
             f"{JA_EN_SAMPLE} rows sampled from sentiment_en/train.csv (Twitter terms)",
         ],
-        "evaluated_on": {
-            "sentiment_ja/wrime_dev.csv (WRIME v1 dev; CC BY-NC-ND 4.0; never trained on)": figures
-        },
+        "evaluated_on": {"sentiment_ja/wrime_dev.csv (WRIME v1 dev; CC BY-NC-ND 4.0; never trained on)": figures},
         "seed": seed,
         "config": {"C": JA_C, "cue_scale": JA_CUE_SCALE},
         "licence_note": "JRTE is non-commercial (CC BY-NC-SA 4.0): this model inherits that restriction",
