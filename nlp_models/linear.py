@@ -37,11 +37,8 @@ def build_features(
     views: list[dict[str, Any]],
     idf: np.ndarray | None,
     cue_scale: float,
-    embed: str | None = None,
-    embed_scale: float = 0.0,
 ) -> sparse.csr_matrix:
-    """Hashed counts per view -> sublinear tf x idf -> L2 row norm, then cues x `cue_scale`, then the
-    static sub-word embedding `embed` (nlp_models.static_embed) x `embed_scale` when given."""
+    """Hashed counts per view -> sublinear tf x idf -> L2 row norm, then cue features times `cue_scale`."""
     texts = [(t or "")[:_MAX_CHARS] for t in texts]
     counts = sparse.hstack([_vectorizer(v).transform(texts) for v in views], format="csr", dtype=np.float32)
     counts.data = 1.0 + np.log(counts.data)
@@ -52,11 +49,6 @@ def build_features(
     counts = sparse.diags(1.0 / norms) @ counts
     if cue_scale:
         counts = sparse.hstack([counts, sparse.csr_matrix(cue_matrix(texts) * cue_scale)], format="csr")
-    if embed and embed_scale:
-        from nlp_models.static_embed import load_embedder
-
-        dense = load_embedder(embed).embed(texts) * embed_scale
-        counts = sparse.hstack([counts, sparse.csr_matrix(dense)], format="csr")
     return counts.tocsr()
 
 
@@ -73,11 +65,9 @@ class HashedLinearModel:
     coef: np.ndarray  # (n_classes or 1, n_features)
     intercept: np.ndarray
     card: dict[str, Any]
-    embed: str | None = None
-    embed_scale: float = 0.0
 
     def features(self, texts: list[str]) -> sparse.csr_matrix:
-        return build_features(texts, self.views, self.idf, self.cue_scale, self.embed, self.embed_scale)
+        return build_features(texts, self.views, self.idf, self.cue_scale)
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         """Probabilities, one row per text, columns in `self.classes` order."""
@@ -108,8 +98,6 @@ class HashedLinearModel:
             "views": self.views,
             "cue_scale": self.cue_scale,
             "cue_names": list(CUE_NAMES),
-            "embed": self.embed,
-            "embed_scale": self.embed_scale,
             "card": self.card,
         }
         path = directory / f"{self.name}.json"
@@ -157,6 +145,4 @@ class HashedLinearModel:
             coef=coef,
             intercept=intercept,
             card=meta.get("card", {}),
-            embed=meta.get("embed"),
-            embed_scale=float(meta.get("embed_scale", 0.0)),
         )

@@ -37,12 +37,10 @@ def fit_linear(
     seed: int,
     weights: list[float] | None = None,
     card: dict[str, Any] | None = None,
-    embed: str | None = None,
-    embed_scale: float = 0.0,
 ) -> HashedLinearModel:
     """Train a class-balanced logistic regression over hashed views + cues and wrap it for shipping."""
     idf = _idf(texts, views)
-    X = build_features(texts, views, idf, cue_scale, embed, embed_scale)
+    X = build_features(texts, views, idf, cue_scale)
     clf = LogisticRegression(C=C, max_iter=1000, class_weight="balanced", random_state=seed)
     clf.fit(X, labels, sample_weight=None if weights is None else np.asarray(weights))
     return HashedLinearModel(
@@ -55,8 +53,6 @@ def fit_linear(
         coef=clf.coef_.astype(np.float32),
         intercept=clf.intercept_.astype(np.float32),
         card=card or {},
-        embed=embed,
-        embed_scale=embed_scale,
     )
 
 
