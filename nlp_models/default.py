@@ -54,20 +54,20 @@ class DefaultAnalyzer:
 
     @cached_property
     def versions(self) -> dict[str, str]:  # type: ignore[override]
-        """component -> version, stored with every analysis so `analyse --redo` can find stale ones."""
-        out = {"language": LANGID_VERSION}
-        for lang, nlp in self.pipelines.items():
-            for pipe_name, component in nlp.pipeline:
-                key = pipe_name.removeprefix("kikimimi_")
-                key = f"{key}_{lang}" if key == "sentiment" else key
-                out[key] = component.version
-        return out
+        """component -> version; every analysis stores exactly this, so `analyse --redo` finds stale ones.
 
-    def _versions_for(self, language: str) -> dict[str, str]:
-        lang = "ja" if language == "ja" else "en"
-        out = {k: v for k, v in self.versions.items() if not k.startswith("sentiment_")}
-        out["sentiment"] = self.versions[f"sentiment_{lang}"] + ("" if language != "other" else "+best-effort")
-        return out
+        Posts in other languages get the English sentiment model, marked best effort under "sentiment_other".
+        """
+        components = {lang: dict(nlp.pipeline) for lang, nlp in self.pipelines.items()}
+        en, ja = components["en"], components["ja"]
+        return {
+            "language": LANGID_VERSION,
+            "sentiment": f"en:{en['kikimimi_sentiment'].version};ja:{ja['kikimimi_sentiment'].version}",
+            "sentiment_other": f"best effort: en:{en['kikimimi_sentiment'].version}",
+            "question": en["kikimimi_question"].version,
+            "intent": en["kikimimi_intent"].version,
+            "empathy": en["kikimimi_empathy"].version,
+        }
 
     def analyse(self, texts: Sequence[str]) -> list[TextAnalysis]:
         """Analyse `texts` in batches; results come back in input order; odd text never raises."""
@@ -81,7 +81,7 @@ class DefaultAnalyzer:
             for start in range(0, len(idx), self.batch_size):
                 chunk = idx[start : start + self.batch_size]
                 for i, doc in zip(chunk, self._docs(lang, [clean[i][:MAX_CHARS] for i in chunk]), strict=True):
-                    results[i] = doc_to_analysis(doc, languages[i], self._versions_for(languages[i]))
+                    results[i] = doc_to_analysis(doc, languages[i], self.versions)
         return [r for r in results if r is not None]
 
     def _docs(self, lang: str, texts: list[str]) -> list[Doc]:

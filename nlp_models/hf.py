@@ -66,8 +66,7 @@ class TransformersAnalyzer:
         self.max_length = max_length
         self.default = DefaultAnalyzer()
         self.versions = {**self.default.versions, "sentiment": f"transformers:{model}"}
-        for key in [k for k in self.versions if k.startswith("sentiment_")]:
-            del self.versions[key]
+        del self.versions["sentiment_other"]  # the hub model decides for every language
 
     def _sentiment(self, texts: list[str]) -> list[dict[str, float]]:
         out: list[dict[str, float]] = []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,11 +19,21 @@ from sklearn.feature_extraction.text import HashingVectorizer
 
 from nlp_models.cues import CUE_NAMES, cue_matrix
 
-__all__ = ["HashedLinearModel", "WEIGHTS_DIR", "build_features"]
+__all__ = ["HashedLinearModel", "WEIGHTS_DIR", "build_features", "normalise"]
 
 log = logging.getLogger(__name__)
 WEIGHTS_DIR = Path(__file__).parent / "weights"
+_URL = re.compile(r"https?://\S+|www\.\S+")
+_MENTION = re.compile(r"(?<![\w@])@\w+")
+_SPACES = re.compile(r"\s+")
 _MAX_CHARS = 2000  # longer posts are cut: the signal is in the first lines and 10k-char posts stay fast
+
+
+def normalise(text: str | None) -> str:
+    """Cut to _MAX_CHARS, drop @mentions (a brand handle says nothing about the post) and turn URLs into
+    one token, so "@shop do you accept amex" reads like "do you accept amex"."""
+    text = _URL.sub(" http ", (text or "")[:_MAX_CHARS])
+    return _SPACES.sub(" ", _MENTION.sub(" ", text)).strip()
 
 
 def _vectorizer(view: dict[str, Any]) -> HashingVectorizer:
@@ -39,7 +50,7 @@ def build_features(
     cue_scale: float,
 ) -> sparse.csr_matrix:
     """Hashed counts per view -> sublinear tf x idf -> L2 row norm, then cue features times `cue_scale`."""
-    texts = [(t or "")[:_MAX_CHARS] for t in texts]
+    texts = [normalise(t) for t in texts]
     counts = sparse.hstack([_vectorizer(v).transform(texts) for v in views], format="csr", dtype=np.float32)
     counts.data = 1.0 + np.log(counts.data)
     if idf is not None:

@@ -23,8 +23,14 @@ def one(analyzer: DefaultAnalyzer, text: str) -> TextAnalysis:
 def test_default_is_the_measured_stack_not_the_baseline(analyzer: DefaultAnalyzer) -> None:
     assert analyzer.name == "default"
     assert get_analyzer("default") is analyzer  # cached per (backend, options)
-    assert {"language", "sentiment_en", "sentiment_ja", "question", "intent", "empathy"} <= set(analyzer.versions)
+    assert set(analyzer.versions) == {"language", "sentiment", "sentiment_other", "question", "intent", "empathy"}
     assert get_analyzer("baseline").name == "baseline"
+
+
+def test_every_analysis_stores_the_stack_versions(analyzer: DefaultAnalyzer) -> None:
+    # `kikimimi analyse --redo` re-runs posts whose stored versions differ from analyzer.versions.
+    for result in analyzer.analyse(["where is my order", "届かない", "😍", "Bonjour, où est ma commande ?"]):
+        assert result.model_versions == analyzer.versions
 
 
 def test_english_posts(analyzer: DefaultAnalyzer) -> None:
@@ -75,11 +81,11 @@ def test_odd_text_gets_a_complete_analysis(analyzer: DefaultAnalyzer, text: str)
 
 
 def test_no_letters_means_other_and_best_effort(analyzer: DefaultAnalyzer) -> None:
-    for text in ("", "😍😍😍", "https://t.co/xY12"):
+    for text in ("", "😍😍😍", "https://t.co/xY12", "Bonjour, où est ma commande ?"):
         result = one(analyzer, text)
         assert result.language == "other"
-        assert result.model_versions["sentiment"].endswith("+best-effort")
-        assert not result.is_question
+        assert result.model_versions["sentiment_other"].startswith("best effort")
+    assert not one(analyzer, "").is_question
 
 
 def test_batch_keeps_order_across_languages(analyzer: DefaultAnalyzer) -> None:

@@ -96,3 +96,12 @@ def test_bench_reports_speed_and_components() -> None:
     out = json.loads(result.output)
     assert out["n"] == 200 and out["posts_per_s"] > 0
     assert {"language", "tokenizer", "sentiment", "question", "intent", "empathy"} <= set(out["component_seconds"])
+
+
+def test_commands_are_mounted_on_the_kikimimi_cli() -> None:
+    from kikimimi.cli import app
+
+    result = runner.invoke(app, ["eval", "questions", str(DATA / "questions_en.csv"), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["n"] == 111
+    assert runner.invoke(app, ["bench", "--help"]).exit_code == 0

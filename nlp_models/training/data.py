@@ -96,7 +96,8 @@ def question_intent_training_rows(seed: int = SEED) -> list[tuple[str, int | Non
             intent = "complaint"
         else:
             intent = "other"
-        out.append((text, 0, intent, 0.5))
+        # A tweet with a question mark may well ask something: no question label for it, only the intent.
+        out.append((text, None if "?" in text else 0, intent, 0.5))
     # Real inbound support tweets: problem reports are implicit help requests; thanks are not.
     problems, thanks = [], []
     for r in read_rows(DATA_DIR / "support_tweets" / "spotifycares_inbound.csv"):
