@@ -48,9 +48,12 @@ def build_features(
     views: list[dict[str, Any]],
     idf: np.ndarray | None,
     cue_scale: float,
+    strip_mentions: bool = True,
 ) -> sparse.csr_matrix:
-    """Hashed counts per view -> sublinear tf x idf -> L2 row norm, then cue features times `cue_scale`."""
-    texts = [normalise(t) for t in texts]
+    """Hashed counts per view -> sublinear tf x idf -> L2 row norm, then cue features times `cue_scale`.
+
+    `strip_mentions` applies `normalise` (the request models want it; sentiment measured better without)."""
+    texts = [normalise(t) if strip_mentions else (t or "")[:_MAX_CHARS] for t in texts]
     counts = sparse.hstack([_vectorizer(v).transform(texts) for v in views], format="csr", dtype=np.float32)
     counts.data = 1.0 + np.log(counts.data)
     if idf is not None:
@@ -76,9 +79,10 @@ class HashedLinearModel:
     coef: np.ndarray  # (n_classes or 1, n_features)
     intercept: np.ndarray
     card: dict[str, Any]
+    strip_mentions: bool = True
 
     def features(self, texts: list[str]) -> sparse.csr_matrix:
-        return build_features(texts, self.views, self.idf, self.cue_scale)
+        return build_features(texts, self.views, self.idf, self.cue_scale, self.strip_mentions)
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         """Probabilities, one row per text, columns in `self.classes` order."""
@@ -109,6 +113,7 @@ class HashedLinearModel:
             "views": self.views,
             "cue_scale": self.cue_scale,
             "cue_names": list(CUE_NAMES),
+            "strip_mentions": self.strip_mentions,
             "card": self.card,
         }
         path = directory / f"{self.name}.json"
@@ -156,4 +161,5 @@ class HashedLinearModel:
             coef=coef,
             intercept=intercept,
             card=meta.get("card", {}),
+            strip_mentions=bool(meta.get("strip_mentions", True)),
         )

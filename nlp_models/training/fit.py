@@ -37,10 +37,11 @@ def fit_linear(
     seed: int,
     weights: list[float] | None = None,
     card: dict[str, Any] | None = None,
+    strip_mentions: bool = True,
 ) -> HashedLinearModel:
     """Train a class-balanced logistic regression over hashed views + cues and wrap it for shipping."""
     idf = _idf(texts, views)
-    X = build_features(texts, views, idf, cue_scale)
+    X = build_features(texts, views, idf, cue_scale, strip_mentions)
     clf = LogisticRegression(C=C, max_iter=1000, class_weight="balanced", random_state=seed)
     clf.fit(X, labels, sample_weight=None if weights is None else np.asarray(weights))
     return HashedLinearModel(
@@ -53,6 +54,7 @@ def fit_linear(
         coef=clf.coef_.astype(np.float32),
         intercept=clf.intercept_.astype(np.float32),
         card=card or {},
+        strip_mentions=strip_mentions,
     )
 
 
