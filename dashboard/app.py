@@ -7,9 +7,9 @@ import streamlit as st
 HERE = Path(__file__).parent
 st.set_page_config(page_title="Kikimimi", page_icon="👂", layout="wide")
 pages = [
-    st.Page(str(HERE / "pages" / "queue.py"), title="Reply queue", icon="📥", default=True),
-    st.Page(str(HERE / "pages" / "trends.py"), title="Trends", icon="📈"),
-    st.Page(str(HERE / "pages" / "faq.py"), title="FAQ harvest", icon="❓"),
-    st.Page(str(HERE / "pages" / "service_level.py"), title="Service levels", icon="⏱️"),
+    st.Page(str(HERE / "views" / "queue.py"), title="Reply queue", icon="📥", default=True),
+    st.Page(str(HERE / "views" / "trends.py"), title="Trends", icon="📈"),
+    st.Page(str(HERE / "views" / "faq.py"), title="FAQ harvest", icon="❓"),
+    st.Page(str(HERE / "views" / "service_level.py"), title="Service levels", icon="⏱️"),
 ]
 st.navigation(pages).run()

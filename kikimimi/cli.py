@@ -27,7 +27,9 @@ from rich.progress import (
 from rich.table import Table
 
 from kikimimi import __version__
-from kikimimi.commands.nlp import bench_app, eval_app
+from kikimimi.commands.bench import bench_app
+from kikimimi.commands.collect import collect_command
+from kikimimi.commands.nlp import bench_nlp, eval_app
 from kikimimi.db import migrate
 from kikimimi.errors import KikimimiError
 from kikimimi.models import Role, User
@@ -43,8 +45,10 @@ app = typer.Typer(
 )
 users_app = typer.Typer(help="Manage who may edit and approve replies.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
-app.add_typer(eval_app, name="eval")
+app.command(name="collect")(collect_command)
 app.add_typer(bench_app, name="bench")
+app.add_typer(eval_app, name="eval")
+bench_app.command(name="nlp")(bench_nlp)  # nlp.bench_app carries the same command for use on its own
 console = Console()
 err_console = Console(stderr=True)
 log = logging.getLogger("kikimimi")

@@ -27,6 +27,10 @@ class IllegalTransition(KikimimiError):
     """A reply draft was asked to move to a state its current state does not allow."""
 
 
+class ConcurrentChange(IllegalTransition):
+    """Someone else moved the reply draft after it was read; nothing was changed."""
+
+
 class PermissionDenied(KikimimiError):
     """The acting user's role does not allow the action."""
 

@@ -30,6 +30,7 @@ from listener.runner import collect, ensure_target
 from nlp_models.analyzer import get_analyzer
 from nlp_models.stage import analyse_pending
 from responder.drafting import draft_pending
+from responder.posters import build_posters
 from responder.posting import PostingReport, post_approved
 
 log = logging.getLogger(__name__)
@@ -88,7 +89,7 @@ def run_once(settings: Settings, progress: Progress | None = None) -> RunSummary
         brand = settings.brands[0].name if settings.brands else ""
         summary.drafted = draft_pending(session, templates_dir=settings.templates_dir, brand=brand)
         report("draft", summary.drafted, summary.drafted)
-        summary.posting = post_approved(session, {}, live=settings.live_posting)
+        summary.posting = post_approved(session, build_posters(settings), live=settings.live_posting)
     return summary
 
 

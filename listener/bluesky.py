@@ -1,13 +1,27 @@
-"""Bluesky (atproto): normalise `app.bsky.feed.defs#postView` dicts into posts."""
+"""Bluesky (atproto): the searchPosts collector, and the pure normaliser from post views to posts."""
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
-from kikimimi.errors import MalformedPayload
+import atproto
+from atproto_client import exceptions as atproto_exceptions
+from atproto_client import models as atproto_models
+
+from kikimimi.errors import MalformedPayload, PlatformError, RateLimited, TransientPlatformError
 from kikimimi.models import AuthorCreate, PostCreate
+from kikimimi.settings import QueryConfig
 from kikimimi.timeutil import parse_timestamp
-from listener.base import BrandAccounts
+from listener.base import BrandAccounts, Page
+from listener.faults import Attempts, Sleep, call_with_retries
+from listener.query import BlueskySearch, compile_bluesky, passes_filters
+from listener.window import Window, dump_windows, load_windows
+
+log = logging.getLogger(__name__)
 
 PLATFORM = "bluesky"
 
@@ -52,3 +66,140 @@ def normalise_post_view(view: dict[str, Any], brand: BrandAccounts) -> PostCreat
 
 def _id_of(view: Any) -> str:
     return str(view.get("uri", "?")) if isinstance(view, dict) else "?"
+
+
+# --- the collector ------------------------------------------------------------------------------------
+
+BLUESKY_PAGE_SIZE = 100  # searchPosts `limit` maximum
+FIRST_POLL_MAX_PAGES = 1  # a query's first poll takes the newest page of each term only
+BACKFILL_MAX_PAGES = 10
+# A post reaches search a little after its createdAt (federation, indexing), and `since` compares the
+# earlier of the two: each poll asks from this long before the newest post it stored (re-reads are duplicates).
+SINCE_OVERLAP = timedelta(minutes=5)
+SEARCH_NSID = "app.bsky.feed.searchPosts"
+CREDENTIAL_HELP = (
+    "Use the brand's Bluesky handle and an app password from Settings → Privacy and security → App passwords"
+    " (https://bsky.app/settings/app-passwords); never the account password."
+)
+
+
+class BlueskyCollector:
+    """`app.bsky.feed.searchPosts` (sort=latest) per compiled term, polling with `since` and paging with `cursor`.
+
+    `client` is an `atproto.Client`; `login` (called once, lazily) signs it in. Pages are read as raw JSON
+    through `invoke_query` rather than `search_posts`, whose strict model would reject a whole page for one
+    malformed post. Results run newest first: progress is a crash-safe `Window` per term.
+    """
+
+    name = PLATFORM
+
+    def __init__(
+        self,
+        client: atproto.Client,
+        brand: BrandAccounts,
+        *,
+        login: Callable[[], Any] | None = None,
+        sleep: Sleep = time.sleep,
+        page_size: int = BLUESKY_PAGE_SIZE,
+    ) -> None:
+        self.client = client
+        self.brand = brand
+        self.login = login
+        self.sleep = sleep
+        self.page_size = page_size
+        self._logged_in = login is None
+        self.attempts = Attempts()
+
+    def pages(self, query: QueryConfig, cursor: str | None, *, backfill: bool = False) -> Iterator[Page]:
+        searches = compile_bluesky(query, self.brand.handles.get(PLATFORM, ()))
+        windows = {} if backfill else load_windows(cursor)
+        self._ensure_login()
+        for search in searches:
+            yield from self._term(query, search, windows, backfill)
+
+    def _term(
+        self, query: QueryConfig, search: BlueskySearch, windows: dict[str, Window], backfill: bool
+    ) -> Iterator[Page]:
+        window = windows.setdefault(search.key, Window())
+        max_pages = BACKFILL_MAX_PAGES if backfill else (None if window.high else FIRST_POLL_MAX_PAGES)
+        page_cursor, fetched = window.resume, 0
+        while True:
+            params = {**search.params, "limit": self.page_size}
+            if window.high:
+                since = parse_timestamp(window.high) - SINCE_OVERLAP
+                params["since"] = since.isoformat().replace("+00:00", "Z")
+            if page_cursor:
+                params["cursor"] = page_cursor
+            content = self._search(params)
+            fetched += 1
+            posts = content.get("posts") if isinstance(content, dict) else None
+            posts = posts if isinstance(posts, list) else []
+            page_cursor = content.get("cursor") if isinstance(content, dict) else None
+            last = not posts or not page_cursor or (max_pages is not None and fetched >= max_pages)
+            window.seen_page(_sort_at(posts[0]) if posts else None, page_cursor)
+            if last:
+                window.finish()
+            items = [p for p in posts if _wanted(query, p)]
+            yield Page(items=items, cursor=dump_windows(windows), requests=self.attempts.take())
+            if last:
+                return
+
+    def _ensure_login(self) -> None:
+        """Sign in once, before the first search; the request is counted with the first page."""
+        if self._logged_in or self.login is None:
+            return
+        call_with_retries(
+            self.login, translate=translate_error, sleep=self.sleep, what="bluesky: login", on_attempt=self.attempts.add
+        )
+        self._logged_in = True
+
+    def _search(self, params: dict[str, Any]) -> Any:
+        def fetch() -> Any:
+            model = atproto_models.AppBskyFeedSearchPosts.Params(**params)
+            return self.client.invoke_query(SEARCH_NSID, params=model, output_encoding="application/json").content
+
+        return call_with_retries(
+            fetch,
+            translate=translate_error,
+            sleep=self.sleep,
+            what="bluesky: searchPosts",
+            on_attempt=self.attempts.add,
+        )
+
+    def normalise(self, item: dict[str, Any]) -> PostCreate:
+        return normalise_post_view(item, self.brand)
+
+
+def _sort_at(view: Any) -> str | None:
+    """The earlier of indexedAt and createdAt (what searchPosts' `since` compares against), as ISO 8601."""
+    try:
+        stamps = [parse_timestamp(view["indexedAt"]), parse_timestamp(view["record"]["createdAt"])]
+    except (KeyError, TypeError, ValueError):
+        return None
+    return min(stamps).isoformat().replace("+00:00", "Z")
+
+
+def _wanted(query: QueryConfig, view: Any) -> bool:
+    """Exclusions and a multi-language filter, which searchPosts cannot express; malformed views pass through."""
+    record = view.get("record") if isinstance(view, dict) else None
+    if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+        return True  # let the normaliser reject it with its id, so it is counted as an error
+    return passes_filters(query, record["text"], record.get("langs") or [])
+
+
+def translate_error(exc: Exception) -> Exception | None:
+    """atproto exceptions → our tree; a 429 resets at `ratelimit-reset` (Unix time)."""
+    if isinstance(exc, atproto_exceptions.RateLimitExceededError):
+        return RateLimited(PLATFORM, exc.reset_at)
+    if isinstance(exc, atproto_exceptions.NetworkError):  # includes timeouts, 502, 409, 413
+        return TransientPlatformError(PLATFORM, f"network: {exc}")
+    if isinstance(exc, atproto_exceptions.UnauthorizedError):
+        return PlatformError(PLATFORM, f"refused ({exc}); check BLUESKY_HANDLE / BLUESKY_APP_PASSWORD")
+    if isinstance(exc, atproto_exceptions.RequestErrorBase):
+        status = exc.response.status_code if exc.response is not None else 0
+        if status >= 500:
+            return TransientPlatformError(PLATFORM, f"server error {status}")
+        return PlatformError(PLATFORM, str(exc))
+    if isinstance(exc, atproto_exceptions.AtProtocolError):
+        return PlatformError(PLATFORM, str(exc))
+    return None

@@ -1,16 +1,29 @@
-"""Mastodon (Mastodon.py): normalise status dicts into posts."""
+"""Mastodon (Mastodon.py): the hashtag / search / mentions collector, and the pure normaliser to posts."""
 
 from __future__ import annotations
 
 import html
+import json
+import logging
 import re
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlparse
 
-from kikimimi.errors import MalformedPayload
+from mastodon import Mastodon
+from mastodon import errors as mastodon_errors
+
+from kikimimi.errors import MalformedPayload, PlatformError, RateLimited, TransientPlatformError
 from kikimimi.models import AuthorCreate, PostCreate
+from kikimimi.settings import QueryConfig
 from kikimimi.timeutil import parse_timestamp
-from listener.base import BrandAccounts
+from listener.base import BrandAccounts, Page
+from listener.faults import Attempts, Sleep, call_with_retries, reset_from_epoch
+from listener.query import compile_mastodon, passes_filters
+
+log = logging.getLogger(__name__)
 
 PLATFORM = "mastodon"
 _BREAKS = re.compile(r"<br\s*/?>|</p>\s*<p[^>]*>", re.IGNORECASE)
@@ -78,3 +91,140 @@ def full_acct(account: dict[str, Any]) -> str:
 
 def _id_of(status: Any) -> str:
     return str(status.get("id", "?")) if isinstance(status, dict) else "?"
+
+
+# --- the collector ------------------------------------------------------------------------------------
+
+# The server version Mastodon.py assumes, instead of asking /api/v1/instance: every call used here works since
+# 3.5, and Mastodon.py 2.3 recurses without end when that probe fails.
+MASTODON_VERSION = "4.0.0"
+MASTODON_PAGE_SIZE = 40  # the API's maximum `limit` for timelines and search
+BACKFILL_MAX_PAGES = 10
+CREDENTIAL_HELP = (
+    "On the brand's Mastodon server open Preferences → Development → New application (scopes read, write:statuses),"
+    " then set MASTODON_API_BASE_URL (e.g. https://mastodon.social) and the application's access token."
+)
+
+
+class MastodonCollector:
+    """Hashtag timelines, full-text search (`search_v2`) and the brand account's mentions, polled with `min_id`.
+
+    `client` is a `mastodon.Mastodon(ratelimit_method="throw")`. With `min_id` each page holds the statuses
+    right after the previous one, so the cursor (the newest id per stream) can move after every page.
+    """
+
+    name = PLATFORM
+
+    def __init__(
+        self,
+        client: Mastodon,
+        brand: BrandAccounts,
+        *,
+        sleep: Sleep = time.sleep,
+        page_size: int = MASTODON_PAGE_SIZE,
+    ) -> None:
+        self.client = client
+        self.brand = brand
+        self.sleep = sleep
+        self.page_size = page_size
+        self.attempts = Attempts()
+
+    def pages(self, query: QueryConfig, cursor: str | None, *, backfill: bool = False) -> Iterator[Page]:
+        sources = compile_mastodon(query, self.brand.handles.get(PLATFORM, ()))
+        positions: dict[str, str] = {} if backfill else _load_positions(cursor)
+        streams: list[tuple[str, Callable[..., Any]]] = [
+            (f"tag:{tag}", lambda tag=tag, **kw: self.client.timeline_hashtag(tag, **kw)) for tag in sources.hashtags
+        ]
+        streams += [
+            (
+                f"search:{term}",
+                lambda term=term, **kw: self.client.search_v2(term, resolve=False, result_type="statuses", **kw)[
+                    "statuses"
+                ],
+            )
+            for term in sources.searches
+        ]
+        if sources.mentions:
+            streams.append(("mentions", lambda **kw: self.client.notifications(types=["mention"], **kw)))
+        for key, fetch in streams:
+            yield from self._stream(query, key, fetch, positions, backfill)
+
+    def _stream(
+        self, query: QueryConfig, key: str, fetch: Callable[..., Any], positions: dict[str, str], backfill: bool
+    ) -> Iterator[Page]:
+        min_id = None if backfill else positions.get(key)
+        max_id: str | None = None
+        for _ in range(BACKFILL_MAX_PAGES if backfill or min_id else 1):
+            kwargs: dict[str, Any] = {"limit": self.page_size}
+            if min_id:
+                kwargs["min_id"] = min_id
+            if max_id:
+                kwargs["max_id"] = max_id
+            entries = [_plain(entry) for entry in self._call(lambda kwargs=kwargs: fetch(**kwargs), key) or []]
+            ids = [int(e["id"]) for e in entries if isinstance(e, dict) and str(e.get("id", "")).isdigit()]
+            if ids and not backfill:
+                positions[key] = str(max([*ids, int(min_id or 0)]))
+            statuses = [_status_of(e) for e in entries] if key == "mentions" else entries
+            items = [s for s in statuses if s is not None and _wanted(query, s)]
+            cursor = json.dumps(positions, sort_keys=True, separators=(",", ":"))
+            yield Page(items=items, cursor=cursor, requests=self.attempts.take())
+            if len(entries) < self.page_size or not ids:
+                return  # a short page: nothing newer (or older, in backfill) is left
+            if backfill:
+                max_id = str(min(ids))
+            else:
+                min_id = positions[key]
+
+    def _call(self, call: Callable[[], Any], key: str) -> Any:
+        def translate(exc: Exception) -> Exception | None:
+            return translate_error(exc, self.client)
+
+        return call_with_retries(
+            call, translate=translate, sleep=self.sleep, what=f"mastodon: {key}", on_attempt=self.attempts.add
+        )
+
+    def normalise(self, item: dict[str, Any]) -> PostCreate:
+        return normalise_status(item, self.brand)
+
+
+def _load_positions(position: str | None) -> dict[str, str]:
+    try:
+        data = json.loads(position) if position else {}
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def _status_of(notification: Any) -> Any:
+    return notification.get("status") if isinstance(notification, dict) else None
+
+
+def _plain(value: Any) -> Any:
+    """Mastodon.py's typed dicts with datetimes → plain JSON-able values, as the server sent them."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items() if not str(k).startswith("_")}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _wanted(query: QueryConfig, status: Any) -> bool:
+    """Exclusions and languages, which Mastodon's search and timelines cannot filter; malformed passes through."""
+    if not isinstance(status, dict) or not isinstance(status.get("content"), str):
+        return True
+    return passes_filters(query, html_to_text(status["content"]), [status.get("language") or ""])
+
+
+def translate_error(exc: Exception, client: Any = None) -> Exception | None:
+    """Mastodon.py exceptions → our tree; on a 429 the client has parsed `X-RateLimit-Reset` into `ratelimit_reset`."""
+    if isinstance(exc, mastodon_errors.MastodonRatelimitError):
+        return RateLimited(PLATFORM, reset_from_epoch(getattr(client, "ratelimit_reset", None)))
+    if isinstance(exc, mastodon_errors.MastodonServerError | mastodon_errors.MastodonNetworkError):
+        return TransientPlatformError(PLATFORM, str(exc))
+    if isinstance(exc, mastodon_errors.MastodonUnauthorizedError):
+        return PlatformError(PLATFORM, f"refused ({exc}); check MASTODON_ACCESS_TOKEN and its scopes")
+    if isinstance(exc, mastodon_errors.MastodonError):
+        return PlatformError(PLATFORM, str(exc))
+    return None

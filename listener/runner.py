@@ -9,13 +9,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel import Session, select
 
 from kikimimi.errors import MalformedPayload, PlatformError, RateLimited
 from kikimimi.models import Brand, CollectorRun, Cursor, ListeningQuery, PostCreate
 from kikimimi.settings import BrandConfig, QueryConfig
-from kikimimi.timeutil import utcnow
+from kikimimi.timeutil import parse_timestamp, utcnow
 from listener.base import Collector
 from listener.store import upsert_posts
 
@@ -70,6 +71,14 @@ def collect(
     session.commit()
     cursor = _cursor(session, collector.name, target.query.key)
     start = None if backfill else cursor.position
+    limited_until = _rate_limited_until(cursor)
+    if limited_until is not None:  # the platform said when it will accept again: do not spend a request before
+        run.status, run.error_message = "rate_limited", f"skipped: rate limited until {limited_until.isoformat()}"
+        log.info("%s: %s", collector.name, run.error_message)
+        run.finished_at = utcnow()
+        session.add(run)
+        session.commit()
+        return run
     try:
         for page in collector.pages(target.query, start, backfill=backfill):
             posts = _normalise_page(collector, page.items, run)
@@ -114,6 +123,16 @@ def _normalise_page(collector: Collector, items: list[dict], run: CollectorRun) 
             run.errors += 1
             log.warning("skipped a malformed item: %s", exc)
     return posts
+
+
+def _rate_limited_until(cursor: Cursor) -> datetime | None:
+    """The recorded rate-limit reset, if it is still in the future."""
+    value = (cursor.state or {}).get("rate_limited_until")
+    try:
+        until = parse_timestamp(value) if value else None
+    except ValueError:
+        return None
+    return until if until is not None and until > utcnow() else None
 
 
 def _cursor(session: Session, platform: str, key: str) -> Cursor:

@@ -35,8 +35,9 @@ def upsert_authors(session: Session, authors: Sequence[AuthorCreate]) -> dict[tu
     """Insert new authors, refresh handle/name/followers of known ones; return ids by (platform, external_id)."""
     latest: dict[tuple[str, str], AuthorCreate] = {(a.platform, a.external_id): a for a in authors}
     now = utcnow()
-    for chunk in _chunks(list(latest.values())):
-        stmt = _insert(session, Author).values([{**a.model_dump(), "first_seen": now, "last_seen": now} for a in chunk])
+    rows = [{**a.model_dump(), "first_seen": now, "last_seen": now} for a in latest.values()]
+    if rows:
+        stmt = _insert(session, Author)
         stmt = stmt.on_conflict_do_update(
             index_elements=["platform", "external_id"],
             set_={
@@ -48,7 +49,7 @@ def upsert_authors(session: Session, authors: Sequence[AuthorCreate]) -> dict[tu
                 "last_seen": stmt.excluded.last_seen,
             },
         )
-        session.execute(stmt)
+        session.execute(stmt, rows)  # executemany: batched by SQLAlchemy, no per-size statement compilation
     ids: dict[tuple[str, str], int] = {}
     for chunk in _chunks(list(latest)):
         rows = session.exec(
@@ -90,14 +91,8 @@ def upsert_posts(
         }
         for post in unique.values()
     ]
-    for chunk in _chunks(rows):
-        stmt = (
-            _insert(session, Post)
-            .values(chunk)
-            .on_conflict_do_nothing(index_elements=["platform", "external_id"])
-            .returning(Post.id)
-        )
-        result.new_post_ids.extend(session.execute(stmt).scalars())
+    stmt = _insert(session, Post).on_conflict_do_nothing(index_elements=["platform", "external_id"]).returning(Post.id)
+    result.new_post_ids.extend(session.scalars(stmt, rows))  # RETURNING gives only the rows actually inserted
     result.new = len(result.new_post_ids)
     result.duplicates += len(unique) - result.new
     return result

@@ -1,13 +1,25 @@
-"""X (API v2): normalise tweets into posts."""
+"""X (API v2): the recent-search collector, and the pure normaliser from tweets to posts."""
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Iterator
 from typing import Any
 
-from kikimimi.errors import MalformedPayload
+import requests
+import tweepy
+
+from kikimimi.errors import MalformedPayload, PlatformError, RateLimited, TransientPlatformError
 from kikimimi.models import AuthorCreate, PostCreate
+from kikimimi.settings import QueryConfig
 from kikimimi.timeutil import parse_timestamp
-from listener.base import BrandAccounts
+from listener.base import BrandAccounts, Page
+from listener.faults import Attempts, Sleep, call_with_retries, reset_from_epoch
+from listener.query import compile_x
+from listener.window import Window, dump_windows, load_windows
+
+log = logging.getLogger(__name__)
 
 PLATFORM = "x"
 
@@ -73,3 +85,133 @@ def _id_of(payload: Any) -> str:
         return str(payload["tweet"]["id"])
     except (KeyError, TypeError):
         return "?"
+
+
+# --- the collector ------------------------------------------------------------------------------------
+
+X_PAGE_SIZE = 100  # max_results for recent search (10..100)
+FIRST_POLL_MAX_PAGES = 1  # reads are paid per post: a query's first poll takes the newest page only
+BACKFILL_MAX_PAGES = 50  # --backfill reads at most this many pages of the 7 days recent search serves
+TWEET_FIELDS = ["created_at", "lang", "conversation_id", "referenced_tweets", "entities", "author_id"]
+USER_FIELDS = ["username", "name", "public_metrics"]
+EXPANSIONS = ["author_id", "referenced_tweets.id", "referenced_tweets.id.author_id"]
+CREDENTIAL_HELP = (
+    "Create a project and app at https://developer.x.com (pay-per-use or Basic access includes recent search)"
+    " and copy its Bearer Token."
+)
+
+
+class XCollector:
+    """Recent search (API v2) through `tweepy.Paginator`, polling with `since_id`.
+
+    `client` is a `tweepy.Client(bearer_token, return_type=dict)`; tests inject one whose HTTP session
+    serves recorded responses. Pages arrive newest first, so progress is kept in a crash-safe `Window`.
+    """
+
+    name = PLATFORM
+
+    def __init__(
+        self,
+        client: tweepy.Client,
+        brand: BrandAccounts,
+        *,
+        sleep: Sleep = time.sleep,
+        page_size: int = X_PAGE_SIZE,
+    ) -> None:
+        self.client = client
+        self.brand = brand
+        self.sleep = sleep
+        self.page_size = page_size
+        self.attempts = Attempts()
+
+    def pages(self, query: QueryConfig, cursor: str | None, *, backfill: bool = False) -> Iterator[Page]:
+        search = compile_x(query, self.brand.handles.get(PLATFORM, ()))
+        windows = {} if backfill else load_windows(cursor)
+        window = windows.setdefault("search", Window())
+        params: dict[str, Any] = {
+            "max_results": self.page_size,
+            "expansions": EXPANSIONS,
+            "tweet_fields": TWEET_FIELDS,
+            "user_fields": USER_FIELDS,
+        }
+        if window.high:
+            params["since_id"] = window.high
+        if window.resume:
+            params["until_id"] = window.resume
+        if backfill:
+            max_pages = BACKFILL_MAX_PAGES
+        else:
+            max_pages = None if window.high else FIRST_POLL_MAX_PAGES
+        paginator = iter(tweepy.Paginator(self.client.search_recent_tweets, search, **params))
+        fetched = 0
+        while True:
+            response = self._next(paginator)
+            if response is None:  # no further page (only when the previous page promised one)
+                window.finish()
+                yield Page(items=[], cursor=dump_windows(windows), requests=self.attempts.take())
+                return
+            fetched += 1
+            meta = response.get("meta") or {}
+            last = not meta.get("next_token") or (max_pages is not None and fetched >= max_pages)
+            if last and meta.get("next_token"):
+                log.info("x: query %r: stopped after %d page(s); older posts need --backfill", query.name, fetched)
+            window.seen_page(meta.get("newest_id"), meta.get("oldest_id"))
+            if last:
+                window.finish()
+            yield Page(items=tweets_with_authors(response), cursor=dump_windows(windows), requests=self.attempts.take())
+            if last:
+                return
+
+    def _next(self, paginator: Iterator[dict[str, Any]]) -> dict[str, Any] | None:
+        def fetch() -> dict[str, Any] | None:
+            return next(paginator, None)
+
+        return call_with_retries(
+            fetch, translate=translate_error, sleep=self.sleep, what="x: recent search", on_attempt=self.attempts.add
+        )
+
+    def normalise(self, item: dict[str, Any]) -> PostCreate:
+        return normalise_tweet(item, self.brand)
+
+
+def tweets_with_authors(response: dict[str, Any]) -> list[dict[str, Any]]:
+    """Join each tweet of a v2 search page with its author (and quoted tweets' authors) from `includes`."""
+    includes = response.get("includes") or {}
+    users = {str(u.get("id")): u for u in includes.get("users") or [] if isinstance(u, dict)}
+    tweets = {str(t.get("id")): t for t in includes.get("tweets") or [] if isinstance(t, dict)}
+    if response.get("errors"):
+        log.debug("x: the page reported %d partial errors", len(response["errors"]))
+    items = []
+    for tweet in response.get("data") or []:
+        if not isinstance(tweet, dict):
+            items.append({"tweet": tweet, "author": None})
+            continue
+        quoted = [
+            users.get(str(tweets.get(str(ref.get("id")), {}).get("author_id")), {}).get("username")
+            for ref in tweet.get("referenced_tweets") or []
+            if ref.get("type") == "quoted"
+        ]
+        items.append(
+            {
+                "tweet": tweet,
+                "author": users.get(str(tweet.get("author_id"))),
+                "quoted_usernames": [u for u in quoted if u],
+            }
+        )
+    return items
+
+
+def translate_error(exc: Exception) -> Exception | None:
+    """tweepy / requests exceptions → our tree (429 carries the reset time from `x-rate-limit-reset`)."""
+    if isinstance(exc, tweepy.TooManyRequests):
+        reset = exc.reset_time if exc.reset_time is not None else exc.response.headers.get("x-rate-limit-reset")
+        return RateLimited(PLATFORM, reset_from_epoch(reset))
+    if isinstance(exc, tweepy.TwitterServerError):
+        return TransientPlatformError(PLATFORM, f"server error {exc.response.status_code}")
+    if isinstance(exc, requests.Timeout | requests.ConnectionError):
+        return TransientPlatformError(PLATFORM, f"network: {exc}")
+    if isinstance(exc, tweepy.Unauthorized | tweepy.Forbidden):
+        return PlatformError(PLATFORM, f"refused ({exc}); check X_BEARER_TOKEN and the app's access level")
+    if isinstance(exc, tweepy.HTTPException):
+        return PlatformError(PLATFORM, str(exc))
+    return None

@@ -158,8 +158,8 @@ def _sentiment(text: str) -> tuple[str, dict[str, float]]:
     lowered = text.lower()
     pos = sum(lowered.count(w) for w in _POSITIVE)
     neg = sum(lowered.count(w) for w in _NEGATIVE)
-    total = pos + neg + 1.0
-    scores = {"negative": neg / total, "neutral": 1.0 / total, "positive": pos / total}
+    total = pos + neg + 0.5  # one lexicon hit outweighs the neutral prior
+    scores = {"negative": neg / total, "neutral": 0.5 / total, "positive": pos / total}
     label = max(scores, key=lambda k: scores[k])
     return label, scores
 

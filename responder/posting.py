@@ -14,7 +14,7 @@ from typing import Protocol
 
 from sqlmodel import Session, col, select
 
-from kikimimi.errors import KikimimiError, PlatformError
+from kikimimi.errors import ConcurrentChange, KikimimiError, PlatformError
 from kikimimi.models import DraftState, Post, ReplyDraft
 from kikimimi.timeutil import utcnow
 from responder.workflow import SYSTEM, transition
@@ -76,7 +76,12 @@ def post_approved(
         if poster is None:
             report.skipped.append((draft.id, f"no poster configured for {post.platform}"))  # type: ignore[arg-type]
             continue
-        transition(session, draft, "start_posting", SYSTEM)
+        try:
+            transition(session, draft, "start_posting", SYSTEM)
+        except ConcurrentChange:
+            session.rollback()
+            report.skipped.append((draft.id, "taken by another worker"))  # type: ignore[arg-type]
+            continue
         session.commit()  # from here on a crash leaves the draft in `posting`, to be reconciled
         try:
             external_id = poster.reply(post, draft.text, idempotency_key=idempotency_key(draft))

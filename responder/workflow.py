@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
-from kikimimi.errors import IllegalTransition, KikimimiError, PermissionDenied
+from kikimimi.errors import ConcurrentChange, IllegalTransition, KikimimiError, PermissionDenied
 from kikimimi.models import DraftState, ReplyDraft, ReviewEvent, Role, User
 from kikimimi.timeutil import utcnow
 
@@ -66,20 +67,21 @@ def transition(
     before = DraftState(draft.state)
     if before not in rule.sources:
         raise IllegalTransition(f"cannot {action} a reply that is {before.value}")
+    if action == "edit" and (not text or not text.strip()):
+        raise IllegalTransition("a reply cannot be empty")
+    if action in ("approve", "retry") and not draft.text.strip():
+        raise IllegalTransition("cannot approve an empty reply")
+    if action == "start_posting" and draft.approved_version != draft.version:
+        raise IllegalTransition("the approved version is not the current text: approve it again")
+    _claim(session, draft, before)
     if action == "edit":
-        if not text or not text.strip():
-            raise IllegalTransition("a reply cannot be empty")
         if text != draft.text:
             draft.text = text
             draft.version += 1
             draft.approved_by = draft.approved_version = None
     if action in ("approve", "retry"):
-        if not draft.text.strip():
-            raise IllegalTransition("cannot approve an empty reply")
         draft.approved_by, draft.approved_version = actor_name, draft.version
     if action == "start_posting":
-        if draft.approved_version != draft.version:
-            raise IllegalTransition("the approved version is not the current text: approve it again")
         draft.attempts += 1
     if action == "mark_failed":
         draft.error = note
@@ -99,3 +101,20 @@ def transition(
     )
     session.flush()
     return draft
+
+
+def _claim(session: Session, draft: ReplyDraft, before: DraftState) -> None:
+    """Lock the draft's row only if it is still in the state and version we read.
+
+    Two workers (or two people) acting on the same draft at once: the second finds nothing to claim and is
+    refused, so an approved reply cannot be taken into `posting` — and posted — twice.
+    """
+    claimed = session.execute(
+        update(ReplyDraft)
+        .where(col(ReplyDraft.id) == draft.id, col(ReplyDraft.state) == before.value)
+        .where(col(ReplyDraft.version) == draft.version)
+        .values(updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        raise ConcurrentChange("someone else changed this reply meanwhile: reload it and try again")

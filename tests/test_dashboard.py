@@ -24,7 +24,7 @@ def demo(settings, monkeypatch):
 
 
 def page(name: str) -> AppTest:
-    at = AppTest.from_file(str(PAGES / "pages" / f"{name}.py"), default_timeout=60)
+    at = AppTest.from_file(str(PAGES / "views" / f"{name}.py"), default_timeout=60)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at

@@ -4,7 +4,7 @@ import pytest
 from sqlmodel import Session, select
 
 from kikimimi.db import get_engine
-from kikimimi.errors import PlatformError
+from kikimimi.errors import ConcurrentChange, PlatformError
 from kikimimi.models import DraftState, Post, ReplyDraft, ReviewEvent
 from listener.store import upsert_posts
 from responder.posting import post_approved
@@ -95,3 +95,40 @@ def test_crash_before_the_platform_call_is_retried_once(session, settings, draft
     report = post_approved(session, {"x": poster}, live=True)
     assert report.reconciled == [draft.id] and report.posted == [draft.id]
     assert len(poster.sent) == 1 and draft.state == DraftState.posted
+
+
+def test_two_workers_never_post_the_same_reply(session, settings, drafts):
+    """Both workers read the draft as approved; only the first may take it into posting."""
+    engine = get_engine(settings.database_url)
+    with Session(engine, expire_on_commit=False) as first, Session(engine, expire_on_commit=False) as second:
+        mine = first.get(ReplyDraft, drafts[1].id)
+        theirs = second.get(ReplyDraft, drafts[1].id)
+        second.commit()  # end its read transaction, as a worker between two steps would
+        transition(first, mine, "start_posting", "system")
+        first.commit()
+        with pytest.raises(ConcurrentChange, match="someone else changed this reply"):
+            transition(second, theirs, "start_posting", "system")
+        second.rollback()
+    poster = FakePoster()
+    session.expire_all()
+    report = post_approved(session, {"x": poster}, live=True)  # the first worker's draft is reconciled, once
+    assert len(poster.sent) == 1 and report.posted == [drafts[1].id]
+
+
+def test_a_draft_claimed_between_queue_and_post_is_skipped(session, settings, drafts, monkeypatch):
+    import responder.posting as posting
+
+    engine, real_transition = get_engine(settings.database_url), posting.transition
+
+    def another_worker_gets_there_first(sess, draft, action, actor, **kwargs):
+        if action == "start_posting":
+            with Session(engine) as other:
+                real_transition(other, other.get(ReplyDraft, draft.id), "start_posting", "system")
+                other.commit()
+        return real_transition(sess, draft, action, actor, **kwargs)
+
+    monkeypatch.setattr(posting, "transition", another_worker_gets_there_first)
+    poster = FakePoster()
+    report = post_approved(session, {"x": poster}, live=True)
+    assert poster.sent == [] and report.posted == []
+    assert (drafts[1].id, "taken by another worker") in report.skipped

@@ -1,1 +1,1 @@
-"""Typer sub-apps that kikimimi/cli.py mounts."""
+"""Typer command functions, one module per area; `kikimimi.cli` registers them."""

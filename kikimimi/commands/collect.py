@@ -1,0 +1,231 @@
+"""`kikimimi collect`: poll (or backfill) the platforms' collectors only, with a progress bar and a summary.
+
+A platform whose credentials are missing is reported in one friendly line and skipped; the others run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import threading
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlmodel import Session
+
+from kikimimi.errors import ConfigError
+from kikimimi.models import CollectorRun
+from kikimimi.pipeline import open_session
+from kikimimi.settings import PLATFORMS, Settings, load_settings
+from listener.registry import build_collector
+from listener.runner import collect, ensure_target
+
+log = logging.getLogger(__name__)
+console = Console()
+err_console = Console(stderr=True)
+
+
+class Source(StrEnum):
+    x = "x"
+    reddit = "reddit"
+    bluesky = "bluesky"
+    mastodon = "mastodon"
+    sample = "sample"
+
+
+@dataclass
+class CollectSummary:
+    """What one `collect` pass did: a run record per (platform, query), and platforms that could not start."""
+
+    runs: list[CollectorRun] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {
+            "runs": [
+                {
+                    "platform": r.platform,
+                    "query": r.query_name,
+                    "mode": r.mode,
+                    "status": r.status,
+                    "requests": r.requests,
+                    "items_seen": r.items_seen,
+                    "new_posts": r.new_posts,
+                    "duplicates": r.duplicates,
+                    "errors": r.errors,
+                    "error_message": r.error_message,
+                }
+                for r in self.runs
+            ],
+            "skipped": self.skipped,
+        }
+
+
+def collect_pass(
+    session: Session,
+    settings: Settings,
+    platforms: list[str],
+    *,
+    query_name: str | None = None,
+    backfill: bool = False,
+    progress: Progress | None = None,
+) -> CollectSummary:
+    """Run every selected platform's collector over every (or the named) configured query, once."""
+    summary = CollectSummary()
+    targets = [(b, q) for b in settings.brands for q in b.queries if query_name in (None, q.name)]
+    if query_name and not targets:
+        known = ", ".join(sorted({q.name for b in settings.brands for q in b.queries})) or "none configured"
+        raise ConfigError(f"no query named {query_name!r} (known: {known})")
+    for platform in platforms:
+        try:
+            collector = build_collector(platform, settings)
+        except ConfigError as exc:  # one platform's missing credential must not stop the others
+            summary.skipped[platform] = str(exc)
+            log.info("%s", exc)
+            continue
+        for brand, query in targets:
+            if platform != "sample" and platform not in query.platforms:
+                continue
+            target = ensure_target(session, brand, query)
+            session.commit()
+            label = f"{platform} · {query.name}"
+            task = progress.add_task(label, total=None) if progress else None
+
+            def on_page(run: CollectorRun, task: int | None = task, label: str = label) -> None:
+                if progress is not None and task is not None:
+                    progress.update(task, description=f"{label} · {run.items_seen} seen")
+
+            try:
+                run = collect(session, collector, target, backfill=backfill, on_page=on_page)
+            except ConfigError as exc:  # e.g. a query over the platform's length limit
+                session.rollback()
+                summary.skipped[f"{platform}:{query.name}"] = str(exc)
+                continue
+            finally:
+                if progress is not None and task is not None:
+                    progress.update(task, total=1, completed=1)
+            summary.runs.append(run)
+    return summary
+
+
+def collect_command(
+    platform: Annotated[
+        list[Source] | None,
+        typer.Option(
+            "--platform",
+            "-p",
+            help="Platform to collect from; repeat for several (default: the platforms in `sources`, else all four).",
+        ),
+    ] = None,
+    query: Annotated[str | None, typer.Option("--query", "-q", help="Only this configured query.")] = None,
+    once: Annotated[bool, typer.Option("--once", help="One poll, then exit.")] = False,
+    backfill: Annotated[
+        bool, typer.Option("--backfill", help="Fetch what the platform still serves (X: 7 days), once.")
+    ] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object for machines.")] = False,
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="TOML config file.")] = None,
+) -> None:
+    """Collect posts from X, Reddit, Bluesky and Mastodon (only collect: no analysis, no drafts)."""
+    settings = load_settings(config)
+    platforms = [p.value for p in platform] if platform else _default_platforms(settings)
+    stop = threading.Event()
+    if not (once or backfill):
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        console.print(f"polling every {settings.poll_interval_seconds}s; Ctrl-C stops after the current pass")
+    failed = False
+    while True:
+        with open_session(settings) as session:
+            if json_output:
+                summary = collect_pass(session, settings, platforms, query_name=query, backfill=backfill)
+            else:
+                with _progress() as progress:
+                    summary = collect_pass(
+                        session, settings, platforms, query_name=query, backfill=backfill, progress=progress
+                    )
+        _report(summary, json_output)
+        failed = any(r.status == "failed" for r in summary.runs)
+        if once or backfill or stop.wait(settings.poll_interval_seconds):
+            break
+    if failed or (summary.skipped and not summary.runs):
+        raise typer.Exit(1)
+
+
+def _default_platforms(settings: Settings) -> list[str]:
+    configured = [s for s in settings.sources if s in PLATFORMS]
+    return configured or list(PLATFORMS)
+
+
+def _progress() -> Progress:
+    return Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err_console, transient=True
+    )
+
+
+def _report(summary: CollectSummary, json_output: bool) -> None:
+    if json_output:
+        typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False, indent=2))
+        return
+    columns = ("platform", "query", "mode", "status", "requests", "seen", "new", "duplicates", "errors")
+    table = Table(*columns, title="collected")
+    for r in summary.runs:
+        status = r.status if not r.error_message else f"{r.status}: {r.error_message}"
+        table.add_row(
+            r.platform,
+            r.query_name,
+            r.mode,
+            status,
+            str(r.requests),
+            str(r.items_seen),
+            str(r.new_posts),
+            str(r.duplicates),
+            str(r.errors),
+        )
+    if summary.runs:
+        console.print(table)
+    for platform, message in summary.skipped.items():
+        console.print(f"[yellow]{platform} skipped:[/] {message}", highlight=False)
+
+
+def bench_ingest(
+    posts: Annotated[int, typer.Option(help="Posts to store in the throughput run.")] = 20_000,
+    polls: Annotated[int, typer.Option(help="Simulated polls, 5 minutes apart (288 = one day).")] = 288,
+    per_hour: Annotated[float, typer.Option(help="Matching posts per hour per platform in the simulation.")] = 30.0,
+    seed: Annotated[int, typer.Option(help="Seed of the simulated arrivals.")] = 7,
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object for machines.")] = False,
+) -> None:
+    """Posts/s through normalise → upsert into SQLite, and API requests per new post when polling steadily."""
+    from listener.bench import run_benchmark
+
+    with err_console.status("measuring …"):
+        result = run_benchmark(posts=posts, polls=polls, per_hour=per_hour, seed=seed)
+    if json_output:
+        typer.echo(json.dumps(result, indent=2))
+        return
+    t = result["throughput"]
+    table = Table("path", "posts/s", title=f"ingest throughput ({t['posts']} posts, SQLite, pages of 100)")
+    table.add_row("normalise only", f"{t['normalise_per_s']:,.0f}")
+    table.add_row("normalise → upsert → commit (new posts)", f"{t['store_new_per_s']:,.0f}")
+    table.add_row("normalise → upsert → commit (all duplicates)", f"{t['store_duplicates_per_s']:,.0f}")
+    console.print(table)
+    p = result["polling"]
+    title = (
+        f"steady-state polling: {p['polls']} polls every {p['interval_minutes']} min,"
+        f" ~{p['matching_posts_per_hour']:g} matching posts/hour/platform (seed {p['seed']})"
+    )
+    table = Table("platform", "requests", "new posts", "duplicates", "requests per new post", title=title)
+    for row in p["platforms"]:
+        table.add_row(
+            row["platform"],
+            str(row["requests"]),
+            str(row["new_posts"]),
+            str(row["duplicates"]),
+            f"{row['requests_per_new_post']:.2f}",
+        )
+    console.print(table)
