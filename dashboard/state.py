@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -13,11 +14,16 @@ from kikimimi.models import User
 from kikimimi.settings import Settings, load_settings
 
 
-@st.cache_resource
 def settings() -> Settings:
-    s = load_settings(fallback_to_example=True)
-    migrate(s.database_url)
-    return s
+    """The settings, loaded once per distinct KIKIMIMI_* environment (the cache key; never stale)."""
+    return _load(tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("KIKIMIMI_"))))
+
+
+@st.cache_resource
+def _load(environment: tuple[tuple[str, str], ...]) -> Settings:
+    loaded = load_settings(fallback_to_example=True)
+    migrate(loaded.database_url)
+    return loaded
 
 
 @contextmanager

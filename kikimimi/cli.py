@@ -30,6 +30,7 @@ from kikimimi import __version__
 from kikimimi.commands.bench import bench_app
 from kikimimi.commands.collect import collect_command
 from kikimimi.commands.faq import eval_faq, faq_app
+from kikimimi.commands.nlp import eval_app
 from kikimimi.db import migrate
 from kikimimi.errors import KikimimiError
 from kikimimi.models import Role, User
@@ -47,7 +48,6 @@ users_app = typer.Typer(help="Manage who may edit and approve replies.", no_args
 app.add_typer(users_app, name="users")
 app.command(name="collect")(collect_command)
 app.add_typer(bench_app, name="bench")
-eval_app = typer.Typer(help="Measure the models against labelled data.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 eval_app.command("faq")(eval_faq)
 app.add_typer(faq_app, name="faq")
@@ -260,6 +260,7 @@ def _report(summary: RunSummary, json_output: bool) -> None:
         ],
         "source_errors": summary.source_errors,
         "analysed": summary.analysed,
+        "faq_candidates": summary.faq.candidates if summary.faq else 0,
         "drafted": summary.drafted,
         "posted": len(posting.posted),
         "would_post": len(posting.would_post),
@@ -283,7 +284,8 @@ def _report(summary: RunSummary, json_output: bool) -> None:
     for source, error in summary.source_errors.items():
         console.print(f"[yellow]{source} skipped:[/] {error}")
     console.print(
-        f"analysed {summary.analysed} · drafted {summary.drafted} · posted {len(posting.posted)}"
+        f"analysed {summary.analysed} · FAQ candidates {data['faq_candidates']} · drafted {summary.drafted}"
+        f" · posted {len(posting.posted)}"
         f" · dry-run {len(posting.would_post)} · failed {len(posting.failed)}"
     )
 

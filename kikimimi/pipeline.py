@@ -29,6 +29,7 @@ from listener.registry import build_collector
 from listener.runner import collect, ensure_target
 from nlp_models.analyzer import get_analyzer
 from nlp_models.stage import analyse_pending
+from responder import faq as faq_harvest
 from responder.drafting import draft_pending
 from responder.posters import build_posters
 from responder.posting import PostingReport, post_approved
@@ -42,6 +43,7 @@ class RunSummary:
     runs: list[CollectorRun] = field(default_factory=list)
     source_errors: dict[str, str] = field(default_factory=dict)
     analysed: int = 0
+    faq: faq_harvest.RefreshSummary | None = None
     drafted: int = 0
     posting: PostingReport = field(default_factory=PostingReport)
 
@@ -86,6 +88,8 @@ def run_once(settings: Settings, progress: Progress | None = None) -> RunSummary
                     summary.runs.append(run)
         analyzer = get_analyzer(settings.analysis_backend, **_backend_options(settings))
         summary.analysed = analyse_pending(session, analyzer, on_batch=lambda d, t: report("analyse", d, t))
+        summary.faq = faq_harvest.refresh(session)  # stable ids; accepted answers reach the drafts below
+        report("faq", summary.faq.questions, summary.faq.questions)
         brand = settings.brands[0].name if settings.brands else ""
         summary.drafted = draft_pending(session, templates_dir=settings.templates_dir, brand=brand)
         report("draft", summary.drafted, summary.drafted)

@@ -17,15 +17,29 @@ class Analyzer(Protocol):
     def analyse(self, texts: Sequence[str]) -> list[TextAnalysis]: ...
 
 
-BACKENDS = ("default", "baseline")
+BACKENDS = ("default", "baseline", "transformers")
 
 
 @cache
 def _build(backend: str, options: tuple[tuple[str, Any], ...]) -> Analyzer:
-    if backend in ("default", "baseline"):
+    opts = dict(options)
+    if backend == "default":
+        from nlp_models.default import DefaultAnalyzer
+
+        opts.pop("model", None)  # the settings pass the transformers model to every backend; default has its own
+        return DefaultAnalyzer(**opts)
+    if backend == "baseline":
         from nlp_models.baseline import BaselineAnalyzer
 
         return BaselineAnalyzer()
+    if backend == "transformers":
+        from nlp_models.hf import TransformersAnalyzer
+
+        if not opts.get("model"):
+            raise ConfigError(
+                "setting 'transformers_model': the transformers backend needs model= (hub id or local path)"
+            )
+        return TransformersAnalyzer(**opts)
     raise ConfigError(f"setting 'analysis_backend': unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
 
 

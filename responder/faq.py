@@ -273,8 +273,8 @@ def place_new_questions(session: Session) -> int:
 
     Runs before drafting so a post asking an accepted FAQ gets its answer without waiting for a refresh.
     """
-    placed_ids = select(FaqMember.post_id)
-    waiting = [p for p in _question_posts(session) if p.id not in set(session.exec(placed_ids))]
+    placed_ids = set(session.exec(select(FaqMember.post_id)))
+    waiting = [p for p in _question_posts(session) if p.id not in placed_ids]
     active = [c for c in session.exec(select(FaqCluster)) if c.merged_into_id is None and c.size > 0]
     if not waiting or not active:
         return 0

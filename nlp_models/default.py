@@ -1,0 +1,101 @@
+"""The offline default analyzer: language by script + langid, then per-language spaCy pipelines.
+
+No torch at run time: the components are hashed n-gram + cue linear models (numpy / scikit-learn)
+whose weights ship in nlp_models/weights/, and empathy cues are rules.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from functools import cached_property
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from nlp_models.language import LANGID_VERSION, detect_language
+from nlp_models.pipeline import build_pipeline
+from nlp_models.types import TextAnalysis
+
+__all__ = ["DefaultAnalyzer", "doc_to_analysis"]
+
+log = logging.getLogger(__name__)
+MAX_CHARS = 10_000  # longer posts are cut before tokenizing (SudachiPy refuses ~49 kB inputs)
+_PIPELINE_LANGS = ("en", "ja")  # "other" posts go through the English pipeline, marked best effort
+
+
+def doc_to_analysis(doc: Doc, language: str, versions: dict[str, str]) -> TextAnalysis:
+    """Read the attributes our components set on `doc` into the contract type."""
+    scores = doc._.sentiment_scores or {"negative": 0.0, "neutral": 1.0, "positive": 0.0}
+    return TextAnalysis(
+        language=language,
+        sentiment=doc._.sentiment,
+        sentiment_scores=dict(scores),
+        is_question=bool(doc._.is_question),
+        question_score=float(doc._.question_score),
+        intent=doc._.intent,
+        intent_score=float(doc._.intent_score),
+        empathy_cues=list(doc._.empathy_cues or []),
+        model_versions=dict(versions),
+    )
+
+
+class DefaultAnalyzer:
+    """Measured offline models for every analysis; see nlp_models/weights/*.md for their cards."""
+
+    name = "default"
+
+    def __init__(self, batch_size: int = 256) -> None:
+        self.batch_size = batch_size
+
+    @cached_property
+    def pipelines(self) -> dict[str, Language]:
+        return {lang: build_pipeline(lang) for lang in _PIPELINE_LANGS}
+
+    @cached_property
+    def versions(self) -> dict[str, str]:  # type: ignore[override]
+        """component -> version; every analysis stores exactly this, so `analyse --redo` finds stale ones.
+
+        Posts in other languages get the English sentiment model, marked best effort under "sentiment_other".
+        """
+        components = {lang: dict(nlp.pipeline) for lang, nlp in self.pipelines.items()}
+        en, ja = components["en"], components["ja"]
+        return {
+            "language": LANGID_VERSION,
+            "sentiment": f"en:{en['kikimimi_sentiment'].version};ja:{ja['kikimimi_sentiment'].version}",
+            "sentiment_other": f"best effort: en:{en['kikimimi_sentiment'].version}",
+            "question": en["kikimimi_question"].version,
+            "intent": en["kikimimi_intent"].version,
+            "empathy": en["kikimimi_empathy"].version,
+        }
+
+    def analyse(self, texts: Sequence[str]) -> list[TextAnalysis]:
+        """Analyse `texts` in batches; results come back in input order; odd text never raises."""
+        clean = [t if isinstance(t, str) else "" for t in texts]
+        languages = [detect_language(t) for t in clean]
+        results: list[TextAnalysis | None] = [None] * len(clean)
+        for lang in _PIPELINE_LANGS:
+            idx = [i for i, lg in enumerate(languages) if (lg == "ja") == (lang == "ja")]
+            if not idx:
+                continue
+            for start in range(0, len(idx), self.batch_size):
+                chunk = idx[start : start + self.batch_size]
+                for i, doc in zip(chunk, self._docs(lang, [clean[i][:MAX_CHARS] for i in chunk]), strict=True):
+                    results[i] = doc_to_analysis(doc, languages[i], self.versions)
+        return [r for r in results if r is not None]
+
+    def _docs(self, lang: str, texts: list[str]) -> list[Doc]:
+        """Run one batch; if the tokenizer or a component raises, go one text at a time."""
+        nlp = self.pipelines[lang]
+        try:
+            return list(nlp.pipe(texts, batch_size=self.batch_size))
+        except Exception:  # noqa: BLE001 - isolate the bad text below
+            log.warning("%s pipeline: batch of %d failed; retrying one text at a time", lang, len(texts))
+        docs = []
+        for text in texts:
+            try:
+                docs.append(nlp(text))
+            except Exception as exc:  # noqa: BLE001 - never raise on odd text
+                log.warning("%s pipeline failed on %r: %s", lang, " ".join(text.split())[:40], exc)
+                docs.append(nlp.make_doc("") if text else nlp.make_doc(text))
+        return docs

@@ -1,0 +1,202 @@
+"""spaCy components for Kikimimi's analyses, and the per-language pipelines that run them.
+
+Each component is registered with `@Language.factory` and a documented default config, reads
+`doc.text`, writes `doc._.<attr>`, and batches in `pipe`. If a batch fails, the component retries
+one document at a time and logs a warning with a short excerpt, so one odd post cannot sink a batch.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from functools import cache
+
+import numpy as np
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from nlp_models.empathy import EMPATHY_VERSION, find_empathy_cues
+from nlp_models.linear import HashedLinearModel
+
+__all__ = ["build_pipeline", "load_model", "COMPONENTS"]
+
+log = logging.getLogger(__name__)
+
+_ATTRS = {
+    "sentiment": "neutral",
+    "sentiment_scores": None,
+    "is_question": False,
+    "question_score": 0.0,
+    "intent": "other",
+    "intent_score": 0.0,
+    "empathy_cues": None,
+}
+for _attr, _default in _ATTRS.items():
+    if not Doc.has_extension(_attr):
+        Doc.set_extension(_attr, default=_default)
+
+
+@cache
+def load_model(name: str) -> HashedLinearModel:
+    """Load a shipped model once per process."""
+    return HashedLinearModel.load(name)
+
+
+def _excerpt(text: str, n: int = 40) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+class _BatchedComponent:
+    """Base: `predict(texts)` on a whole batch, `assign(doc, row)` per doc, one-by-one retry on failure."""
+
+    name: str
+
+    def predict(self, texts: list[str]) -> list:
+        raise NotImplementedError
+
+    def assign(self, doc: Doc, result: object) -> None:
+        raise NotImplementedError
+
+    def fallback(self, doc: Doc) -> None:
+        """Leave the neutral defaults in place when even a single document fails."""
+
+    def __call__(self, doc: Doc) -> Doc:
+        return next(iter(self.pipe([doc])))
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int = 256) -> Iterator[Doc]:
+        batch: list[Doc] = []
+        for doc in docs:
+            batch.append(doc)
+            if len(batch) >= batch_size:
+                yield from self._run(batch)
+                batch = []
+        if batch:
+            yield from self._run(batch)
+
+    def _run(self, batch: list[Doc]) -> list[Doc]:
+        try:
+            for doc, result in zip(batch, self.predict([d.text for d in batch]), strict=True):
+                self.assign(doc, result)
+            return batch
+        except Exception:  # noqa: BLE001 - isolate the bad document below
+            log.warning("%s: batch of %d failed; retrying one document at a time", self.name, len(batch))
+        for doc in batch:
+            try:
+                self.assign(doc, self.predict([doc.text])[0])
+            except Exception as exc:  # noqa: BLE001 - never raise on odd text
+                log.warning("%s failed on %r: %s", self.name, _excerpt(doc.text), exc)
+                self.fallback(doc)
+        return batch
+
+
+class _LinearComponent(_BatchedComponent):
+    def __init__(self, name: str, model: str) -> None:
+        self.name = name
+        self.model_name = model
+        self.model = load_model(model)
+
+    @property
+    def version(self) -> str:
+        return self.model.version
+
+    def predict(self, texts: list[str]) -> list[np.ndarray]:
+        return list(self.model.predict_proba(texts))
+
+
+class SentimentComponent(_LinearComponent):
+    """Negative / neutral / positive with a probability per label."""
+
+    def assign(self, doc: Doc, result: np.ndarray) -> None:
+        scores = {label: float(p) for label, p in zip(self.model.classes, result, strict=True)}
+        doc._.sentiment_scores = scores
+        doc._.sentiment = max(scores, key=scores.__getitem__)
+
+    def fallback(self, doc: Doc) -> None:
+        doc._.sentiment_scores = {"negative": 0.0, "neutral": 1.0, "positive": 0.0}
+
+
+class QuestionComponent(_LinearComponent):
+    """Does the author ask for information or action, explicitly or not."""
+
+    def __init__(self, name: str, model: str, threshold: float) -> None:
+        super().__init__(name, model)
+        self.threshold = threshold
+
+    def assign(self, doc: Doc, result: np.ndarray) -> None:
+        score = float(result[self.model.classes.index("1")])
+        doc._.question_score = score
+        doc._.is_question = score >= self.threshold
+
+
+class IntentComponent(_LinearComponent):
+    """One intent from nlp_models.types.INTENTS, with its probability."""
+
+    def assign(self, doc: Doc, result: np.ndarray) -> None:
+        best = int(np.argmax(result))
+        doc._.intent = self.model.classes[best]
+        doc._.intent_score = float(result[best])
+
+
+class EmpathyComponent(_BatchedComponent):
+    """Occasions, deadlines, first purchases and repeated problems, with their spans."""
+
+    version = EMPATHY_VERSION
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def predict(self, texts: list[str]) -> list:
+        return [find_empathy_cues(t) for t in texts]
+
+    def assign(self, doc: Doc, result: list) -> None:
+        doc._.empathy_cues = result
+
+
+@Language.factory("kikimimi_sentiment", default_config={"model": "sentiment_en"})
+def make_sentiment(nlp: Language, name: str, model: str) -> SentimentComponent:
+    """Sentiment from a shipped linear model (`model`: a name under nlp_models/weights/)."""
+    return SentimentComponent(name, model)
+
+
+@Language.factory("kikimimi_question", default_config={"model": "questions", "threshold": 0.5})
+def make_question(nlp: Language, name: str, model: str, threshold: float) -> QuestionComponent:
+    """Question / help-request detector; `threshold` on the request probability sets is_question."""
+    return QuestionComponent(name, model, threshold)
+
+
+@Language.factory("kikimimi_intent", default_config={"model": "intents"})
+def make_intent(nlp: Language, name: str, model: str) -> IntentComponent:
+    """Intent classifier over the taxonomy in nlp_models.types.INTENTS."""
+    return IntentComponent(name, model)
+
+
+@Language.factory("kikimimi_empathy", default_config={})
+def make_empathy(nlp: Language, name: str) -> EmpathyComponent:
+    """Rule-based empathy cues (no weights)."""
+    return EmpathyComponent(name)
+
+
+COMPONENTS: dict[str, Callable] = {
+    "kikimimi_sentiment": make_sentiment,
+    "kikimimi_question": make_question,
+    "kikimimi_intent": make_intent,
+    "kikimimi_empathy": make_empathy,
+}
+
+
+def build_pipeline(
+    lang: str, *, sentiment_model: str | None = None, components: Iterable[str] | None = None
+) -> Language:
+    """A blank spaCy pipeline for "en" or "ja" (SudachiPy tokenizer) with Kikimimi's components added."""
+    nlp = spacy.blank("ja" if lang == "ja" else "en")
+    wanted = list(components) if components is not None else list(COMPONENTS)
+    for factory in wanted:
+        config = (
+            {"model": sentiment_model or f"sentiment_{'ja' if lang == 'ja' else 'en'}"}
+            if factory == "kikimimi_sentiment"
+            else {}
+        )
+        nlp.add_pipe(factory, config=config)
+    return nlp

@@ -1,0 +1,1 @@
+"""Reproducible training scripts for the offline default models (they read ../shared/data/)."""
