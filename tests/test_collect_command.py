@@ -44,6 +44,12 @@ def test_nothing_can_run_exits_non_zero_and_says_why():
     assert "REDDIT_CLIENT_ID" in result.output and "approval" in result.output
 
 
+def test_polling_with_nothing_to_poll_stops_instead_of_looping():
+    result = invoke("--platform", "reddit")  # no --once: it would poll every 300 s
+    assert result.exit_code == 1
+    assert "nothing to poll" in result.output and "REDDIT_CLIENT_ID" in result.output
+
+
 def test_an_unknown_query_is_named():
     result = runner.invoke(cli.app, ["collect", "-c", str(EXAMPLE_CONFIG), "--once", "--query", "nope"])
     assert result.exit_code != 0 and "no query named 'nope' (known: brand)" in str(result.exception)

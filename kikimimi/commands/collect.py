@@ -151,6 +151,9 @@ def collect_command(
                     )
         _report(summary, json_output)
         failed = any(r.status == "failed" for r in summary.runs)
+        if summary.skipped and not summary.runs:
+            err_console.print("nothing to poll: every platform asked for is missing its credentials")
+            break
         if once or backfill or stop.wait(settings.poll_interval_seconds):
             break
     if failed or (summary.skipped and not summary.runs):
