@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, func, select
 
 from kikimimi.db import get_engine, migrate
-from kikimimi.errors import ConfigError
 from kikimimi.models import (
     Analysis,
     Author,
@@ -25,8 +24,7 @@ from kikimimi.models import (
     User,
 )
 from kikimimi.settings import Settings
-from listener.registry import build_collector
-from listener.runner import collect, ensure_target
+from listener.runner import collect_pass
 from nlp_models.analyzer import get_analyzer
 from nlp_models.stage import analyse_pending
 from responder import faq as faq_harvest
@@ -68,24 +66,13 @@ def run_once(settings: Settings, progress: Progress | None = None) -> RunSummary
     summary = RunSummary()
     report = progress or (lambda stage, done, total: None)
     with open_session(settings) as session:
-        for source in settings.sources:
-            try:
-                collector = build_collector(source, settings)
-            except ConfigError as exc:  # one platform's missing credential must not stop the others
-                summary.source_errors[source] = str(exc)
-                log.warning("%s", exc)
-                continue
-            for brand in settings.brands:
-                for query in brand.queries:
-                    target = ensure_target(session, brand, query)
-                    session.commit()
-                    run = collect(
-                        session,
-                        collector,
-                        target,
-                        on_page=lambda r, s=source: report(f"collect {s}", r.items_seen, None),
-                    )
-                    summary.runs.append(run)
+        collected = collect_pass(
+            session,
+            settings,
+            list(settings.sources),
+            on_progress=lambda label, run, _: report(label, run.items_seen, None),
+        )
+        summary.runs, summary.source_errors = collected.runs, collected.skipped
         analyzer = get_analyzer(settings.analysis_backend, **_backend_options(settings))
         summary.analysed = analyse_pending(session, analyzer, on_batch=lambda d, t: report("analyse", d, t))
         summary.faq = faq_harvest.refresh(session)  # stable ids; accepted answers reach the drafts below

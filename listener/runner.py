@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlmodel import Session, select
 
-from kikimimi.errors import MalformedPayload, PlatformError, RateLimited
+from kikimimi.errors import ConfigError, MalformedPayload, PlatformError, RateLimited
 from kikimimi.models import Brand, CollectorRun, Cursor, ListeningQuery, PostCreate
-from kikimimi.settings import BrandConfig, QueryConfig
+from kikimimi.settings import BrandConfig, QueryConfig, Settings
 from kikimimi.timeutil import parse_timestamp, utcnow
 from listener.base import Collector
+from listener.registry import build_collector
 from listener.store import upsert_posts
 
 log = logging.getLogger(__name__)
@@ -142,3 +143,80 @@ def _cursor(session: Session, platform: str, key: str) -> Cursor:
         session.add(cursor)
         session.commit()
     return cursor
+
+
+@dataclass
+class CollectSummary:
+    """What one `collect` pass did: a run record per (platform, query), and platforms that could not start."""
+
+    runs: list[CollectorRun] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {
+            "runs": [
+                {
+                    "platform": r.platform,
+                    "query": r.query_name,
+                    "mode": r.mode,
+                    "status": r.status,
+                    "requests": r.requests,
+                    "items_seen": r.items_seen,
+                    "new_posts": r.new_posts,
+                    "duplicates": r.duplicates,
+                    "errors": r.errors,
+                    "error_message": r.error_message,
+                }
+                for r in self.runs
+            ],
+            "skipped": self.skipped,
+        }
+
+
+def collect_pass(
+    session: Session,
+    settings: Settings,
+    platforms: list[str],
+    *,
+    query_name: str | None = None,
+    backfill: bool = False,
+    on_progress: Callable[[str, CollectorRun, bool], None] | None = None,
+) -> CollectSummary:
+    """Run every selected platform's collector over every (or the named) configured query, once.
+
+    A platform that cannot start (a missing credential) is reported in `skipped` and the others run;
+    `on_progress(label, run, finished)` is called after every page and once at the end of each query.
+    """
+    summary = CollectSummary()
+    targets = [(b, q) for b in settings.brands for q in b.queries if query_name in (None, q.name)]
+    if query_name and not targets:
+        known = ", ".join(sorted({q.name for b in settings.brands for q in b.queries})) or "none configured"
+        raise ConfigError(f"no query named {query_name!r} (known: {known})")
+    for platform in platforms:
+        try:
+            collector = build_collector(platform, settings)
+        except ConfigError as exc:  # one platform's missing credential must not stop the others
+            summary.skipped[platform] = str(exc)
+            log.info("%s", exc)
+            continue
+        for brand, query in targets:
+            if platform != "sample" and platform not in query.platforms:
+                continue
+            target = ensure_target(session, brand, query)
+            session.commit()
+            label = f"{platform} · {query.name}"
+
+            def on_page(run: CollectorRun, label: str = label) -> None:
+                if on_progress is not None:
+                    on_progress(label, run, False)
+
+            try:
+                run = collect(session, collector, target, backfill=backfill, on_page=on_page)
+            except ConfigError as exc:  # e.g. a query over the platform's length limit
+                session.rollback()
+                summary.skipped[f"{platform}:{query.name}"] = str(exc)
+                continue
+            if on_progress is not None:
+                on_progress(label, run, True)
+            summary.runs.append(run)
+    return summary

@@ -9,8 +9,8 @@ import tweepy
 from typer.testing import CliRunner
 
 from kikimimi import cli
-from kikimimi.commands import collect as collect_module
 from kikimimi.settings import EXAMPLE_CONFIG
+from listener import runner as runner_module
 from listener.registry import build_collector
 from listener.x import XCollector
 from tests.collect_support import ACCOUNTS, RecordedServer, Sleeps, fixture
@@ -71,7 +71,7 @@ def test_collect_x_with_a_table_then_backfill(monkeypatch):
         client.session = server.session()
         return XCollector(client, ACCOUNTS, sleep=Sleeps())
 
-    monkeypatch.setattr(collect_module, "build_collector", build)
+    monkeypatch.setattr(runner_module, "build_collector", build)
     result = invoke("--once", "-p", "x", "--query", "brand")
     assert result.exit_code == 0, result.output
     assert "collected" in result.output and "│ x " in result.output

@@ -9,23 +9,20 @@ import json
 import logging
 import signal
 import threading
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlmodel import Session
 
-from kikimimi.errors import ConfigError
 from kikimimi.models import CollectorRun
 from kikimimi.pipeline import open_session
 from kikimimi.settings import PLATFORMS, Settings, load_settings
-from listener.registry import build_collector
-from listener.runner import collect, ensure_target
+from listener.runner import CollectSummary, collect_pass
 
 log = logging.getLogger(__name__)
 console = Console()
@@ -40,79 +37,18 @@ class Source(StrEnum):
     sample = "sample"
 
 
-@dataclass
-class CollectSummary:
-    """What one `collect` pass did: a run record per (platform, query), and platforms that could not start."""
+def _progress_callback(progress: Progress) -> Callable[[str, CollectorRun, bool], None]:
+    """One progress-bar task per (platform, query), updated after every page."""
+    tasks: dict[str, TaskID] = {}
 
-    runs: list[CollectorRun] = field(default_factory=list)
-    skipped: dict[str, str] = field(default_factory=dict)
+    def update(label: str, run: CollectorRun, finished: bool) -> None:
+        if label not in tasks:
+            tasks[label] = progress.add_task(label, total=None)
+        progress.update(tasks[label], description=f"{label} · {run.items_seen} seen")
+        if finished:
+            progress.update(tasks[label], total=1, completed=1)
 
-    def as_dict(self) -> dict:
-        return {
-            "runs": [
-                {
-                    "platform": r.platform,
-                    "query": r.query_name,
-                    "mode": r.mode,
-                    "status": r.status,
-                    "requests": r.requests,
-                    "items_seen": r.items_seen,
-                    "new_posts": r.new_posts,
-                    "duplicates": r.duplicates,
-                    "errors": r.errors,
-                    "error_message": r.error_message,
-                }
-                for r in self.runs
-            ],
-            "skipped": self.skipped,
-        }
-
-
-def collect_pass(
-    session: Session,
-    settings: Settings,
-    platforms: list[str],
-    *,
-    query_name: str | None = None,
-    backfill: bool = False,
-    progress: Progress | None = None,
-) -> CollectSummary:
-    """Run every selected platform's collector over every (or the named) configured query, once."""
-    summary = CollectSummary()
-    targets = [(b, q) for b in settings.brands for q in b.queries if query_name in (None, q.name)]
-    if query_name and not targets:
-        known = ", ".join(sorted({q.name for b in settings.brands for q in b.queries})) or "none configured"
-        raise ConfigError(f"no query named {query_name!r} (known: {known})")
-    for platform in platforms:
-        try:
-            collector = build_collector(platform, settings)
-        except ConfigError as exc:  # one platform's missing credential must not stop the others
-            summary.skipped[platform] = str(exc)
-            log.info("%s", exc)
-            continue
-        for brand, query in targets:
-            if platform != "sample" and platform not in query.platforms:
-                continue
-            target = ensure_target(session, brand, query)
-            session.commit()
-            label = f"{platform} · {query.name}"
-            task = progress.add_task(label, total=None) if progress else None
-
-            def on_page(run: CollectorRun, task: int | None = task, label: str = label) -> None:
-                if progress is not None and task is not None:
-                    progress.update(task, description=f"{label} · {run.items_seen} seen")
-
-            try:
-                run = collect(session, collector, target, backfill=backfill, on_page=on_page)
-            except ConfigError as exc:  # e.g. a query over the platform's length limit
-                session.rollback()
-                summary.skipped[f"{platform}:{query.name}"] = str(exc)
-                continue
-            finally:
-                if progress is not None and task is not None:
-                    progress.update(task, total=1, completed=1)
-            summary.runs.append(run)
-    return summary
+    return update
 
 
 def collect_command(
@@ -147,7 +83,12 @@ def collect_command(
             else:
                 with _progress() as progress:
                     summary = collect_pass(
-                        session, settings, platforms, query_name=query, backfill=backfill, progress=progress
+                        session,
+                        settings,
+                        platforms,
+                        query_name=query,
+                        backfill=backfill,
+                        on_progress=_progress_callback(progress),
                     )
         _report(summary, json_output)
         failed = any(r.status == "failed" for r in summary.runs)
