@@ -247,7 +247,6 @@ def _update_details(
     by_cluster = {c.id: [index[p] for p in members.get(c.id, set()) if p in index] for c in clusters}  # type: ignore[index]
     terms = brand_terms(session)
     cleaned = [clean_question(p.text, terms) for p in posts]
-    texts = [p.text for p in posts]
     phrases = key_phrases(cleaned, {cid: rows for cid, rows in by_cluster.items() if rows})
     now = utcnow()
     for cluster in clusters:
@@ -257,7 +256,7 @@ def _update_details(
         if not rows:
             continue
         centroid = centroids_of(x[rows], np.zeros(len(rows), dtype=np.int64), 1)[0]
-        titles = representatives(texts, x, rows, centroid)
+        titles = representatives(cleaned, x, rows, centroid)  # titles without handles, tags, brand names
         cluster.representatives = titles
         cluster.representative_question = titles.get("en") or next(iter(titles.values()))
         cluster.key_phrases = phrases.get(cluster.id, [])  # type: ignore[arg-type]
