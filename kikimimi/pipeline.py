@@ -9,7 +9,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from kikimimi.db import get_engine, migrate
 from kikimimi.models import (
@@ -104,6 +104,6 @@ def stats(session: Session) -> dict:
         "needs_reply": count(Analysis, Analysis.needs_reply),
         "spam": count(Analysis, Analysis.is_spam),
         "drafts": {state.value: int(drafts.get(state.value, 0)) for state in DraftState},
-        "faq_clusters": count(FaqCluster),
+        "faq_clusters": count(FaqCluster, col(FaqCluster.merged_into_id).is_(None)),  # merged-away ones are gone
         "collector_runs": count(CollectorRun),
     }

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from kikimimi.cli import app
 from kikimimi.models import Analysis, FaqCluster, FaqMember, FaqStatus, Post, ReplyDraft
+from kikimimi.pipeline import stats
 from listener.store import upsert_posts
 from nlp_models.faq.summary import language_of
 from responder import faq
@@ -129,8 +130,10 @@ def test_merge_then_split(harvested):
     session, gold = harvested
     a = _cluster_for(session, gold, "payment_methods")
     b = _cluster_for(session, gold, "size_availability")
+    before = stats(session)["faq_clusters"]
     merged = faq.merge(session, a.id, [b.id])
     assert merged.size == a.size + b.size
+    assert stats(session)["faq_clusters"] == before - 1  # the merged-away cluster is not counted
     ids = [c.id for c in faq.candidates(session)]
     assert a.id in ids and b.id not in ids
     faq.refresh(session)  # the merge survives re-grouping
