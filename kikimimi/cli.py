@@ -34,7 +34,7 @@ from kikimimi.commands.nlp import eval_app
 from kikimimi.db import migrate
 from kikimimi.errors import KikimimiError
 from kikimimi.models import Role, User
-from kikimimi.pipeline import RunSummary, open_session, run_once
+from kikimimi.pipeline import RunSummary, backend_options, open_session, run_once
 from kikimimi.pipeline import stats as count_everything
 from kikimimi.settings import EXAMPLE_CONFIG, Settings, load_settings
 
@@ -130,7 +130,7 @@ def analyse(
     from nlp_models.stage import analyse_pending
 
     settings = load_settings(config)
-    analyzer = get_analyzer(backend or settings.analysis_backend)
+    analyzer = get_analyzer(backend or settings.analysis_backend, **backend_options(settings))
     with open_session(settings) as session, _progress() as progress:
         task = progress.add_task("analyse", total=None)
         done = analyse_pending(

@@ -73,7 +73,7 @@ def run_once(settings: Settings, progress: Progress | None = None) -> RunSummary
             on_progress=lambda label, run, _: report(label, run.items_seen, None),
         )
         summary.runs, summary.source_errors = collected.runs, collected.skipped
-        analyzer = get_analyzer(settings.analysis_backend, **_backend_options(settings))
+        analyzer = get_analyzer(settings.analysis_backend, **backend_options(settings))
         summary.analysed = analyse_pending(session, analyzer, on_batch=lambda d, t: report("analyse", d, t))
         summary.faq = faq_harvest.refresh(session)  # stable ids; accepted answers reach the drafts below
         report("faq", summary.faq.questions, summary.faq.questions)
@@ -84,7 +84,8 @@ def run_once(settings: Settings, progress: Progress | None = None) -> RunSummary
     return summary
 
 
-def _backend_options(settings: Settings) -> dict[str, str]:
+def backend_options(settings: Settings) -> dict[str, str]:
+    """Keyword options for `get_analyzer` from the settings (the transformers backend's model)."""
     return {"model": settings.transformers_model} if settings.transformers_model else {}
 
 
