@@ -8,6 +8,7 @@ an unexpected request fails the test.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from sqlmodel import Session, select
 from kikimimi.db import get_engine, migrate
 from kikimimi.models import CollectorRun, Cursor, Post
 from kikimimi.settings import BrandConfig, QueryConfig
+from listener import runner
 from listener.base import BrandAccounts
 from listener.runner import Target, collect, ensure_target
 
@@ -172,3 +174,21 @@ def cursor_of(session: Session, platform: str, query: QueryConfig = QUERY) -> Cu
     session.expire_all()
     row = session.exec(select(Cursor).where(Cursor.platform == platform, Cursor.query_key == query.key)).one()
     return row
+
+
+class Crash(Exception):
+    """Stands in for the process dying."""
+
+
+def die_on_save(monkeypatch, page: int = 2) -> Callable[[], None]:
+    """Page `page` is fetched but the process dies before it is saved; call the result to 'restart'."""
+    real_upsert, calls = runner.upsert_posts, []
+
+    def dies(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == page:
+            raise Crash  # fetched, never saved
+        return real_upsert(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "upsert_posts", dies)
+    return lambda: monkeypatch.setattr(runner, "upsert_posts", real_upsert)

@@ -11,9 +11,20 @@ import pytest
 from atproto_client.request import Request
 
 from kikimimi.settings import QueryConfig
-from listener import runner
 from listener.bluesky import BlueskyCollector
-from tests.collect_support import ACCOUNTS, RecordedServer, Reply, Sleeps, cursor_of, fixture, open_db, poll, stored
+from tests.collect_support import (
+    ACCOUNTS,
+    Crash,
+    RecordedServer,
+    Reply,
+    Sleeps,
+    cursor_of,
+    die_on_save,
+    fixture,
+    open_db,
+    poll,
+    stored,
+)
 
 SEARCH = "/xrpc/app.bsky.feed.searchPosts"
 TERMS = ["komorebi tea", "木漏れ日ティー", "#komorebitea", "@komorebitea.bsky.social"]
@@ -130,28 +141,16 @@ def test_japanese_query_asks_for_japanese_posts(session):
     assert run.new_posts == 1  # the German post is dropped; "hiring" is not excluded by this query, but English is
 
 
-class Crash(Exception):
-    """Stands in for the process dying."""
-
-
 def test_crash_between_fetch_and_save_then_restart(session, monkeypatch):
     _seed(session)
-    real_upsert, calls = runner.upsert_posts, []
-
-    def dies_on_second_page(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 2:
-            raise Crash
-        return real_upsert(*args, **kwargs)
-
-    monkeypatch.setattr(runner, "upsert_posts", dies_on_second_page)
+    restart = die_on_save(monkeypatch, page=2)
     server = RecordedServer().on(
         "GET", SEARCH, fixture("bluesky", "search_page1.json"), fixture("bluesky", "search_page2.json")
     )
     with pytest.raises(Crash):
         poll(session, collector(server))
     session.rollback()
-    monkeypatch.setattr(runner, "upsert_posts", real_upsert)
+    restart()
     server = RecordedServer().on("GET", SEARCH, fixture("bluesky", "search_page2.json"), empty(), empty(), empty())
     run = poll(session, collector(server))
     assert server.calls[0].params["cursor"] == "3" and server.calls[0].params["since"] == "2026-11-20T07:55:00Z"

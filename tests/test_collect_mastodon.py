@@ -9,9 +9,20 @@ import pytest
 from mastodon import Mastodon
 
 from kikimimi.settings import QueryConfig
-from listener import runner
 from listener.mastodon import MASTODON_VERSION, MastodonCollector
-from tests.collect_support import ACCOUNTS, RecordedServer, Reply, Sleeps, cursor_of, fixture, open_db, poll, stored
+from tests.collect_support import (
+    ACCOUNTS,
+    Crash,
+    RecordedServer,
+    Reply,
+    Sleeps,
+    cursor_of,
+    die_on_save,
+    fixture,
+    open_db,
+    poll,
+    stored,
+)
 
 TAG = "/api/v1/timelines/tag/komorebitea"
 SEARCH = "/api/v2/search"
@@ -133,26 +144,14 @@ def test_japanese_search(session):
     )
 
 
-class Crash(Exception):
-    """Stands in for the process dying."""
-
-
 def test_crash_between_fetch_and_save_then_restart(session, monkeypatch):
     _seed(session)
-    real_upsert, calls = runner.upsert_posts, []
-
-    def dies_on_second_page(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 2:
-            raise Crash
-        return real_upsert(*args, **kwargs)
-
-    monkeypatch.setattr(runner, "upsert_posts", dies_on_second_page)
+    restart = die_on_save(monkeypatch, page=2)
     server = RecordedServer().on("GET", TAG, ok("tag_page1.json"), ok("tag_page2.json"))
     with pytest.raises(Crash):
         poll(session, collector(server))
     session.rollback()
-    monkeypatch.setattr(runner, "upsert_posts", real_upsert)
+    restart()
     server = (
         RecordedServer()
         .on("GET", TAG, ok("tag_page2.json"))

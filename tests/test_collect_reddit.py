@@ -10,9 +10,20 @@ import prawcore
 import pytest
 
 from kikimimi.settings import QueryConfig
-from listener import runner
 from listener.reddit import RedditCollector
-from tests.collect_support import ACCOUNTS, RecordedServer, Reply, Sleeps, cursor_of, fixture, open_db, poll, stored
+from tests.collect_support import (
+    ACCOUNTS,
+    Crash,
+    RecordedServer,
+    Reply,
+    Sleeps,
+    cursor_of,
+    die_on_save,
+    fixture,
+    open_db,
+    poll,
+    stored,
+)
 
 TOKEN = "/api/v1/access_token"
 SEARCH = "/r/tea+matcha/search"
@@ -147,26 +158,14 @@ def test_an_empty_listing_and_a_japanese_query(session, prawcore_sleeps):
     )
 
 
-class Crash(Exception):
-    """Stands in for the process dying."""
-
-
 def test_crash_between_fetch_and_save_then_restart(session, prawcore_sleeps, monkeypatch):
     _seed(session)
-    real_upsert, calls = runner.upsert_posts, []
-
-    def dies_on_second_page(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 2:
-            raise Crash
-        return real_upsert(*args, **kwargs)
-
-    monkeypatch.setattr(runner, "upsert_posts", dies_on_second_page)
+    restart = die_on_save(monkeypatch, page=2)
     server = RecordedServer().on("GET", SEARCH, ok("search_page1.json"), ok("search_page2.json"))
     with pytest.raises(Crash):
         poll(session, collector(server))
     session.rollback()
-    monkeypatch.setattr(runner, "upsert_posts", real_upsert)
+    restart()
     server = RecordedServer().on("GET", SEARCH, ok("search_page2.json")).on("GET", COMMENTS, ok("listing_empty.json"))
     run = poll(session, collector(server))
     assert server.calls_to(SEARCH)[0].params["after"] == "t3_1h3a00"

@@ -11,9 +11,20 @@ import tweepy
 
 from kikimimi.models import Author
 from kikimimi.settings import QueryConfig
-from listener import runner
 from listener.x import XCollector
-from tests.collect_support import ACCOUNTS, RecordedServer, Reply, Sleeps, cursor_of, fixture, open_db, poll, stored
+from tests.collect_support import (
+    ACCOUNTS,
+    Crash,
+    RecordedServer,
+    Reply,
+    Sleeps,
+    cursor_of,
+    die_on_save,
+    fixture,
+    open_db,
+    poll,
+    stored,
+)
 
 SEARCH = "/2/tweets/search/recent"
 
@@ -154,27 +165,15 @@ def test_japanese_query_compiles_to_x_operators(session):
     assert stored(session, "x")["1861000000000000300"].text == "@komorebi_tea 玉露の淹れ方を教えてください？"
 
 
-class Crash(Exception):
-    """Stands in for the process dying."""
-
-
 def test_crash_between_fetch_and_save_then_restart_loses_and_duplicates_nothing(session, monkeypatch):
     _seed(session)
-    real_upsert, calls = runner.upsert_posts, []
-
-    def dies_on_second_page(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 2:
-            raise Crash  # page 2 was fetched, never saved
-        return real_upsert(*args, **kwargs)
-
-    monkeypatch.setattr(runner, "upsert_posts", dies_on_second_page)
+    restart = die_on_save(monkeypatch, page=2)
     server = RecordedServer().on("GET", SEARCH, fixture("x", "search_page1.json"), fixture("x", "search_page2.json"))
     with pytest.raises(Crash):
         poll(session, collector(server))
     session.rollback()
     assert len(stored(session, "x")) == 4  # the seed and page 1
-    monkeypatch.setattr(runner, "upsert_posts", real_upsert)
+    restart()
     # restart: resume below page 1 (until_id), still above the old since_id
     server = RecordedServer().on("GET", SEARCH, fixture("x", "search_page2.json"))
     run = poll(session, collector(server))
