@@ -1,7 +1,9 @@
 """The offline default analyzer: language by script + langid, then per-language spaCy pipelines.
 
-No torch at run time: the components are hashed n-gram + cue linear models (numpy / scikit-learn)
-whose weights ship in nlp_models/weights/, and empathy cues are rules.
+No torch at run time: sentiment is a fine-tuned multilingual encoder under ONNX Runtime (with a
+Japanese head in the Japanese pipeline); questions and intents are hashed n-gram + cue linear models
+(numpy), intents joined by a head over the encoder's encoding; weights in nlp_models/weights/; empathy
+cues are rules.
 """
 
 from __future__ import annotations
@@ -56,14 +58,15 @@ class DefaultAnalyzer:
     def versions(self) -> dict[str, str]:  # type: ignore[override]
         """component -> version; every analysis stores exactly this, so `analyse --redo` finds stale ones.
 
-        Posts in other languages get the English sentiment model, marked best effort under "sentiment_other".
+        Posts in other languages go through the English pipeline's multilingual sentiment encoder, marked best
+        effort under "sentiment_other" (its training rows span English, Japanese and seven other languages).
         """
         components = {lang: dict(nlp.pipeline) for lang, nlp in self.pipelines.items()}
         en, ja = components["en"], components["ja"]
         return {
             "language": LANGID_VERSION,
             "sentiment": f"en:{en['kikimimi_sentiment'].version};ja:{ja['kikimimi_sentiment'].version}",
-            "sentiment_other": f"best effort: en:{en['kikimimi_sentiment'].version}",
+            "sentiment_other": f"best effort: {en['kikimimi_sentiment'].version}",
             "question": en["kikimimi_question"].version,
             "intent": en["kikimimi_intent"].version,
             "empathy": en["kikimimi_empathy"].version,

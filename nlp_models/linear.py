@@ -17,12 +17,12 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import HashingVectorizer
 
+from nlp_models.cards import WEIGHTS_DIR, render_card
 from nlp_models.cues import CUE_NAMES, cue_matrix
 
-__all__ = ["HashedLinearModel", "WEIGHTS_DIR", "build_features", "normalise"]
+__all__ = ["HashedLinearModel", "build_features", "normalise"]
 
 log = logging.getLogger(__name__)
-WEIGHTS_DIR = Path(__file__).parent / "weights"
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _MENTION = re.compile(r"(?<![\w@])@\w+")
 _SPACES = re.compile(r"\s+")
@@ -123,20 +123,11 @@ class HashedLinearModel:
 
     def model_card(self) -> str:
         """A short human-readable card: data, licences, seed, evaluation figures."""
-        lines = [f"# {self.name} ({self.version})", "", f"Classes: {', '.join(self.classes)}.", ""]
-        lines += [
-            "Hashed n-gram views + cue features (nlp_models/cues.py), logistic regression, float16 weights.",
-            "",
-        ]
-        for key, value in self.card.items():
-            if isinstance(value, list):
-                lines += [f"- **{key}**:"] + [f"  - {v}" for v in value]
-            elif isinstance(value, dict):
-                lines += [f"- **{key}**:"] + [f"  - {k}: {v}" for k, v in value.items()]
-            else:
-                lines.append(f"- **{key}**: {value}")
-        lines += ["", "Retrain: see nlp_models/training/ (seeded; prints these figures).", ""]
-        return "\n".join(lines)
+        summary = (
+            f"Classes: {', '.join(self.classes)}.\n\n"
+            "Hashed n-gram views + cue features (nlp_models/cues.py), logistic regression, float16 weights."
+        )
+        return render_card(f"{self.name} ({self.version})", summary, self.card)
 
     @classmethod
     def load(cls, name: str, directory: Path = WEIGHTS_DIR) -> HashedLinearModel:

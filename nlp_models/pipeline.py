@@ -16,8 +16,11 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from nlp_models.cards import WEIGHTS_DIR
 from nlp_models.empathy import EMPATHY_VERSION, find_empathy_cues
+from nlp_models.encoder_head import EncoderHead, combine
 from nlp_models.linear import HashedLinearModel
+from nlp_models.sentiment_encoder import SentimentEncoder
 
 __all__ = ["build_pipeline", "load_model", "COMPONENTS"]
 
@@ -31,6 +34,7 @@ _ATTRS = {
     "intent": "other",
     "intent_score": 0.0,
     "empathy_cues": None,
+    "encoding": None,  # the sentiment encoder's pooled vector, reused by the intent head
 }
 for _attr, _default in _ATTRS.items():
     if not Doc.has_extension(_attr):
@@ -38,9 +42,10 @@ for _attr, _default in _ATTRS.items():
 
 
 @cache
-def load_model(name: str) -> HashedLinearModel:
-    """Load a shipped model once per process."""
-    return HashedLinearModel.load(name)
+def load_model(name: str) -> HashedLinearModel | SentimentEncoder:
+    """Load a shipped model once per process: `<name>.onnx` is an encoder, `<name>.npz` a linear model."""
+    onnx = WEIGHTS_DIR / f"{name}.onnx"
+    return SentimentEncoder(onnx) if onnx.exists() else HashedLinearModel.load(name)
 
 
 def _excerpt(text: str, n: int = 40) -> str:
@@ -49,11 +54,11 @@ def _excerpt(text: str, n: int = 40) -> str:
 
 
 class _BatchedComponent:
-    """Base: `predict(texts)` on a whole batch, `assign(doc, row)` per doc, one-by-one retry on failure."""
+    """Base: `predict(docs)` on a whole batch, `assign(doc, row)` per doc, one-by-one retry on failure."""
 
     name: str
 
-    def predict(self, texts: list[str]) -> list:
+    def predict(self, docs: list[Doc]) -> list:
         raise NotImplementedError
 
     def assign(self, doc: Doc, result: object) -> None:
@@ -77,14 +82,14 @@ class _BatchedComponent:
 
     def _run(self, batch: list[Doc]) -> list[Doc]:
         try:
-            for doc, result in zip(batch, self.predict([d.text for d in batch]), strict=True):
+            for doc, result in zip(batch, self.predict(batch), strict=True):
                 self.assign(doc, result)
             return batch
         except Exception:  # noqa: BLE001 - isolate the bad document below
             log.warning("%s: batch of %d failed; retrying one document at a time", self.name, len(batch))
         for doc in batch:
             try:
-                self.assign(doc, self.predict([doc.text])[0])
+                self.assign(doc, self.predict([doc])[0])
             except Exception as exc:  # noqa: BLE001 - never raise on odd text
                 log.warning("%s failed on %r: %s", self.name, _excerpt(doc.text), exc)
                 self.fallback(doc)
@@ -92,24 +97,44 @@ class _BatchedComponent:
 
 
 class _LinearComponent(_BatchedComponent):
-    def __init__(self, name: str, model: str) -> None:
+    """A shipped model (`load_model`), optionally with an `EncoderHead` over the sentiment encoder's encoding."""
+
+    def __init__(self, name: str, model: str, head: str = "") -> None:
         self.name = name
-        self.model_name = model
         self.model = load_model(model)
+        self.head = EncoderHead.load(head) if head else None
+        if self.head:
+            encoder = load_model(self.head.encoder)
+            if encoder.version != self.head.encoder_version or self.head.classes != self.model.classes:
+                raise ValueError(
+                    f"{head} was trained on {self.head.encoder_version}, not {encoder.version}; "
+                    f"retrain it: {self.head.trained_by}"
+                )
 
     @property
     def version(self) -> str:
-        return self.model.version
+        return f"{self.model.version}+{self.head.version}" if self.head else self.model.version
 
-    def predict(self, texts: list[str]) -> list[np.ndarray]:
-        return list(self.model.predict_proba(texts))
+    def predict(self, docs: list[Doc]) -> list[np.ndarray]:
+        return list(self.model.predict_proba([d.text for d in docs]))
 
 
 class SentimentComponent(_LinearComponent):
-    """Negative / neutral / positive with a probability per label."""
+    """Negative / neutral / positive with a probability per label, from the sentiment encoder.
 
-    def assign(self, doc: Doc, result: np.ndarray) -> None:
-        scores = {label: float(p) for label, p in zip(self.model.classes, result, strict=True)}
+    Leaves the encoder's pooled encoding in `doc._.encoding` for later heads. With a `head` (the Japanese
+    pipeline's, trained on Japanese SNS posts), the head's probabilities over that encoding replace the
+    encoder's own output layer."""
+
+    def predict(self, docs: list[Doc]) -> list:
+        probs, encodings = self.model.encode([d.text for d in docs])
+        if self.head:
+            probs = self.head.predict_proba(encodings)
+        return list(zip(probs, encodings, strict=True))
+
+    def assign(self, doc: Doc, result: tuple[np.ndarray, np.ndarray]) -> None:
+        probs, doc._.encoding = result
+        scores = {label: float(p) for label, p in zip(self.model.classes, probs, strict=True)}
         doc._.sentiment_scores = scores
         doc._.sentiment = max(scores, key=scores.__getitem__)
 
@@ -131,7 +156,18 @@ class QuestionComponent(_LinearComponent):
 
 
 class IntentComponent(_LinearComponent):
-    """One intent from nlp_models.types.INTENTS, with its probability."""
+    """One intent from nlp_models.types.INTENTS, with its probability.
+
+    With a `head`, the n-gram model's probabilities are multiplied by those of a linear head over the
+    sentiment encoder's pooled encoding (docs without one keep the n-gram view alone)."""
+
+    def predict(self, docs: list[Doc]) -> list[np.ndarray]:
+        probs = self.model.predict_proba([d.text for d in docs])
+        encoded = [i for i, d in enumerate(docs) if d._.encoding is not None]
+        if self.head and encoded:
+            head = self.head.predict_proba(np.stack([docs[i]._.encoding for i in encoded]))
+            probs[encoded] = combine(probs[encoded], head)
+        return list(probs)
 
     def assign(self, doc: Doc, result: np.ndarray) -> None:
         best = int(np.argmax(result))
@@ -147,17 +183,17 @@ class EmpathyComponent(_BatchedComponent):
     def __init__(self, name: str) -> None:
         self.name = name
 
-    def predict(self, texts: list[str]) -> list:
-        return [find_empathy_cues(t) for t in texts]
+    def predict(self, docs: list[Doc]) -> list:
+        return [find_empathy_cues(d.text) for d in docs]
 
     def assign(self, doc: Doc, result: list) -> None:
         doc._.empathy_cues = result
 
 
-@Language.factory("kikimimi_sentiment", default_config={"model": "sentiment_en"})
-def make_sentiment(nlp: Language, name: str, model: str) -> SentimentComponent:
-    """Sentiment from a shipped linear model (`model`: a name under nlp_models/weights/)."""
-    return SentimentComponent(name, model)
+@Language.factory("kikimimi_sentiment", default_config={"model": "sentiment_encoder", "head": ""})
+def make_sentiment(nlp: Language, name: str, model: str, head: str) -> SentimentComponent:
+    """Sentiment from the shipped encoder (`model`: a name under nlp_models/weights/); `head`: a language's head."""
+    return SentimentComponent(name, model, head)
 
 
 @Language.factory("kikimimi_question", default_config={"model": "questions", "threshold": 0.5})
@@ -166,10 +202,10 @@ def make_question(nlp: Language, name: str, model: str, threshold: float) -> Que
     return QuestionComponent(name, model, threshold)
 
 
-@Language.factory("kikimimi_intent", default_config={"model": "intents"})
-def make_intent(nlp: Language, name: str, model: str) -> IntentComponent:
-    """Intent classifier over the taxonomy in nlp_models.types.INTENTS."""
-    return IntentComponent(name, model)
+@Language.factory("kikimimi_intent", default_config={"model": "intents", "head": "intents_head"})
+def make_intent(nlp: Language, name: str, model: str, head: str) -> IntentComponent:
+    """Intent classifier over the taxonomy in nlp_models.types.INTENTS (`head`: "" for the n-gram model alone)."""
+    return IntentComponent(name, model, head)
 
 
 @Language.factory("kikimimi_empathy", default_config={})
@@ -186,17 +222,13 @@ COMPONENTS: dict[str, Callable] = {
 }
 
 
-def build_pipeline(
-    lang: str, *, sentiment_model: str | None = None, components: Iterable[str] | None = None
-) -> Language:
+# Per-language settings over the factories' defaults.
+LANGUAGE_CONFIG = {"ja": {"kikimimi_sentiment": {"head": "sentiment_ja_head"}}}
+
+
+def build_pipeline(lang: str, *, components: Iterable[str] | None = None) -> Language:
     """A blank spaCy pipeline for "en" or "ja" (SudachiPy tokenizer) with Kikimimi's components added."""
     nlp = spacy.blank("ja" if lang == "ja" else "en")
-    wanted = list(components) if components is not None else list(COMPONENTS)
-    for factory in wanted:
-        config = (
-            {"model": sentiment_model or f"sentiment_{'ja' if lang == 'ja' else 'en'}"}
-            if factory == "kikimimi_sentiment"
-            else {}
-        )
-        nlp.add_pipe(factory, config=config)
+    for factory in list(components) if components is not None else list(COMPONENTS):
+        nlp.add_pipe(factory, config=LANGUAGE_CONFIG.get(lang, {}).get(factory, {}))
     return nlp

@@ -1,7 +1,8 @@
 """Loading the shared training sets and mapping them onto Kikimimi's labels.
 
-Nothing here reads an evaluation set: sentiment_en/dev.csv, sentiment_ja/wrime_dev.csv and
-tests/data/*.csv are only ever read by nlp_models.evaluation.
+Nothing here reads an evaluation set. sentiment_en/dev.csv and tests/data/*.csv are only ever measured
+on; sentiment_ja/wrime_dev.csv is measured on and also fits the Japanese sentiment head
+(train_encoder.fit_sentiment_ja_head, which reports a cross-validated figure for that reason).
 """
 
 from __future__ import annotations
