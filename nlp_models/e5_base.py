@@ -121,13 +121,9 @@ class E5Base:
         tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement=_META, prepend_scheme="always")
         return tok
 
-    @cached_property
-    def _translate(self) -> dict[int, str]:
-        return self.normalisation
-
     def encode(self, texts: list[str], max_tokens: int) -> list[list[int]]:
         """Token ids with <s> and </s>, content cut to `max_tokens - 2`, in the order given."""
-        normalised = [t.translate(self._translate) for t in texts]
+        normalised = [t.translate(self.normalisation) for t in texts]
         encodings = self.tokenizer.encode_batch(normalised, add_special_tokens=False)
         keep = max_tokens - 2
         return [[self.bos, *e.ids[:keep], self.eos] for e in encodings]

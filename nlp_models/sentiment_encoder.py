@@ -32,16 +32,13 @@ def prepare(text: str) -> str:
 class SentimentEncoder:
     """`predict_proba(texts)` → (n, 3) probabilities in `classes` order; `encode` adds the pooled encoding."""
 
-    def __init__(self, path: Path, threads: int | None = None):
+    def __init__(self, path: Path):
         import onnxruntime as ort
 
         card = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
         self.classes: list[str] = card["classes"]
         self.version: str = card["version"]
-        options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
-        self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self._session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
         self._base = e5_base()
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
