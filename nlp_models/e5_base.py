@@ -107,6 +107,16 @@ class E5Base:
         """Rows of the word-embedding table for `ids` (any shape), dequantised: float32 (..., hidden)."""
         return self._dequantise(self._word_blocks[ids])
 
+    def embed_batch(self, rows: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+        """Token-id rows padded to the longest: word embeddings (n, width, hidden) and a 0/1 mask (n, width)."""
+        width = max(map(len, rows))
+        ids = np.full((len(rows), width), self.pad, dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.float32)
+        for r, row in enumerate(rows):
+            ids[r, : len(row)] = row
+            mask[r, : len(row)] = 1.0
+        return self.word_embeddings(ids), mask
+
     # --- tokenizer -------------------------------------------------------------------------
 
     @cached_property

@@ -96,7 +96,7 @@ class _BatchedComponent:
         return batch
 
 
-class _LinearComponent(_BatchedComponent):
+class _ModelComponent(_BatchedComponent):
     """A shipped model (`load_model`), optionally with an `EncoderHead` over the sentiment encoder's encoding."""
 
     def __init__(self, name: str, model: str, head: str = "") -> None:
@@ -119,7 +119,7 @@ class _LinearComponent(_BatchedComponent):
         return list(self.model.predict_proba([d.text for d in docs]))
 
 
-class SentimentComponent(_LinearComponent):
+class SentimentComponent(_ModelComponent):
     """Negative / neutral / positive with a probability per label, from the sentiment encoder.
 
     Leaves the encoder's pooled encoding in `doc._.encoding` for later heads. With a `head` (the Japanese
@@ -142,7 +142,7 @@ class SentimentComponent(_LinearComponent):
         doc._.sentiment_scores = {"negative": 0.0, "neutral": 1.0, "positive": 0.0}
 
 
-class QuestionComponent(_LinearComponent):
+class QuestionComponent(_ModelComponent):
     """Does the author ask for information or action, explicitly or not."""
 
     def __init__(self, name: str, model: str, threshold: float) -> None:
@@ -155,7 +155,7 @@ class QuestionComponent(_LinearComponent):
         doc._.is_question = score >= self.threshold
 
 
-class IntentComponent(_LinearComponent):
+class IntentComponent(_ModelComponent):
     """One intent from nlp_models.types.INTENTS, with its probability.
 
     With a `head`, the n-gram model's probabilities are multiplied by those of a linear head over the

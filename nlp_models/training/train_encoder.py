@@ -59,16 +59,6 @@ def _batches(ids: list[list[int]], labels: list[int], size: int, rng: random.Ran
     return chunks
 
 
-def _tensors(base, ids, rows, torch):  # noqa: ANN001 - torch passed in so importing this module needs no torch
-    width = max(len(ids[i]) for i in rows)
-    batch = np.full((len(rows), width), base.pad, dtype=np.int64)
-    mask = np.zeros((len(rows), width), dtype=np.float32)
-    for r, i in enumerate(rows):
-        batch[r, : len(ids[i])] = ids[i]
-        mask[r, : len(ids[i])] = 1.0
-    return torch.from_numpy(base.word_embeddings(batch)), torch.from_numpy(mask)
-
-
 def train(layers: int, examples: int, epochs: int, batch_size: int, lr: float, seed: int):
     import torch
 
@@ -96,8 +86,8 @@ def train(layers: int, examples: int, epochs: int, batch_size: int, lr: float, s
     model.train()
     for _ in range(epochs):
         for chunk in _batches(ids, labels, batch_size, rng):
-            embeds, mask = _tensors(base, ids, chunk, torch)
-            logits = model.head(model.pooled(embeds, mask))
+            embeds, mask = base.embed_batch([ids[i] for i in chunk])
+            logits = model.head(model.pooled(torch.from_numpy(embeds), torch.from_numpy(mask)))
             loss = loss_fn(logits, torch.tensor([labels[i] for i in chunk]))
             optimiser.zero_grad()
             loss.backward()
