@@ -16,7 +16,7 @@ from pathlib import Path
 __all__ = ["DATA_DIR", "SEED", "BITEXT_TO_INTENT", "read_rows", "question_intent_training_rows"]
 
 SEED = 13
-DATA_DIR = Path(os.environ.get("KIKIMIMI_DATA_DIR", Path(__file__).resolve().parents[3] / "shared" / "data"))
+DATA_DIR = Path(os.environ.get("KIKIMIMI_TRAINING_DATA", Path(__file__).resolve().parents[3] / "shared" / "data"))
 SEEDS_DIR = Path(__file__).parent
 
 # Bitext e-commerce intents -> our taxonomy. Bitext has no technical issues, product questions or
