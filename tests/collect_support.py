@@ -19,7 +19,6 @@ import requests
 from requests.adapters import BaseAdapter
 from sqlmodel import Session, select
 
-from kikimimi.db import get_engine, migrate
 from kikimimi.models import CollectorRun, Cursor, Post
 from kikimimi.settings import BrandConfig, QueryConfig
 from listener import runner
@@ -148,12 +147,6 @@ class Sleeps(list):
 
     def __call__(self, seconds: float) -> None:
         self.append(seconds)
-
-
-def open_db(tmp_path: Path) -> Session:
-    url = f"sqlite:///{tmp_path / 'kikimimi.sqlite3'}"
-    migrate(url)
-    return Session(get_engine(url), expire_on_commit=False)
 
 
 def target(session: Session, query: QueryConfig = QUERY) -> Target:

@@ -21,19 +21,12 @@ from tests.collect_support import (
     cursor_of,
     die_on_save,
     fixture,
-    open_db,
     poll,
     stored,
 )
 
 SEARCH = "/xrpc/app.bsky.feed.searchPosts"
 TERMS = ["komorebi tea", "木漏れ日ティー", "#komorebitea", "@komorebitea.bsky.social"]
-
-
-@pytest.fixture
-def session(tmp_path):
-    with open_db(tmp_path) as s:
-        yield s
 
 
 def collector(server: RecordedServer, sleeps: Sleeps | None = None, logins: list | None = None) -> BlueskyCollector:

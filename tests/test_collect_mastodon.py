@@ -19,7 +19,6 @@ from tests.collect_support import (
     cursor_of,
     die_on_save,
     fixture,
-    open_db,
     poll,
     stored,
 )
@@ -32,12 +31,6 @@ HEADERS = {"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "290", "X-RateLi
 
 def ok(name: str) -> Reply:
     return Reply(200, fixture("mastodon", name), HEADERS)
-
-
-@pytest.fixture
-def session(tmp_path):
-    with open_db(tmp_path) as s:
-        yield s
 
 
 def collector(server: RecordedServer, sleeps: Sleeps | None = None, page_size: int = 2) -> MastodonCollector:

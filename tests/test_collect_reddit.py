@@ -20,7 +20,6 @@ from tests.collect_support import (
     cursor_of,
     die_on_save,
     fixture,
-    open_db,
     poll,
     stored,
 )
@@ -33,12 +32,6 @@ HEADERS = {"x-ratelimit-remaining": "95", "x-ratelimit-used": "5", "x-ratelimit-
 
 def ok(name: str) -> Reply:
     return Reply(200, fixture("reddit", name), HEADERS)
-
-
-@pytest.fixture
-def session(tmp_path):
-    with open_db(tmp_path) as s:
-        yield s
 
 
 @pytest.fixture

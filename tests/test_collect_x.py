@@ -21,7 +21,6 @@ from tests.collect_support import (
     cursor_of,
     die_on_save,
     fixture,
-    open_db,
     poll,
     stored,
 )
@@ -33,12 +32,6 @@ def collector(server: RecordedServer, sleeps: Sleeps | None = None) -> XCollecto
     client = tweepy.Client(bearer_token="<X_BEARER_TOKEN>", return_type=dict)
     client.session = server.session()
     return XCollector(client, ACCOUNTS, sleep=sleeps if sleeps is not None else Sleeps())
-
-
-@pytest.fixture
-def session(tmp_path):
-    with open_db(tmp_path) as s:
-        yield s
 
 
 def _seed(session) -> None:
