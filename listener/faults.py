@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from kikimimi.errors import RateLimited, TransientPlatformError
+from kikimimi.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -35,16 +36,12 @@ def backoff_delay(attempt: int, rng: random.Random | None = None) -> float:
     return (rng or random).uniform(0, ceiling)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def call_with_retries(
     call: Callable[[], T],
     *,
     translate: Callable[[Exception], Exception | None],
     sleep: Sleep = time.sleep,
-    clock: Clock = _now,
+    clock: Clock = utcnow,
     what: str = "request",
     max_attempts: int = MAX_ATTEMPTS,
     on_attempt: Callable[[], None] | None = None,
@@ -108,7 +105,7 @@ def reset_from_epoch(value: str | int | float | None) -> datetime | None:
         return None
 
 
-def reset_from_seconds(value: str | int | float | None, clock: Clock = _now) -> datetime | None:
+def reset_from_seconds(value: str | int | float | None, clock: Clock = utcnow) -> datetime | None:
     """A rate-limit reset given as seconds from now (Reddit's `x-ratelimit-reset`, `Retry-After`)."""
     try:
         return clock() + timedelta(seconds=float(value)) if value not in (None, "") else None  # type: ignore[arg-type]

@@ -20,7 +20,7 @@ from kikimimi.models import AuthorCreate, PostCreate
 from kikimimi.settings import QueryConfig
 from kikimimi.timeutil import parse_timestamp
 from listener.base import BrandAccounts, Page
-from listener.faults import Attempts, Sleep, call_with_retries, reset_from_epoch
+from listener.faults import Attempts, Sleep, call_with_retries, reset_from_seconds
 from listener.query import compile_mastodon, passes_filters
 
 log = logging.getLogger(__name__)
@@ -220,7 +220,7 @@ def _wanted(query: QueryConfig, status: Any) -> bool:
 def translate_error(exc: Exception, client: Any = None) -> Exception | None:
     """Mastodon.py exceptions → our tree; on a 429 the client has parsed `X-RateLimit-Reset` into `ratelimit_reset`."""
     if isinstance(exc, mastodon_errors.MastodonRatelimitError):
-        return RateLimited(PLATFORM, reset_from_epoch(getattr(client, "ratelimit_reset", None)))
+        return RateLimited(PLATFORM, _reset_on_our_clock(getattr(client, "ratelimit_reset", None)))
     if isinstance(exc, mastodon_errors.MastodonServerError | mastodon_errors.MastodonNetworkError):
         return TransientPlatformError(PLATFORM, str(exc))
     if isinstance(exc, mastodon_errors.MastodonUnauthorizedError):
@@ -228,3 +228,11 @@ def translate_error(exc: Exception, client: Any = None) -> Exception | None:
     if isinstance(exc, mastodon_errors.MastodonError):
         return PlatformError(PLATFORM, str(exc))
     return None
+
+
+def _reset_on_our_clock(library_reset: float | None) -> datetime | None:
+    """Mastodon.py keeps the reset as an epoch on the local wall clock (corrected by the server's `Date`);
+    what it means is "this many seconds from now", so carry that over to the one clock."""
+    if not library_reset:
+        return None
+    return reset_from_seconds(float(library_reset) - time.time())

@@ -13,6 +13,17 @@ from sqlmodel import Session
 from kikimimi.db import get_engine, migrate
 from kikimimi.models import AuthorCreate, PostCreate, Role, User
 from kikimimi.settings import EXAMPLE_CONFIG, Settings, load_settings
+from kikimimi.timeutil import Clock, using_clock
+
+# The moment every test runs at. No test reads the wall clock: `.ci/run` also runs the suite months ahead.
+TEST_NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def clock() -> Iterator[Clock]:
+    """The one clock, started at TEST_NOW and running; tests that need it still call `.set()` or `.advance()`."""
+    with using_clock(Clock(TEST_NOW)) as fixed:
+        yield fixed
 
 
 @pytest.fixture(autouse=True)

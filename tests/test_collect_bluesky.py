@@ -11,6 +11,7 @@ import pytest
 from atproto_client.request import Request
 
 from kikimimi.settings import QueryConfig
+from kikimimi.timeutil import utcnow
 from listener.bluesky import BlueskyCollector
 from tests.collect_support import (
     ACCOUNTS,
@@ -96,7 +97,7 @@ def test_a_post_found_by_two_terms_is_stored_once_and_brand_replies_keep_their_t
 
 def test_a_429_records_ratelimit_reset(session):
     _seed(session)
-    reset = int((datetime.now(UTC) + timedelta(minutes=5)).timestamp())
+    reset = int((utcnow() + timedelta(minutes=5)).timestamp())
     limited = Reply(
         429, fixture("bluesky", "rate_limited.json"), {"ratelimit-reset": str(reset), "ratelimit-remaining": "0"}
     )

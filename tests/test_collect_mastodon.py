@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from email.utils import format_datetime
 
 import pytest
 from mastodon import Mastodon
 
 from kikimimi.settings import QueryConfig
+from kikimimi.timeutil import utcnow
 from listener.mastodon import MASTODON_VERSION, MastodonCollector
 from tests.collect_support import (
     ACCOUNTS,
@@ -99,8 +101,13 @@ def test_a_direct_message_stays_private_and_brand_replies_are_recognised(session
 
 def test_a_429_records_the_reset_from_the_header(session):
     _seed(session)
-    reset = (datetime.now(UTC) + timedelta(minutes=5)).replace(microsecond=0)
-    headers = {**HEADERS, "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset.isoformat().replace("+00:00", "Z")}
+    reset = (utcnow() + timedelta(minutes=5)).replace(microsecond=0)
+    headers = {
+        **HEADERS,
+        "Date": format_datetime(utcnow(), usegmt=True),  # the server's clock; Mastodon.py corrects for it
+        "X-RateLimit-Remaining": "0",
+        "X-RateLimit-Reset": reset.isoformat().replace("+00:00", "Z"),
+    }
     server = RecordedServer().on("GET", TAG, Reply(429, fixture("mastodon", "too_many_requests.json"), headers))
     run = poll(session, collector(server))
     assert run.status == "rate_limited"

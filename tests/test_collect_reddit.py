@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 
 import praw
 import prawcore
 import pytest
 
 from kikimimi.settings import QueryConfig
+from kikimimi.timeutil import utcnow
 from listener.reddit import RedditCollector
 from tests.collect_support import (
     ACCOUNTS,
@@ -111,7 +112,7 @@ def test_a_429_records_the_reset_and_the_next_poll_skips(session, prawcore_sleep
         {**HEADERS, "x-ratelimit-remaining": "0", "x-ratelimit-reset": "420"},
     )
     server = RecordedServer().on("GET", SEARCH, limited)
-    before = datetime.now(UTC)
+    before = utcnow()
     run = poll(session, collector(server))
     assert run.status == "rate_limited"
     until = datetime.fromisoformat(cursor_of(session, "reddit").state["rate_limited_until"])

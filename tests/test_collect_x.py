@@ -11,6 +11,7 @@ import tweepy
 
 from kikimimi.models import Author
 from kikimimi.settings import QueryConfig
+from kikimimi.timeutil import utcnow
 from listener.x import XCollector
 from tests.collect_support import (
     ACCOUNTS,
@@ -102,7 +103,7 @@ def test_backfill_reads_every_page_and_stores_nothing_twice(session):
 
 def test_a_long_rate_limit_is_recorded_and_the_next_poll_waits_for_the_reset(session):
     _seed(session)
-    reset = int((datetime.now(UTC) + timedelta(minutes=14)).timestamp())
+    reset = int((utcnow() + timedelta(minutes=14)).timestamp())
     limited = Reply(
         429, fixture("x", "too_many_requests.json"), {"x-rate-limit-reset": str(reset), "x-rate-limit-remaining": "0"}
     )
@@ -118,7 +119,7 @@ def test_a_long_rate_limit_is_recorded_and_the_next_poll_waits_for_the_reset(ses
 
 def test_a_short_rate_limit_is_waited_out(session):
     _seed(session)
-    reset = int((datetime.now(UTC) + timedelta(seconds=20)).timestamp())
+    reset = int((utcnow() + timedelta(seconds=20)).timestamp())
     server = RecordedServer().on(
         "GET",
         SEARCH,

@@ -73,7 +73,7 @@ def _need_of(session, gold, cluster_id: int) -> str:
 
 
 def _cluster_for(session, gold, need: str) -> faq.FaqCandidate:
-    return next(c for c in faq.candidates(session) if _need_of(session, gold, c.id) == need)
+    return next(c for c in faq.candidates(session, now=NOW) if _need_of(session, gold, c.id) == need)
 
 
 def test_refresh_forms_one_candidate_per_need_in_both_languages(harvested):
