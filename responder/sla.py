@@ -106,18 +106,23 @@ class Kpis:
     median_frt_minutes: float | None
     mean_frt_minutes: float | None
     within_target_rate: float | None
-    abandonment_rate: float | None
+    abandonment_rate: float | None  # of the posts old enough to have missed the target (`past_target`)
+    past_target: int
     one_touch_rate: float | None
     levels: dict[str, int]
 
 
 def kpis(frame: pd.DataFrame, levels: ServiceLevels, now: datetime | None = None) -> Kpis:
-    """Headline KPIs. Abandoned: needed a reply and had none once the target time had passed."""
+    """Headline KPIs. Abandoned: needed a reply and had none once the target time had passed.
+
+    Abandonment is a share of the posts older than the target only: a post that arrived ten minutes ago
+    cannot have been abandoned yet, so counting it would make a busy hour look like good service.
+    """
     now = now or utcnow()
     total = len(frame)
     answered = frame[frame["frt_minutes"].notna()]
-    waiting = (pd.Timestamp(now) - frame["created_at"]).dt.total_seconds() / 60
-    abandoned = frame["frt_minutes"].isna() & (waiting > levels.target)
+    past_target = (pd.Timestamp(now) - frame["created_at"]).dt.total_seconds() / 60 > levels.target
+    abandoned = frame["frt_minutes"].isna() & past_target
     counts = answered["frt_minutes"].map(lambda m: service_level(m, levels)).value_counts()
     return Kpis(
         needing_reply=total,
@@ -126,7 +131,8 @@ def kpis(frame: pd.DataFrame, levels: ServiceLevels, now: datetime | None = None
         median_frt_minutes=_num(answered["frt_minutes"].median()),
         mean_frt_minutes=_num(answered["frt_minutes"].mean()),
         within_target_rate=_rate(int((answered["frt_minutes"] <= levels.target).sum()), len(answered)),
-        abandonment_rate=_rate(int(abandoned.sum()), total),
+        abandonment_rate=_rate(int(abandoned.sum()), int(past_target.sum())),
+        past_target=int(past_target.sum()),
         one_touch_rate=_rate(int((answered["replies"] == 1).sum()), len(answered)),
         levels={name: int(counts.get(name, 0)) for name in LEVELS},
     )

@@ -33,7 +33,11 @@ c = st.columns(4)
 c[0].metric("Median first response", minutes(k.median_frt_minutes), help=f"target ≤ {levels.target} min")
 c[1].metric("Response rate", pct(k.response_rate), help=f"{k.answered} of {k.needing_reply} posts needing a reply")
 c[2].metric("Within target", pct(k.within_target_rate))
-c[3].metric("Abandoned", pct(k.abandonment_rate), help="needed a reply and had none once the target time passed")
+c[3].metric(
+    "Abandoned",
+    pct(k.abandonment_rate),
+    help=f"of the {k.past_target} posts older than the {levels.target}-minute target, those with no reply",
+)
 c = st.columns(4)
 c[0].metric("Average first response", minutes(k.mean_frt_minutes))
 c[1].metric("One-touch", pct(k.one_touch_rate), help="answered with a single reply")
