@@ -1,9 +1,9 @@
 """The reply state machine: only legal moves, only by allowed roles, every move audited."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from sqlmodel import select
-
-from datetime import UTC, datetime, timedelta
 
 from kikimimi.errors import ConcurrentChange, IllegalTransition, PermissionDenied
 from kikimimi.models import DraftState, Post, ReplyDraft, ReviewEvent, Role, User
