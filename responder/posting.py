@@ -383,6 +383,7 @@ def _settle(
                 report.reconciled_not_posted.append(draft_id)
             return
         if attempt + 1 < policy.max_attempts:
+            session.commit()  # hold no transaction open while waiting out the lag
             sleep(max(0.0, min(policy.delay(attempt), (deadline - clock()).total_seconds())))
     log.info("draft %s: still inside the platform's lag window after %d lookups", draft_id, policy.max_attempts)
 
