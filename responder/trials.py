@@ -316,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
                 t.doubles,
                 t.lost_approvals,
                 t.kills,
+                t.kills_mid_post,
                 t.unknown_outcomes,
                 t.reconciled_posted,
                 t.retried_after_lookup,
