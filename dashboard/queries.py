@@ -8,9 +8,11 @@ import pandas as pd
 from sqlmodel import Session, col, func, select
 
 from kikimimi.models import Analysis, Author, DraftState, Post, ReplyDraft, ReviewEvent, User
+from responder.pause import posting_pause
 from responder.workflow import transition
 
-QUEUE_STATES = (DraftState.drafted, DraftState.approved, DraftState.failed)
+# unknown: being looked up, nothing to do yet; not_posted: the lookup showed nothing was posted, Retry is offered
+QUEUE_STATES = (DraftState.drafted, DraftState.approved, DraftState.failed, DraftState.unknown, DraftState.not_posted)
 
 
 @dataclass
@@ -92,6 +94,15 @@ def act_on_draft(session: Session, draft_id: int, action: str, user: User, text:
         transition(session, draft, action, user)
     session.commit()
     return draft
+
+
+def pause_banner(session: Session) -> str | None:
+    """The line every page shows while posting is paused (None while it is not)."""
+    state = posting_pause(session)
+    if not state.paused:
+        return None
+    when = f" since {state.at:%Y-%m-%d %H:%M} UTC" if state.at else ""
+    return f"Posting is paused by {state.by}{when}" + (f": {state.reason}" if state.reason else "")
 
 
 def daily_trends(session: Session, display_tz: str) -> pd.DataFrame:

@@ -31,6 +31,7 @@ from kikimimi.commands.bench import bench_app
 from kikimimi.commands.collect import collect_command
 from kikimimi.commands.faq import eval_faq, faq_app
 from kikimimi.commands.nlp import eval_app
+from kikimimi.commands.posting import posting_app
 from kikimimi.db import migrate
 from kikimimi.errors import KikimimiError
 from kikimimi.models import Role, User
@@ -51,6 +52,7 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(eval_app, name="eval")
 eval_app.command("faq")(eval_faq)
 app.add_typer(faq_app, name="faq")
+app.add_typer(posting_app, name="posting")
 console = Console()
 err_console = Console(stderr=True)
 log = logging.getLogger("kikimimi")
@@ -265,6 +267,15 @@ def _report(summary: RunSummary, json_output: bool) -> None:
         "posted": len(posting.posted),
         "would_post": len(posting.would_post),
         "failed": len(posting.failed),
+        # posting exactly once: an unknown outcome is looked up, never posted again
+        "posting_paused": posting.paused,
+        "unknown": len(posting.unknown),
+        "reconciled": len(posting.reconciled),
+        "reconciled_posted": len(posting.reconciled_posted),
+        "reconciled_not_posted": len(posting.reconciled_not_posted),
+        "held_unknown": len(posting.held_unknown),
+        "awaiting_retry": len(posting.awaiting_retry),
+        "in_flight": len(posting.in_flight),
     }
     if json_output:
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
@@ -288,6 +299,15 @@ def _report(summary: RunSummary, json_output: bool) -> None:
         f" · posted {len(posting.posted)}"
         f" · dry-run {len(posting.would_post)} · failed {len(posting.failed)}"
     )
+    if posting.paused:
+        console.print("[red]posting is paused[/] (`kikimimi posting status`): nothing was sent after the switch")
+    if posting.unknown or posting.reconciled or posting.held_unknown or posting.awaiting_retry:
+        console.print(
+            f"outcome unknown {len(posting.unknown)} · reconciled {len(posting.reconciled)}"
+            f" (found {len(posting.reconciled_posted)}, not posted {len(posting.reconciled_not_posted)})"
+            f" · still unknown, not re-posted {len(posting.held_unknown)}"
+            f" · waiting for Retry {len(posting.awaiting_retry)}"
+        )
 
 
 def _serve_dashboard(settings: Settings, port: int) -> None:

@@ -50,12 +50,18 @@ class Role(StrEnum):
 
 
 class DraftState(StrEnum):
-    drafted = "drafted"
-    approved = "approved"
-    posting = "posting"
-    posted = "posted"
+    """Where a reply draft stands; `responder.workflow.RULES` is the one table of moves between these."""
+
+    drafted = "drafted"  # written (by a template or a person), waiting for approval
+    approved = "approved"  # an approver approved this version of the text; a worker will post it
+    posting = "posting"  # a worker holds a lease on it and may be talking to the platform right now
+    posted = "posted"  # the platform has it: `posted_external_id` is the reply
+    unknown = "unknown"  # the platform's answer was ambiguous (timeout, 5xx, crash): never posted again until a
+    #                      lookup that waits out the platform's lag has settled it
+    not_posted = "not_posted"  # that lookup showed nothing was posted: a person may Retry
+    replied_by_hand = "replied_by_hand"  # a person sent the reply themselves (`hand_replied_by/at/url`)
     rejected = "rejected"
-    failed = "failed"
+    failed = "failed"  # the platform clearly refused (locked thread, deleted post): `error` says why
 
 
 class FaqStatus(StrEnum):
@@ -199,7 +205,13 @@ class FaqMember(SQLModel, table=True):
 
 
 class ReplyDraft(SQLModel, table=True):
-    """A proposed public reply; its `state` moves only through responder.workflow."""
+    """A proposed public reply; its `state` moves only through responder.workflow.
+
+    While `posting`, the draft is leased: `lease_owner` (a worker id) alone may call the platform for it, and
+    only until `lease_expires_at`; nobody else touches it before then. `send_started_at` is committed right
+    before the platform call, so a lease that expired without it proves the platform was never called.
+    `unknown_since` is when the outcome became unknown: a lookup must wait out the platform's lag from then.
+    """
 
     id: int | None = Field(default=None, primary_key=True)
     post_id: int = Field(foreign_key="post.id", index=True)
@@ -213,7 +225,15 @@ class ReplyDraft(SQLModel, table=True):
     posted_external_id: str | None = None
     posted_at: datetime | None = _ts(default=None)
     error: str | None = None
-    attempts: int = 0
+    attempts: int = 0  # how many times a worker took it into posting
+    lease_owner: str | None = Field(default=None, max_length=128)
+    lease_expires_at: datetime | None = _ts(default=None)
+    heartbeat_at: datetime | None = _ts(default=None)
+    send_started_at: datetime | None = _ts(default=None)
+    unknown_since: datetime | None = _ts(default=None)
+    hand_replied_by: str | None = None
+    hand_replied_at: datetime | None = _ts(default=None)
+    hand_reply_url: str | None = None
     created_at: datetime = _ts(default_factory=utcnow)
     updated_at: datetime = _ts(default_factory=utcnow)
 
@@ -229,6 +249,27 @@ class ReviewEvent(SQLModel, table=True):
     to_state: str
     version: int
     note: str | None = None
+    at: datetime = _ts(default_factory=utcnow)
+
+
+class Flag(SQLModel, table=True):
+    """A brand-wide switch kept in the database, so every worker on every machine sees it (`posting_paused`)."""
+
+    name: str = Field(primary_key=True, max_length=64)
+    enabled: bool = False
+    reason: str | None = None
+    changed_by: str | None = None
+    changed_at: datetime = _ts(default_factory=utcnow)
+
+
+class FlagEvent(SQLModel, table=True):
+    """Audit log of switches: who turned which one on or off, when, and why."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64, index=True)
+    enabled: bool
+    actor: str
+    reason: str | None = None
     at: datetime = _ts(default_factory=utcnow)
 
 

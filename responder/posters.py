@@ -5,15 +5,22 @@ no reply into a locked Reddit thread, no X reply without the author's @mention o
 message answered only by a direct message. `find_reply` lets `post_approved` reconcile a draft left in
 `posting` by a crash: it looks for our own account's reply to the post before anything is retried.
 Clients are injected; `build_posters` makes the real ones from environment credentials (network-free).
+
+Posting exactly once needs two things from each poster. Its errors must say whether the platform may have
+acted: a timeout, a 5xx, a reset connection, a 408/409/425 become `TransientPlatformError` (the outcome is
+unknown and goes to a lookup); a clear refusal stays `PlatformError`. And `lookup_lag_seconds` says how long
+after a reply is created `find_reply` may still miss it (search indexes and listings lag). Mastodon takes an
+Idempotency-Key; X, Reddit and Bluesky have none, so there the lookup is the guard.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from kikimimi.errors import ConfigError, PlatformError
+from kikimimi.errors import ConfigError, PlatformError, RateLimited, TransientPlatformError
 from kikimimi.models import Post
 from kikimimi.settings import Settings
 from listener.faults import call_with_retries
@@ -23,6 +30,8 @@ log = logging.getLogger(__name__)
 
 BLUESKY_MAX_GRAPHEMES = 300  # app.bsky.feed.post text limit
 REDDIT_REPLY_SCAN = 100  # how many of our newest comments find_reply looks through
+POSTING_TIMEOUT_SECONDS = 30.0  # a platform call that hangs longer is abandoned (well inside the posting lease)
+AMBIGUOUS_STATUS = frozenset({408, 409, 425})  # the request may have been acted on before this answer
 
 
 def _refuse_unreplyable(post: Post) -> None:
@@ -30,9 +39,36 @@ def _refuse_unreplyable(post: Post) -> None:
         raise PlatformError(post.platform, f"post {post.external_id} cannot be answered: {post.replyable_reason}")
 
 
+def _status(exc: Exception) -> int | None:
+    """The HTTP status behind a client library's exception, where it carries one."""
+    response = getattr(exc, "response", None)
+    status = getattr(response, "status_code", None)
+    if isinstance(status, int):
+        return status
+    args = getattr(exc, "args", ())  # Mastodon.py: MastodonAPIError(message, status, reason, error)
+    return args[1] if len(args) > 1 and isinstance(args[1], int) else None
+
+
+def posting_translate(
+    platform: str, translate: Callable[[Exception], Exception | None]
+) -> Callable[[Exception], Exception | None]:
+    """The collector's translation, made strict for writes: any answer that may follow a created reply is
+    transient (unknown outcome), so only a clear refusal ever becomes a plain `PlatformError`."""
+
+    def strict(exc: Exception) -> Exception | None:
+        status = _status(exc)
+        if status is not None and (status in AMBIGUOUS_STATUS or status >= 500):
+            return TransientPlatformError(platform, f"ambiguous answer {status} to a reply: {exc}")
+        return translate(exc)
+
+    return strict
+
+
 def _call(platform: str, call: Callable[[], Any], translate: Callable[[Exception], Exception | None]) -> Any:
     """One posting call through the shared fault policy; `max_attempts=1`: a write is never blindly repeated."""
-    return call_with_retries(call, translate=translate, what=f"{platform}: post", max_attempts=1)
+    return call_with_retries(
+        call, translate=posting_translate(platform, translate), what=f"{platform}: post", max_attempts=1
+    )
 
 
 # --- X -----------------------------------------------------------------------------------------------
@@ -42,6 +78,7 @@ class XPoster:
     """`create_tweet(in_reply_to_tweet_id=...)` with user context; only where the author mentioned or quoted us."""
 
     platform = "x"
+    lookup_lag_seconds = 60.0  # recent search indexes new tweets with a delay
 
     def __init__(self, client: Any, handle: str) -> None:
         self.client = client  # tweepy.Client with user-context credentials, return_type=dict
@@ -88,6 +125,7 @@ class RedditPoster:
     """`.reply()` in Markdown on the submission or comment itself; refuses locked or archived threads."""
 
     platform = "reddit"
+    lookup_lag_seconds = 30.0  # the user's comment listing is cached
 
     def __init__(self, reddit: Any, username: str) -> None:
         self.reddit = reddit  # praw.Reddit with username/password (script app)
@@ -98,9 +136,8 @@ class RedditPoster:
         return self.reddit.submission(id=ident) if kind == "t3" else self.reddit.comment(id=ident)
 
     def reply(self, post: Post, text: str, *, idempotency_key: str) -> str:
-        from listener.reddit import translate_error
-
         _refuse_unreplyable(post)
+        translate_error = _reddit_translate
         thing = self._thing(post)
 
         def thread_state() -> tuple[bool, bool]:
@@ -127,6 +164,19 @@ class RedditPoster:
         return _call("reddit", scan, translate_error)
 
 
+def _reddit_translate(exc: Exception) -> Exception | None:
+    """prawcore errors as the collector maps them, plus praw's own API errors: Reddit answered and refused."""
+    import praw.exceptions
+
+    from listener.reddit import translate_error
+
+    if isinstance(exc, praw.exceptions.RedditAPIException):
+        if any(item.error_type == "RATELIMIT" for item in exc.items):
+            return RateLimited("reddit", message=f"rate limited: {exc}")
+        return PlatformError("reddit", f"refused: {exc}")
+    return translate_error(exc)
+
+
 # --- Bluesky -----------------------------------------------------------------------------------------
 
 
@@ -134,6 +184,7 @@ class BlueskyPoster:
     """`send_post(reply_to=ReplyRef(root, parent))`: the parent is the post, the root its thread's first post."""
 
     platform = "bluesky"
+    lookup_lag_seconds = 30.0  # the appview indexes new posts from the firehose
 
     def __init__(self, client: Any, login: Callable[[], Any] | None = None) -> None:
         self.client = client  # atproto.Client
@@ -195,6 +246,7 @@ class MastodonPoster:
     """`status_post(in_reply_to_id, visibility=<the post's>)` with Mastodon's own Idempotency-Key."""
 
     platform = "mastodon"
+    lookup_lag_seconds = 10.0  # our own instance serves the context; Idempotency-Key guards the retry too
 
     def __init__(self, client: Any) -> None:
         self.client = client  # mastodon.Mastodon
@@ -279,6 +331,8 @@ def _x(settings: Settings, values: dict[str, str]) -> Poster:
         access_token_secret=values["X_ACCESS_TOKEN_SECRET"],
         return_type=dict,
     )
+    # tweepy sets no timeout: a hung call could outlive the posting lease
+    client.session.request = functools.partial(client.session.request, timeout=POSTING_TIMEOUT_SECONDS)
     return XPoster(client, _own_handle(settings, "x"))
 
 
@@ -317,6 +371,7 @@ def _mastodon(settings: Settings, values: dict[str, str]) -> Poster:
         version_check_mode="none",
         mastodon_version=MASTODON_VERSION,
         user_agent=USER_AGENT,
+        request_timeout=POSTING_TIMEOUT_SECONDS,
     )
     return MastodonPoster(client)
 

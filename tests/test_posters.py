@@ -234,3 +234,45 @@ def test_build_posters_only_for_platforms_with_every_posting_credential():
         "BLUESKY_APP_PASSWORD": "abcd-efgh-ijkl-mnop",
     }
     assert sorted(build_posters(settings, env=everything)) == ["bluesky", "mastodon", "reddit", "x"]
+
+
+# --- posting exactly once: what an error says about whether the reply exists ------------------------
+
+
+def test_answers_that_may_follow_a_created_reply_are_unknown_and_refusals_are_clear():
+    import requests
+    import tweepy
+
+    from kikimimi.errors import TransientPlatformError
+    from listener.x import translate_error
+    from responder.posters import posting_translate
+
+    def http_error(status):
+        response = requests.Response()
+        response.status_code, response._content, response.reason = status, b"{}", "x"
+        return tweepy.HTTPException(response) if status < 500 else tweepy.TwitterServerError(response)
+
+    strict = posting_translate("x", translate_error)
+    for status in (408, 409, 500, 502, 503, 504):
+        assert isinstance(strict(http_error(status)), TransientPlatformError), status
+    assert isinstance(strict(requests.ConnectionError("reset")), TransientPlatformError)
+    refused = strict(http_error(403))
+    assert isinstance(refused, PlatformError) and not isinstance(refused, TransientPlatformError)
+
+
+def test_reddit_api_errors_are_refusals_and_its_ratelimit_is_not_sent():
+    from praw.exceptions import RedditAPIException
+
+    from kikimimi.errors import RateLimited
+    from responder.posters import _reddit_translate
+    from responder.posting import classify_failure
+
+    locked = _reddit_translate(RedditAPIException([["THREAD_LOCKED", "that thread is locked", "parent"]]))
+    assert classify_failure(locked) == "refused" and "THREAD_LOCKED" in str(locked)
+    slow_down = _reddit_translate(RedditAPIException([["RATELIMIT", "you are doing that too much", "ratelimit"]]))
+    assert isinstance(slow_down, RateLimited) and classify_failure(slow_down) == "not_sent"
+
+
+def test_every_poster_says_how_long_its_lookup_lags():
+    assert XPoster.lookup_lag_seconds >= RedditPoster.lookup_lag_seconds >= MastodonPoster.lookup_lag_seconds > 0
+    assert BlueskyPoster.lookup_lag_seconds > 0
