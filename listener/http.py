@@ -1,0 +1,60 @@
+"""HTTP for the platform clients: every request has a connect and a read timeout, and every odd answer
+(an HTML error page, malformed JSON, a dropped connection) becomes our PlatformError with a short message.
+
+tweepy and Mastodon.py take a `requests.Session`; `BoundedSession` gives every request it sends our timeouts
+unless the caller set its own. prawcore takes a timeout of its own; atproto an httpx timeout.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import requests
+
+from kikimimi.errors import PlatformError, TransientPlatformError
+from kikimimi.text import short
+
+CONNECT_TIMEOUT_SECONDS = 10.0  # to open a connection to a platform
+READ_TIMEOUT_SECONDS = 30.0  # between two bytes of an answer: a hung server fails after this, never hangs
+USER_AGENT = "kikimimi/0.1 (social listening; +https://github.com/kikimimi)"
+
+
+class BoundedSession(requests.Session):
+    """A requests.Session whose requests time out (connect, read) unless a timeout was given explicitly."""
+
+    def __init__(self, connect: float = CONNECT_TIMEOUT_SECONDS, read: float = READ_TIMEOUT_SECONDS) -> None:
+        super().__init__()
+        self.timeout = (connect, read)
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.timeout
+        return super().request(method, url, *args, **kwargs)
+
+
+def http_error_text(response: Any) -> str:
+    """What a failed answer said, in a line: its status and the start of its body (an HTML page stays short)."""
+    if response is None:
+        return "no answer"
+    status = getattr(response, "status_code", "?")
+    kind = str(getattr(response, "headers", {}).get("content-type", "")).split(";")[0] or "no content type"
+    try:
+        body = response.text[:400]
+    except Exception:  # noqa: BLE001 - an undecodable body is still an error worth naming
+        body = ""
+    return short(f"HTTP {status} ({kind}): {body}", 300)
+
+
+def translate_transport_error(platform: str, exc: Exception) -> Exception | None:
+    """requests-level failures shared by tweepy, praw and Mastodon.py → our tree; None for anything else."""
+    if isinstance(exc, requests.Timeout | requests.ConnectionError | requests.exceptions.ChunkedEncodingError):
+        return TransientPlatformError(platform, f"network: {short(exc, 200)}")
+    if isinstance(exc, requests.exceptions.JSONDecodeError | json.JSONDecodeError):
+        return PlatformError(platform, f"the answer is not JSON: {short(exc, 200)}")
+    if isinstance(exc, requests.RequestException):
+        return PlatformError(platform, f"request failed: {short(exc, 200)}")
+    if isinstance(exc, ValueError | KeyError | TypeError | OverflowError):
+        # raised inside a client library reading an answer (a junk rate-limit header, a body of the wrong shape)
+        return PlatformError(platform, f"unreadable answer: {type(exc).__name__}: {short(exc, 200)}")
+    return None
