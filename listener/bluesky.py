@@ -171,7 +171,10 @@ class BlueskyCollector:
     def _search(self, params: dict[str, Any]) -> Any:
         def fetch() -> Any:
             model = atproto_models.AppBskyFeedSearchPosts.Params(**params)
-            return self.client.invoke_query(SEARCH_NSID, params=model, output_encoding="application/json").content
+            content = self.client.invoke_query(SEARCH_NSID, params=model, output_encoding="application/json").content
+            if not isinstance(content, dict):  # e.g. an HTML page served with status 200
+                raise PlatformError(PLATFORM, f"searchPosts answered {_describe(content)}, not a JSON object")
+            return content
 
         return call_with_retries(
             fetch,
@@ -183,6 +186,14 @@ class BlueskyCollector:
 
     def normalise(self, item: dict[str, Any]) -> PostCreate:
         return normalise_post_view(item, self.brand)
+
+
+def _describe(content: Any) -> str:
+    if isinstance(content, bytes | bytearray):
+        content = bytes(content[:80]).decode("utf-8", "replace")
+    if isinstance(content, str):
+        return f"text ({short(content[:80], 100)})"
+    return f"a {type(content).__name__}"
 
 
 def _sort_at(view: Any) -> str | None:

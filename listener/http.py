@@ -8,6 +8,8 @@ unless the caller set its own. prawcore takes a timeout of its own; atproto an h
 from __future__ import annotations
 
 import json
+import logging
+import re
 from typing import Any
 
 import requests
@@ -15,17 +17,43 @@ import requests
 from kikimimi.errors import PlatformError, TransientPlatformError
 from kikimimi.text import short
 
+log = logging.getLogger(__name__)
 CONNECT_TIMEOUT_SECONDS = 10.0  # to open a connection to a platform
 READ_TIMEOUT_SECONDS = 30.0  # between two bytes of an answer: a hung server fails after this, never hangs
 USER_AGENT = "kikimimi/0.1 (social listening; +https://github.com/kikimimi)"
 
 
+_NUMBER = re.compile(r"\s*\d{1,15}(?:\.\d{1,9})?\s*")
+_ISO_TIME = re.compile(r"\s*\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?\s*")
+_HTTP_DATE = re.compile(r"\s*[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT\s*")
+
+
+def _readable_limit(value: str) -> bool:
+    return len(value) <= 64 and bool(
+        _NUMBER.fullmatch(value) or _ISO_TIME.fullmatch(value) or _HTTP_DATE.fullmatch(value)
+    )
+
+
+def drop_junk_rate_limit_headers(response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+    """A response hook: rate-limit headers that are no number or time are removed before a client library
+    parses them (tweepy, Mastodon.py and prawcore raise, or compute absurd waits, on a junk one)."""
+    for name in [
+        n for n in response.headers if "ratelimit" in n.lower().replace("-", "") or n.lower() == "retry-after"
+    ]:
+        if not _readable_limit(str(response.headers[name])):
+            log.warning("ignored an unreadable %s header from %s", name, response.url.split("?")[0][:100])
+            del response.headers[name]
+    return response
+
+
 class BoundedSession(requests.Session):
-    """A requests.Session whose requests time out (connect, read) unless a timeout was given explicitly."""
+    """A requests.Session whose requests time out (connect, read) unless a timeout was given explicitly,
+    and whose responses never carry a rate-limit header a client library cannot read."""
 
     def __init__(self, connect: float = CONNECT_TIMEOUT_SECONDS, read: float = READ_TIMEOUT_SECONDS) -> None:
         super().__init__()
         self.timeout = (connect, read)
+        self.hooks["response"].append(drop_junk_rate_limit_headers)
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         if kwargs.get("timeout") is None:

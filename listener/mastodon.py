@@ -173,7 +173,10 @@ class MastodonCollector:
                 kwargs["min_id"] = min_id
             if max_id:
                 kwargs["max_id"] = max_id
-            entries = [_plain(entry) for entry in self._call(lambda kwargs=kwargs: fetch(**kwargs), key) or []]
+            answer = self._call(lambda kwargs=kwargs: fetch(**kwargs), key)
+            if answer is not None and not isinstance(answer, list):
+                raise PlatformError(PLATFORM, f"{key} answered {type(answer).__name__}, not a list of statuses")
+            entries = [_plain(entry) for entry in answer or []]
             ids = [int(e["id"]) for e in entries if isinstance(e, dict) and _numeric(e.get("id"))]
             if ids and not backfill:
                 positions[key] = str(max([*ids, int(min_id or 0)]))

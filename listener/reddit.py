@@ -182,7 +182,9 @@ class RedditCollector:
         while True:
             listing = self._get(path, {**params, "limit": str(self.page_size), **({"after": after} if after else {})})
             fetched += 1
-            data = fields.optional_mapping(listing.get("data") if isinstance(listing, dict) else None)
+            if not isinstance(listing, dict):
+                raise PlatformError(PLATFORM, f"{path} answered {type(listing).__name__}, not a listing")
+            data = fields.optional_mapping(listing.get("data"))
             children = data.get("children") if isinstance(data.get("children"), list) else []
             items, reached_high = [], False
             for child in children:
