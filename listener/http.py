@@ -47,8 +47,8 @@ def drop_junk_rate_limit_headers(response: requests.Response, *args: Any, **kwar
 
 
 class BoundedSession(requests.Session):
-    """A requests.Session whose requests time out (connect, read) unless a timeout was given explicitly,
-    and whose responses never carry a rate-limit header a client library cannot read."""
+    """A requests.Session whose requests time out (connect, read) no later than ours, whatever the client
+    library asked for, and whose responses never carry a rate-limit header a client library cannot read."""
 
     def __init__(self, connect: float = CONNECT_TIMEOUT_SECONDS, read: float = READ_TIMEOUT_SECONDS) -> None:
         super().__init__()
@@ -56,9 +56,17 @@ class BoundedSession(requests.Session):
         self.hooks["response"].append(drop_junk_rate_limit_headers)
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self.timeout
+        kwargs["timeout"] = self.bounded(kwargs.get("timeout"))
         return super().request(method, url, *args, **kwargs)
+
+    def bounded(self, timeout: Any) -> tuple[float, float]:
+        """The caller's timeout, never longer than ours (prawcore always passes its own 16 s, say)."""
+        connect, read = self.timeout
+        if isinstance(timeout, int | float) and timeout > 0:
+            return min(connect, timeout), min(read, timeout)
+        if isinstance(timeout, tuple) and len(timeout) == 2 and all(isinstance(t, int | float) for t in timeout):
+            return min(connect, timeout[0]), min(read, timeout[1])
+        return connect, read
 
 
 def http_error_text(response: Any) -> str:

@@ -106,7 +106,7 @@ def reddit_client(
     session: BoundedSession | None = None,
     **urls: str,
 ) -> Any:
-    """praw with prawcore's requestor timing out after `timeout` (prawcore takes one number: the longer one);
+    """praw over our BoundedSession (prawcore asks for 16 s per request; the session holds it to `timeout`);
     RedditCollector caps prawcore's rate-limit sleeps. `urls` (oauth_url, reddit_url) are for local fakes."""
     import praw
 
