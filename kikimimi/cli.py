@@ -31,6 +31,7 @@ from kikimimi.commands.bench import bench_app
 from kikimimi.commands.collect import collect_command
 from kikimimi.commands.faq import eval_faq, faq_app
 from kikimimi.commands.nlp import eval_app
+from kikimimi.commands.quarantine import quarantine_app
 from kikimimi.db import migrate
 from kikimimi.errors import KikimimiError
 from kikimimi.models import Role, User
@@ -51,6 +52,7 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(eval_app, name="eval")
 eval_app.command("faq")(eval_faq)
 app.add_typer(faq_app, name="faq")
+app.add_typer(quarantine_app, name="quarantine")
 console = Console()
 err_console = Console(stderr=True)
 log = logging.getLogger("kikimimi")

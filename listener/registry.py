@@ -7,7 +7,7 @@ naming the variable and how to get it, so the CLI can say so and carry on with t
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from kikimimi.errors import ConfigError, MissingCredential
@@ -151,3 +151,14 @@ def mastodon_client(
         session=session or BoundedSession(*timeout),
         user_agent=USER_AGENT,
     )
+
+
+def normaliser_for(platform: str, settings: Settings) -> Callable[[dict[str, Any]], Any] | None:
+    """The pure normaliser a platform's items go through (for replaying quarantined items); None if unknown."""
+    from listener.sample import NORMALISERS
+
+    brand = brand_accounts(settings)
+    if platform == "sample":
+        return SampleCollector(brand, settings.sample_feed).normalise
+    normalise = NORMALISERS.get(platform)
+    return (lambda item: normalise(item, brand)) if normalise is not None else None
