@@ -80,8 +80,8 @@ def storable_json(value: Any, _depth: int = 0) -> Any:
 
 
 def json_text(value: Any, limit: int = 1_000_000) -> str:
-    """`value` as storable JSON text (bytes and strings as they are), cut to `limit` characters."""
-    if isinstance(value, bytes | bytearray | str):
+    """`value` as storable JSON text (bytes decoded as they are), cut to `limit` characters."""
+    if isinstance(value, bytes | bytearray):
         text = storable_text(value)
     else:
         text = json.dumps(storable_json(value), ensure_ascii=False, sort_keys=True, allow_nan=False)
