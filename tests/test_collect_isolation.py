@@ -120,20 +120,21 @@ def test_a_run_cut_off_by_a_crash_is_closed_as_failed_by_the_next_run(session, m
 
 def test_a_page_is_atomic_on_sqlite_even_with_savepoints(session, monkeypatch):
     """SAVEPOINT on pysqlite would commit the page early without BEGIN IMMEDIATE; a crash must lose it all."""
-    real_cursor_commit = session.commit
-    calls = []
+    target = _target(session)
+    real_commit, commits = session.commit, []
 
-    def crash_at_page_commit():  # the first commit is the run record, the second the page
-        calls.append(1)
-        if len(calls) == 3:
+    def crash_at_the_page_commit():  # commits: the run record, the new cursor, then the page
+        commits.append(1)
+        if len(commits) == 3:
             raise Crash
-        real_cursor_commit()
+        real_commit()
 
-    monkeypatch.setattr(session, "commit", crash_at_page_commit)
+    monkeypatch.setattr(session, "commit", crash_at_the_page_commit)
     with pytest.raises(Crash):
-        runner.collect(session, PageCollector([tweet(60), tweet(61, id=None)]), _target(session), now=NOW)
+        runner.collect(session, PageCollector([tweet(60), tweet(61)]), target, now=NOW)
     monkeypatch.undo()
     session.rollback()
+    assert len(commits) == 3
     assert stored(session, "x") == {} and session.exec(select(Quarantine)).all() == []
 
 
