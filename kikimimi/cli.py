@@ -37,6 +37,7 @@ from kikimimi.errors import KikimimiError
 from kikimimi.models import Role, User
 from kikimimi.pipeline import RunSummary, backend_options, open_session, run_once
 from kikimimi.pipeline import stats as count_everything
+from kikimimi.redact import install_redaction
 from kikimimi.settings import EXAMPLE_CONFIG, Settings, load_settings
 
 app = typer.Typer(
@@ -80,6 +81,7 @@ def _root(
         handlers=[RichHandler(console=err_console, show_path=False)],
         force=True,
     )
+    install_redaction()  # tokens and passwords never reach the log, whichever library logs them
 
 
 @app.command()
