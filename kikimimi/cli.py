@@ -32,11 +32,13 @@ from kikimimi.commands.collect import collect_command
 from kikimimi.commands.faq import eval_faq, faq_app
 from kikimimi.commands.nlp import eval_app
 from kikimimi.commands.posting import posting_app
+from kikimimi.commands.quarantine import quarantine_app
 from kikimimi.db import migrate
 from kikimimi.errors import KikimimiError
 from kikimimi.models import Role, User
 from kikimimi.pipeline import RunSummary, backend_options, open_session, run_once
 from kikimimi.pipeline import stats as count_everything
+from kikimimi.redact import install_redaction
 from kikimimi.settings import EXAMPLE_CONFIG, Settings, load_settings
 
 app = typer.Typer(
@@ -53,6 +55,7 @@ app.add_typer(eval_app, name="eval")
 eval_app.command("faq")(eval_faq)
 app.add_typer(faq_app, name="faq")
 app.add_typer(posting_app, name="posting")
+app.add_typer(quarantine_app, name="quarantine")
 console = Console()
 err_console = Console(stderr=True)
 log = logging.getLogger("kikimimi")
@@ -80,6 +83,7 @@ def _root(
         handlers=[RichHandler(console=err_console, show_path=False)],
         force=True,
     )
+    install_redaction()  # tokens and passwords never reach the log, whichever library logs them
 
 
 @app.command()

@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
 
 from kikimimi.errors import ConfigError
+from kikimimi.redact import redact_url
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -25,8 +26,8 @@ def get_engine(url: str) -> Engine:
     """One engine per URL. SQLite gets its folder created, foreign keys on, WAL and a busy timeout."""
     try:
         parsed = make_url(url)
-    except Exception as exc:  # noqa: BLE001 - SQLAlchemy raises several types for a bad URL
-        raise ConfigError(f"setting 'database_url': not a database URL: {url!r}") from exc
+    except Exception:  # noqa: BLE001 - SQLAlchemy raises several types for a bad URL
+        raise ConfigError(f"setting 'database_url': not a database URL: {redact_url(url)!r}") from None
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from kikimimi.text import short
+
+ERROR_MESSAGE_LIMIT = 300  # characters of a platform's error kept in messages and run records
+
 
 class KikimimiError(Exception):
     """Base of every error Kikimimi raises on purpose; the CLI prints its message as one line."""
@@ -40,7 +44,8 @@ class PlatformError(KikimimiError):
 
     def __init__(self, platform: str, message: str) -> None:
         self.platform = platform
-        super().__init__(f"{platform}: {message}")
+        # a 2 MB HTML error page must not become a 2 MB log line or run record
+        super().__init__(short(f"{platform}: {message}", ERROR_MESSAGE_LIMIT))
 
 
 class RateLimited(PlatformError):
@@ -57,4 +62,7 @@ class TransientPlatformError(PlatformError):
 
 
 class MalformedPayload(KikimimiError):
-    """A platform item could not be normalised; the item is skipped, the rest of the page kept."""
+    """A platform item could not be normalised or stored; it is quarantined, the rest of the page kept."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(short(message, ERROR_MESSAGE_LIMIT))

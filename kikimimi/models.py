@@ -285,20 +285,46 @@ class Cursor(SQLModel, table=True):
     updated_at: datetime = _ts(default_factory=utcnow)
 
 
+class RunStatus(StrEnum):
+    running = "running"  # in progress (or the process died: the next run closes it as failed)
+    ok = "ok"  # every item stored
+    partial = "partial"  # some items quarantined, or the platform failed after some pages were stored
+    failed = "failed"  # nothing could be read or stored
+    rate_limited = "rate_limited"  # the platform refused until a reset; the next poll resumes after it
+
+
 class CollectorRun(SQLModel, table=True):
-    """What one poll did: requests, items seen, new posts, duplicates, errors."""
+    """What one poll did: requests, items seen, new posts, duplicates, quarantined items, errors."""
 
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=16, index=True)
     query_key: str
     query_name: str = ""
     mode: str = "poll"  # poll | backfill
-    status: str = "running"  # running | ok | partial | failed | rate_limited
+    status: str = RunStatus.running.value  # see RunStatus
     requests: int = 0
     items_seen: int = 0
     new_posts: int = 0
     duplicates: int = 0
     errors: int = 0
+    quarantined: int = 0  # items kept in Quarantine instead of stored
     error_message: str | None = None
     started_at: datetime = _ts(default_factory=utcnow)
     finished_at: datetime | None = _ts(default=None)
+
+
+class Quarantine(SQLModel, table=True):
+    """An item a collector could not normalise or store: kept as it came, with why, for `kikimimi quarantine`."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16, index=True)
+    query_key: str = ""
+    external_id: str | None = None  # when the item had a readable id
+    raw: str  # the item as JSON text (or its bytes decoded), made storable
+    error: str  # short: the first 300 characters of why
+    run_id: int | None = Field(default=None, foreign_key="collectorrun.id", index=True)
+    created_at: datetime = _ts(default_factory=utcnow)
+    retries: int = 0  # replays tried by `kikimimi quarantine retry`
+    retried_at: datetime | None = _ts(default=None)
+    resolved: bool = Field(default=False, index=True)  # a replay stored it
+    resolved_at: datetime | None = _ts(default=None)

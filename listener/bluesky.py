@@ -9,13 +9,16 @@ from datetime import timedelta
 from typing import Any
 
 import atproto
+import httpx
 from atproto_client import exceptions as atproto_exceptions
 from atproto_client import models as atproto_models
 
-from kikimimi.errors import MalformedPayload, PlatformError, RateLimited, TransientPlatformError
+from kikimimi.errors import PlatformError, RateLimited, TransientPlatformError
 from kikimimi.models import AuthorCreate, PostCreate
 from kikimimi.settings import QueryConfig
+from kikimimi.text import short
 from kikimimi.timeutil import parse_timestamp
+from listener import fields
 from listener.base import BrandAccounts, Page
 from listener.faults import Attempts, Sleep, call_with_retries
 from listener.query import BlueskySearch, compile_bluesky, passes_filters
@@ -28,44 +31,56 @@ PLATFORM = "bluesky"
 
 def normalise_post_view(view: dict[str, Any], brand: BrandAccounts) -> PostCreate:
     """Bluesky is an open API: any public post can be answered; the post URI is its id."""
-    try:
-        uri, record, author = view["uri"], view["record"], view["author"]
-        text, handle, did = record["text"], author["handle"], author["did"]
-        created_at = parse_timestamp(record["createdAt"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise MalformedPayload(f"bluesky: post {_id_of(view)} is malformed: {exc!r}") from exc
-    reply = record.get("reply") or {}
+    where = f"bluesky: post {_id_of(view)}"
+    view = fields.mapping(view, where)
+    uri = fields.identifier(view.get("uri"), f"{where}: uri")
+    record = fields.mapping(view.get("record"), f"{where}: record")
+    author = fields.mapping(view.get("author"), f"{where}: author")
+    text = fields.text(record.get("text"), f"{where}: text")
+    handle = fields.identifier(author.get("handle"), f"{where}: author handle")
+    did = fields.identifier(author.get("did"), f"{where}: author did")
+    created_at = fields.timestamp(record.get("createdAt"), f"{where}: createdAt")
+    reply = fields.optional_mapping(record.get("reply"))
     is_brand = brand.owns(PLATFORM, handle)
     rkey = uri.rsplit("/", 1)[-1]
-    langs = record.get("langs") or []
-    return PostCreate(
-        platform=PLATFORM,
-        external_id=uri,
-        text=text,
-        language=langs[0] if langs else None,
-        url=f"https://bsky.app/profile/{handle}/post/{rkey}",
-        created_at=created_at,
-        thread_id=(reply.get("root") or {}).get("uri") or uri,
-        parent_external_id=(reply.get("parent") or {}).get("uri"),
-        is_brand_reply=is_brand and bool(reply),
-        visibility="public",
-        replyable=not is_brand,
-        replyable_reason="written by the brand" if is_brand else "public post",
-        raw=view,
-        author=AuthorCreate(
+    declared = record.get("langs")
+    langs = [lang for lang in declared if isinstance(lang, str) and lang] if isinstance(declared, list) else []
+    author_row = fields.build(
+        lambda: AuthorCreate(
             platform=PLATFORM,
             external_id=did,
             handle=handle,
-            display_name=author.get("displayName"),
-            followers_count=author.get("followersCount"),
+            display_name=fields.optional_text(author.get("displayName")),
+            followers_count=fields.count(author.get("followersCount")),
             profile_url=f"https://bsky.app/profile/{handle}",
             is_brand=is_brand,
         ),
+        where,
+    )
+    return fields.build(
+        lambda: PostCreate(
+            platform=PLATFORM,
+            external_id=uri,
+            text=text,
+            language=langs[0] if langs else None,
+            url=f"https://bsky.app/profile/{handle}/post/{rkey}",
+            created_at=created_at,
+            thread_id=fields.optional_identifier(fields.optional_mapping(reply.get("root")).get("uri")) or uri,
+            parent_external_id=fields.optional_identifier(fields.optional_mapping(reply.get("parent")).get("uri")),
+            is_brand_reply=is_brand and bool(reply),
+            visibility="public",
+            replyable=not is_brand,
+            replyable_reason="written by the brand" if is_brand else "public post",
+            raw=view,
+            author=author_row,
+        ),
+        where,
     )
 
 
 def _id_of(view: Any) -> str:
-    return str(view.get("uri", "?")) if isinstance(view, dict) else "?"
+    value = fields.optional_identifier(view.get("uri")) if isinstance(view, dict) else None
+    return value[:120] if value else "?"
 
 
 # --- the collector ------------------------------------------------------------------------------------
@@ -134,7 +149,7 @@ class BlueskyCollector:
             fetched += 1
             posts = content.get("posts") if isinstance(content, dict) else None
             posts = posts if isinstance(posts, list) else []
-            page_cursor = content.get("cursor") if isinstance(content, dict) else None
+            page_cursor = fields.optional_text(content.get("cursor")) if isinstance(content, dict) else None
             last = not posts or not page_cursor or (max_pages is not None and fetched >= max_pages)
             window.seen_page(_sort_at(posts[0]) if posts else None, page_cursor)
             if last:
@@ -156,7 +171,10 @@ class BlueskyCollector:
     def _search(self, params: dict[str, Any]) -> Any:
         def fetch() -> Any:
             model = atproto_models.AppBskyFeedSearchPosts.Params(**params)
-            return self.client.invoke_query(SEARCH_NSID, params=model, output_encoding="application/json").content
+            content = self.client.invoke_query(SEARCH_NSID, params=model, output_encoding="application/json").content
+            if not isinstance(content, dict):  # e.g. an HTML page served with status 200
+                raise PlatformError(PLATFORM, f"searchPosts answered {_describe(content)}, not a JSON object")
+            return content
 
         return call_with_retries(
             fetch,
@@ -170,11 +188,19 @@ class BlueskyCollector:
         return normalise_post_view(item, self.brand)
 
 
+def _describe(content: Any) -> str:
+    if isinstance(content, bytes | bytearray):
+        content = bytes(content[:80]).decode("utf-8", "replace")
+    if isinstance(content, str):
+        return f"text ({short(content[:80], 100)})"
+    return f"a {type(content).__name__}"
+
+
 def _sort_at(view: Any) -> str | None:
     """The earlier of indexedAt and createdAt (what searchPosts' `since` compares against), as ISO 8601."""
     try:
         stamps = [parse_timestamp(view["indexedAt"]), parse_timestamp(view["record"]["createdAt"])]
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError, OSError, AttributeError):
         return None
     return min(stamps).isoformat().replace("+00:00", "Z")
 
@@ -184,13 +210,18 @@ def _wanted(query: QueryConfig, view: Any) -> bool:
     record = view.get("record") if isinstance(view, dict) else None
     if not isinstance(record, dict) or not isinstance(record.get("text"), str):
         return True  # let the normaliser reject it with its id, so it is counted as an error
-    return passes_filters(query, record["text"], record.get("langs") or [])
+    langs = record.get("langs") if isinstance(record.get("langs"), list) else []
+    return passes_filters(query, record["text"], [lang for lang in langs if isinstance(lang, str)])
 
 
 def translate_error(exc: Exception) -> Exception | None:
     """atproto exceptions → our tree; a 429 resets at `ratelimit-reset` (Unix time)."""
     if isinstance(exc, atproto_exceptions.RateLimitExceededError):
-        return RateLimited(PLATFORM, exc.reset_at)
+        try:
+            reset_at = exc.reset_at
+        except (ValueError, OverflowError, OSError, TypeError):  # a junk `ratelimit-reset` header
+            reset_at = None
+        return RateLimited(PLATFORM, reset_at)
     if isinstance(exc, atproto_exceptions.NetworkError):  # includes timeouts, 502, 409, 413
         return TransientPlatformError(PLATFORM, f"network: {exc}")
     if isinstance(exc, atproto_exceptions.UnauthorizedError):
@@ -201,5 +232,9 @@ def translate_error(exc: Exception) -> Exception | None:
             return TransientPlatformError(PLATFORM, f"server error {status}")
         return PlatformError(PLATFORM, str(exc))
     if isinstance(exc, atproto_exceptions.AtProtocolError):
-        return PlatformError(PLATFORM, str(exc))
+        return PlatformError(PLATFORM, str(exc) or type(exc).__name__)
+    if isinstance(exc, httpx.TimeoutException | httpx.NetworkError):
+        return TransientPlatformError(PLATFORM, f"network: {short(exc, 200)}")
+    if isinstance(exc, ValueError | KeyError | TypeError | OverflowError):  # a body that is not JSON, say
+        return PlatformError(PLATFORM, f"unreadable answer: {type(exc).__name__}: {short(exc, 200)}")
     return None

@@ -15,19 +15,21 @@ from urllib.parse import urlparse
 from mastodon import Mastodon
 from mastodon import errors as mastodon_errors
 
-from kikimimi.errors import MalformedPayload, PlatformError, RateLimited, TransientPlatformError
+from kikimimi.errors import PlatformError, RateLimited, TransientPlatformError
 from kikimimi.models import AuthorCreate, PostCreate
 from kikimimi.settings import QueryConfig
-from kikimimi.timeutil import parse_timestamp
+from listener import fields
 from listener.base import BrandAccounts, Page
 from listener.faults import Attempts, Sleep, call_with_retries, reset_from_seconds
+from listener.http import translate_transport_error
 from listener.query import compile_mastodon, passes_filters
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "mastodon"
-_BREAKS = re.compile(r"<br\s*/?>|</p>\s*<p[^>]*>", re.IGNORECASE)
-_TAGS = re.compile(r"<[^>]+>")
+# linear-time: a tag ends at the next < or >, so a post of 100,000 "<" costs one pass, not 100,000
+_BREAKS = re.compile(r"<br\s*/?>|</p>\s*<p[^<>]*>", re.IGNORECASE)
+_TAGS = re.compile(r"<[^<>]+>")
 
 
 def html_to_text(content: str) -> str:
@@ -37,60 +39,71 @@ def html_to_text(content: str) -> str:
 
 def normalise_status(status: dict[str, Any], brand: BrandAccounts) -> PostCreate:
     """Direct messages stay private: they are stored with visibility "private" and answered privately."""
-    try:
-        status_id, account = str(status["id"]), status["account"]
-        text = html_to_text(status["content"])
-        acct, account_id = account["acct"], str(account["id"])
-        created_at = status["created_at"]
-        created_at = parse_timestamp(created_at) if isinstance(created_at, str) else created_at
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise MalformedPayload(f"mastodon: status {_id_of(status)} is malformed: {exc!r}") from exc
+    where = f"mastodon: status {_id_of(status)}"
+    status = fields.mapping(status, where)
+    status_id = fields.identifier(status.get("id"), f"{where}: id")
+    account = fields.mapping(status.get("account"), f"{where}: account")
+    text = html_to_text(fields.text(status.get("content"), f"{where}: content"))
+    acct = fields.identifier(account.get("acct"), f"{where}: account acct")
+    account_id = fields.identifier(account.get("id"), f"{where}: account id")
+    created_at = fields.timestamp(status.get("created_at"), f"{where}: created_at")
     is_brand = brand.owns(PLATFORM, full_acct(account))
     private = status.get("visibility") == "direct"
-    parent = status.get("in_reply_to_id")
+    parent = fields.optional_identifier(status.get("in_reply_to_id"))
     if is_brand:
         replyable, reason = False, "written by the brand"
     elif private:
         replyable, reason = True, "direct message: answer privately"
     else:
         replyable, reason = True, "public post"
-    return PostCreate(
-        platform=PLATFORM,
-        external_id=status_id,
-        text=text,
-        language=status.get("language"),
-        url=status.get("url") or status.get("uri"),
-        created_at=created_at,
-        thread_id=None if parent else status_id,  # a reply's root is not in the status itself
-        parent_external_id=str(parent) if parent else None,
-        is_brand_reply=is_brand and bool(parent),
-        visibility="private" if private else "public",
-        replyable=replyable,
-        replyable_reason=reason,
-        raw=status,
-        author=AuthorCreate(
+    author = fields.build(
+        lambda: AuthorCreate(
             platform=PLATFORM,
             external_id=account_id,
             handle=acct,
-            display_name=account.get("display_name") or None,
-            followers_count=account.get("followers_count"),
-            profile_url=account.get("url"),
+            display_name=fields.optional_text(account.get("display_name")),
+            followers_count=fields.count(account.get("followers_count")),
+            profile_url=fields.optional_text(account.get("url")),
             is_brand=is_brand,
         ),
+        where,
+    )
+    return fields.build(
+        lambda: PostCreate(
+            platform=PLATFORM,
+            external_id=status_id,
+            text=text,
+            language=fields.optional_text(status.get("language")),
+            url=fields.optional_text(status.get("url")) or fields.optional_text(status.get("uri")),
+            created_at=created_at,
+            thread_id=None if parent else status_id,  # a reply's root is not in the status itself
+            parent_external_id=parent,
+            is_brand_reply=is_brand and bool(parent),
+            visibility="private" if private else "public",
+            replyable=replyable,
+            replyable_reason=reason,
+            raw=status,
+            author=author,
+        ),
+        where,
     )
 
 
 def full_acct(account: dict[str, Any]) -> str:
     """`user@instance` for every account (local accounts arrive as a bare `user`; their URL names the instance)."""
-    acct = str(account.get("acct") or account.get("username") or "")
+    acct = fields.optional_text(account.get("acct")) or fields.optional_text(account.get("username")) or ""
     if "@" in acct:
         return acct
-    host = urlparse(str(account.get("url") or "")).hostname
+    try:
+        host = urlparse(fields.optional_text(account.get("url")) or "").hostname
+    except ValueError:  # e.g. "http://[" : an invalid IPv6 host
+        host = None
     return f"{acct}@{host}" if host else acct
 
 
 def _id_of(status: Any) -> str:
-    return str(status.get("id", "?")) if isinstance(status, dict) else "?"
+    value = fields.optional_identifier(status.get("id")) if isinstance(status, dict) else None
+    return value[:40] if value else "?"
 
 
 # --- the collector ------------------------------------------------------------------------------------
@@ -160,8 +173,11 @@ class MastodonCollector:
                 kwargs["min_id"] = min_id
             if max_id:
                 kwargs["max_id"] = max_id
-            entries = [_plain(entry) for entry in self._call(lambda kwargs=kwargs: fetch(**kwargs), key) or []]
-            ids = [int(e["id"]) for e in entries if isinstance(e, dict) and str(e.get("id", "")).isdigit()]
+            answer = self._call(lambda kwargs=kwargs: fetch(**kwargs), key)
+            if answer is not None and not isinstance(answer, list):
+                raise PlatformError(PLATFORM, f"{key} answered {type(answer).__name__}, not a list of statuses")
+            entries = [_plain(entry) for entry in answer or []]
+            ids = [int(e["id"]) for e in entries if isinstance(e, dict) and _numeric(e.get("id"))]
             if ids and not backfill:
                 positions[key] = str(max([*ids, int(min_id or 0)]))
             statuses = [_status_of(e) for e in entries] if key == "mentions" else entries
@@ -185,6 +201,11 @@ class MastodonCollector:
 
     def normalise(self, item: dict[str, Any]) -> PostCreate:
         return normalise_status(item, self.brand)
+
+
+def _numeric(value: Any) -> bool:
+    text = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    return text.isascii() and text.isdigit() and len(text) <= 20
 
 
 def _load_positions(position: str | None) -> dict[str, str]:
@@ -214,7 +235,7 @@ def _wanted(query: QueryConfig, status: Any) -> bool:
     """Exclusions and languages, which Mastodon's search and timelines cannot filter; malformed passes through."""
     if not isinstance(status, dict) or not isinstance(status.get("content"), str):
         return True
-    return passes_filters(query, html_to_text(status["content"]), [status.get("language") or ""])
+    return passes_filters(query, html_to_text(status["content"]), [fields.optional_text(status.get("language")) or ""])
 
 
 def translate_error(exc: Exception, client: Any = None) -> Exception | None:
@@ -226,8 +247,8 @@ def translate_error(exc: Exception, client: Any = None) -> Exception | None:
     if isinstance(exc, mastodon_errors.MastodonUnauthorizedError):
         return PlatformError(PLATFORM, f"refused ({exc}); check MASTODON_ACCESS_TOKEN and its scopes")
     if isinstance(exc, mastodon_errors.MastodonError):
-        return PlatformError(PLATFORM, str(exc))
-    return None
+        return PlatformError(PLATFORM, str(exc) or type(exc).__name__)
+    return translate_transport_error(PLATFORM, exc)
 
 
 def _reset_on_our_clock(library_reset: float | None) -> datetime | None:

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import praw
 import prawcore
+from prawcore.rate_limit import RateLimiter
 
 from kikimimi.errors import MalformedPayload, PlatformError, RateLimited, TransientPlatformError
 from kikimimi.models import AuthorCreate, PostCreate
 from kikimimi.settings import QueryConfig
-from kikimimi.timeutil import parse_timestamp
+from kikimimi.text import short
+from kikimimi.timeutil import utcnow
+from listener import fields
 from listener.base import BrandAccounts, Page
-from listener.faults import Attempts, Sleep, call_with_retries, reset_from_seconds
+from listener.faults import MAX_RATE_LIMIT_WAIT_SECONDS, Attempts, Sleep, call_with_retries, reset_from_seconds
+from listener.http import http_error_text, translate_transport_error
 from listener.query import compile_reddit, matches_terms, passes_filters, search_terms
 from listener.window import Window, dump_windows, load_windows
 
@@ -26,20 +32,26 @@ PLATFORM = "reddit"
 
 def normalise_thing(payload: dict[str, Any], brand: BrandAccounts) -> PostCreate:
     """`payload` is {"kind": "submission"|"comment", "data": {...}}; ids are fullnames (t3_…, t1_…)."""
-    try:
-        kind, data = payload["kind"], payload["data"]
-        fullname = data.get("name") or ("t3_" if kind == "submission" else "t1_") + data["id"]
-        if kind == "submission":
-            text = "\n\n".join(part for part in (data["title"], data.get("selftext") or "") if part)
-            thread_id, parent = fullname, None
-        elif kind == "comment":
-            text, thread_id, parent = data["body"], data["link_id"], data["parent_id"]
-        else:
-            raise ValueError(f"unknown kind {kind!r}")
-        created_at = parse_timestamp(data["created_utc"])
-        author = data.get("author") or "[deleted]"
-    except (KeyError, TypeError, ValueError) as exc:
-        raise MalformedPayload(f"reddit: item {_id_of(payload)} is malformed: {exc!r}") from exc
+    where = f"reddit: item {_id_of(payload)}"
+    payload = fields.mapping(payload, where)
+    kind, data = payload.get("kind"), fields.mapping(payload.get("data"), where)
+    if kind not in ("submission", "comment"):
+        raise MalformedPayload(f"{where}: unknown kind {short(repr(kind), 40)}")
+    prefix = "t3_" if kind == "submission" else "t1_"
+    fullname = fields.optional_identifier(data.get("name"))
+    if fullname is None:
+        fullname = prefix + fields.identifier(data.get("id"), f"{where}: id")
+    if kind == "submission":
+        title = fields.text(data.get("title"), f"{where}: title")
+        body = fields.optional_text(data.get("selftext")) or ""
+        text = "\n\n".join(part for part in (title, body) if part)
+        thread_id, parent = fullname, None
+    else:
+        text = fields.text(data.get("body"), f"{where}: body")
+        thread_id = fields.identifier(data.get("link_id"), f"{where}: link_id")
+        parent = fields.identifier(data.get("parent_id"), f"{where}: parent_id")
+    created_at = fields.timestamp(data.get("created_utc"), f"{where}: created_utc")
+    author = fields.optional_text(data.get("author")) or "[deleted]"
     is_brand = brand.owns(PLATFORM, author)
     if is_brand:
         replyable, reason = False, "written by the brand"
@@ -49,38 +61,47 @@ def normalise_thing(payload: dict[str, Any], brand: BrandAccounts) -> PostCreate
         replyable, reason = False, "the thread is archived"
     else:
         replyable, reason = True, "open thread"
-    permalink = data.get("permalink") or ""
-    return PostCreate(
-        platform=PLATFORM,
-        external_id=fullname,
-        text=text,
-        language=None,
-        url=f"https://www.reddit.com{permalink}" if permalink else None,
-        created_at=created_at,
-        thread_id=thread_id,
-        parent_external_id=parent,
-        is_brand_reply=is_brand and parent is not None,
-        visibility="public",
-        replyable=replyable,
-        replyable_reason=reason,
-        raw=payload,
-        author=AuthorCreate(
+    permalink = fields.optional_text(data.get("permalink"))
+    url = f"https://www.reddit.com{permalink}" if permalink and permalink.startswith("/") else None
+    author_row = fields.build(
+        lambda: AuthorCreate(
             platform=PLATFORM,
-            external_id=data.get("author_fullname") or f"name:{author}",
+            external_id=fields.optional_identifier(data.get("author_fullname")) or f"name:{author}",
             handle=author,
             display_name=author,
             followers_count=None,  # Reddit does not expose followers for ordinary accounts
             profile_url=f"https://www.reddit.com/user/{author}",
             is_brand=is_brand,
         ),
+        where,
+    )
+    return fields.build(
+        lambda: PostCreate(
+            platform=PLATFORM,
+            external_id=fullname,
+            text=text,
+            language=None,
+            url=url,
+            created_at=created_at,
+            thread_id=thread_id,
+            parent_external_id=parent,
+            is_brand_reply=is_brand and parent is not None,
+            visibility="public",
+            replyable=replyable,
+            replyable_reason=reason,
+            raw=payload,
+            author=author_row,
+        ),
+        where,
     )
 
 
 def _id_of(payload: Any) -> str:
-    try:
-        return str(payload["data"].get("name") or payload["data"]["id"])
-    except (KeyError, TypeError, AttributeError):
+    data = payload.get("data") if isinstance(payload, dict) else None
+    if not isinstance(data, dict):
         return "?"
+    value = fields.optional_identifier(data.get("name")) or fields.optional_identifier(data.get("id"))
+    return value[:40] if value else "?"
 
 
 # --- the collector ------------------------------------------------------------------------------------
@@ -124,6 +145,7 @@ class RedditCollector:
         self.page_size = page_size
         self.comments = comments
         self.attempts = Attempts()
+        cap_rate_limiter(reddit, sleep=sleep)
 
     def pages(self, query: QueryConfig, cursor: str | None, *, backfill: bool = False) -> Iterator[Page]:
         handles = self.brand.handles.get(PLATFORM, ())
@@ -139,7 +161,7 @@ class RedditCollector:
             terms = search_terms(query, handles)
 
             def wanted(item: dict[str, Any]) -> bool:
-                body = str((item.get("data") or {}).get("body") or "")
+                body = str(fields.optional_mapping(item.get("data")).get("body") or "")
                 return matches_terms(terms, body) and passes_filters(query, body)
 
             yield from self._stream("comments", f"r/{search.subreddits}/comments", {}, windows, backfill, wanted)
@@ -160,8 +182,10 @@ class RedditCollector:
         while True:
             listing = self._get(path, {**params, "limit": str(self.page_size), **({"after": after} if after else {})})
             fetched += 1
-            data = listing.get("data") if isinstance(listing, dict) else None
-            children = (data or {}).get("children") or []
+            if not isinstance(listing, dict):
+                raise PlatformError(PLATFORM, f"{path} answered {type(listing).__name__}, not a listing")
+            data = fields.optional_mapping(listing.get("data"))
+            children = data.get("children") if isinstance(data.get("children"), list) else []
             items, reached_high = [], False
             for child in children:
                 item = thing_payload(child)
@@ -172,7 +196,7 @@ class RedditCollector:
                         break
                 if wanted(item):
                     items.append(item)
-            after = (data or {}).get("after")
+            after = fields.optional_text(data.get("after"))
             last = reached_high or not after or (max_pages is not None and fetched >= max_pages)
             first = thing_payload(children[0]) if children else None
             fresh = first is not None and not _at_or_below(first, window.high)
@@ -208,10 +232,12 @@ def _fullname(item: dict[str, Any]) -> str | None:
     data = item.get("data")
     if not isinstance(data, dict):
         return None
-    if data.get("name"):
-        return str(data["name"])
+    name = fields.optional_identifier(data.get("name"))
+    if name:
+        return name
     prefix = "t3_" if item.get("kind") == "submission" else "t1_"
-    return prefix + str(data["id"]) if data.get("id") else None
+    number = fields.optional_identifier(data.get("id"))
+    return prefix + number if number else None
 
 
 def _at_or_below(item: dict[str, Any] | None, high: str | None) -> bool:
@@ -223,9 +249,10 @@ def _at_or_below(item: dict[str, Any] | None, high: str | None) -> bool:
 def _created(item: dict[str, Any] | None) -> float | None:
     data = (item or {}).get("data")
     try:
-        return float(data["created_utc"]) if isinstance(data, dict) else None
-    except (KeyError, TypeError, ValueError):
+        value = float(data["created_utc"]) if isinstance(data, dict) else None
+    except (KeyError, TypeError, ValueError, OverflowError):
         return None
+    return value if value is not None and math.isfinite(value) else None
 
 
 def _base36(fullname: str) -> int:
@@ -246,12 +273,52 @@ def translate_error(exc: Exception) -> Exception | None:
         headers = exc.response.headers
         reset = headers.get("x-ratelimit-reset") or exc.retry_after
         return RateLimited(PLATFORM, reset_from_seconds(reset))
-    if isinstance(exc, prawcore.ServerError | prawcore.RequestException):
-        return TransientPlatformError(PLATFORM, str(exc))
+    if isinstance(exc, prawcore.ServerError):
+        return TransientPlatformError(PLATFORM, f"server error {exc.response.status_code}")
+    if isinstance(exc, prawcore.RequestException):
+        return TransientPlatformError(PLATFORM, f"network: {exc.original_exception!r}")
     if isinstance(exc, prawcore.OAuthException | prawcore.InvalidToken | prawcore.Forbidden):
         return PlatformError(PLATFORM, f"refused ({exc}); check REDDIT_CLIENT_ID / REDDIT_CLIENT_SECRET")
     if isinstance(exc, prawcore.Redirect | prawcore.NotFound):
         return PlatformError(PLATFORM, f"not found ({exc}): is every configured subreddit spelled right?")
+    if isinstance(exc, prawcore.ResponseException):
+        return PlatformError(PLATFORM, http_error_text(exc.response))
     if isinstance(exc, prawcore.PrawcoreException):
         return PlatformError(PLATFORM, str(exc))
-    return None
+    return translate_transport_error(PLATFORM, exc)
+
+
+class CappedRateLimiter(RateLimiter):
+    """prawcore's rate limiter, bounded: it never sleeps longer than our cap, whatever `x-ratelimit-reset` says
+    (a longer wait becomes RateLimited, so the run records the reset and the next poll skips until then), and
+    junk rate-limit headers are ignored instead of failing the request that carried them."""
+
+    def __init__(self, *, window_size: int, sleep: Sleep = time.sleep, max_wait: float = MAX_RATE_LIMIT_WAIT_SECONDS):
+        super().__init__(window_size=window_size)
+        self.sleep = sleep
+        self.max_wait = max_wait
+
+    def delay(self) -> None:
+        if self.next_request_timestamp_ns is None:
+            return
+        seconds = (self.next_request_timestamp_ns - time.monotonic_ns()) / 1e9
+        if seconds <= 0:
+            return
+        if seconds > self.max_wait:
+            raise RateLimited(PLATFORM, utcnow() + timedelta(seconds=min(seconds, 86_400.0)))
+        self.sleep(seconds)
+
+    def update(self, *, response_headers: Any) -> None:
+        try:
+            super().update(response_headers=response_headers)
+        except (ValueError, TypeError, KeyError, OverflowError):
+            log.warning("reddit: ignored unreadable rate-limit headers")
+
+
+def cap_rate_limiter(reddit: Any, *, sleep: Sleep = time.sleep) -> None:
+    """Give every prawcore session of `reddit` a CappedRateLimiter (praw builds one per authorizer)."""
+    for name in ("_core", "_read_only_core", "_authorized_core"):
+        core = getattr(reddit, name, None)
+        limiter = getattr(core, "_rate_limiter", None)
+        if isinstance(limiter, RateLimiter) and not isinstance(limiter, CappedRateLimiter):
+            core._rate_limiter = CappedRateLimiter(window_size=limiter.window_size, sleep=sleep)  # type: ignore[union-attr]

@@ -2,6 +2,7 @@
 
 A crash between fetch and save loses nothing (the cursor did not move, so the page is fetched again)
 and duplicates nothing (the unique (platform, external_id) constraint absorbs the second copy).
+One bad item costs only itself: it is quarantined (`listener.quarantine`) and the rest of its page stored.
 """
 
 from __future__ import annotations
@@ -10,16 +11,19 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, select
 
-from kikimimi.errors import ConfigError, MalformedPayload, PlatformError, RateLimited
-from kikimimi.models import Brand, CollectorRun, Cursor, ListeningQuery, PostCreate
+from kikimimi.errors import ERROR_MESSAGE_LIMIT, ConfigError, MalformedPayload, PlatformError, RateLimited
+from kikimimi.models import Brand, CollectorRun, Cursor, ListeningQuery, PostCreate, RunStatus
 from kikimimi.settings import BrandConfig, QueryConfig, Settings
+from kikimimi.text import short
 from kikimimi.timeutil import parse_timestamp, utcnow
-from listener.base import Collector
+from listener.base import Collector, Page
+from listener.quarantine import quarantine_item
 from listener.registry import build_collector
-from listener.store import upsert_posts
+from listener.store import storable_post, store_page
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +64,15 @@ def collect(
     *,
     backfill: bool = False,
     on_page: Callable[[CollectorRun], None] | None = None,
+    now: datetime | None = None,
 ) -> CollectorRun:
-    """Poll `collector` for `target`, committing after every page; return the finished run record."""
+    """Poll `collector` for `target`, committing after every page; return the finished run record.
+
+    Every item of a page is stored or quarantined, each page commits with its cursor, and the run always ends
+    `ok`, `partial`, `failed` or `rate_limited` with a short error: whatever the platform or an item does.
+    `now` fixes the clock that creation times are checked against (default: `utcnow()` at each page).
+    """
+    close_stale_runs(session, collector.name, target.query.key)
     run = CollectorRun(
         platform=collector.name,
         query_key=target.query.key,
@@ -76,54 +87,133 @@ def collect(
     if limited_until is not None:  # the platform said when it will accept again: do not spend a request before
         run.status, run.error_message = "rate_limited", f"skipped: rate limited until {limited_until.isoformat()}"
         log.info("%s: %s", collector.name, run.error_message)
-        run.finished_at = utcnow()
-        session.add(run)
-        session.commit()
-        return run
+        return _finish(session, run)
+    pages = 0
     try:
         for page in collector.pages(target.query, start, backfill=backfill):
-            posts = _normalise_page(collector, page.items, run)
-            stored = upsert_posts(session, posts, brand_id=target.brand_id, query_id=target.query_id)
-            run.requests += page.requests
-            run.items_seen += len(page.items)
-            run.new_posts += stored.new
-            run.duplicates += stored.duplicates
+            _store(session, collector, target, page, run, now)
             if page.cursor is not None and not backfill:
-                cursor.position = page.cursor
+                cursor.position = page.cursor  # every item of the page is now stored or quarantined
             cursor.state = {**cursor.state, **page.state}
             cursor.updated_at = utcnow()
             session.add_all([cursor, run])
-            session.commit()  # the page, the cursor and the counters land together
+            session.commit()  # the page, its quarantined items, the cursor and the counters land together
+            pages += 1
             if on_page:
                 on_page(run)
         run.status = "partial" if run.errors else "ok"
     except RateLimited as exc:
         session.rollback()
-        run.status, run.error_message = "rate_limited", str(exc)
+        run.status, run.error_message = "rate_limited", short(exc, ERROR_MESSAGE_LIMIT)
         if exc.reset_at:
             cursor.state = {**cursor.state, "rate_limited_until": exc.reset_at.isoformat()}
             session.add(cursor)
-        log.warning("%s: %s; the next poll resumes after the reset", collector.name, exc)
+        log.warning("%s: %s; the next poll resumes after the reset", collector.name, run.error_message)
     except PlatformError as exc:
         session.rollback()
-        run.status, run.error_message = "failed", str(exc)
-        run.errors += 1
-        log.error("%s: %s", collector.name, exc)
+        _failed(run, pages, str(exc))
+        log.error("%s: %s", collector.name, run.error_message)
+    except Exception as exc:  # noqa: BLE001 - one source's bug must not stop the others; the log keeps the trace
+        session.rollback()
+        _failed(run, pages, f"unexpected {type(exc).__name__}: {exc}")
+        log.exception("%s: collection stopped by an unexpected error", collector.name)
+    return _finish(session, run)
+
+
+def _failed(run: CollectorRun, pages: int, message: str) -> None:
+    """A run that stored pages before the platform failed is partial (its cursor moved); otherwise failed."""
+    run.status = "partial" if pages else "failed"
+    run.error_message = short(message, ERROR_MESSAGE_LIMIT)
+    run.errors += 1
+
+
+def _finish(session: Session, run: CollectorRun) -> CollectorRun:
     run.finished_at = utcnow()
     session.add(run)
     session.commit()
     return run
 
 
-def _normalise_page(collector: Collector, items: list[dict], run: CollectorRun) -> list[PostCreate]:
-    posts = []
-    for item in items:
+def _store(
+    session: Session, collector: Collector, target: Target, page: Page, run: CollectorRun, now: datetime | None
+) -> None:
+    """Normalise each item, store the good ones (savepoints), quarantine the rest; counters on `run`."""
+    checked_against = now or utcnow()
+    posts: list[PostCreate] = []
+    origins: list[Any] = []
+    for item in page.items:
         try:
-            posts.append(collector.normalise(item))
+            post = storable_post(collector.normalise(item), now=checked_against)
         except MalformedPayload as exc:
-            run.errors += 1
-            log.warning("skipped a malformed item: %s", exc)
-    return posts
+            _quarantine(session, collector, target, run, item, exc)
+        except Exception as exc:  # noqa: BLE001 - a normaliser bug costs one item, not the page
+            log.warning("%s: an item broke the normaliser", collector.name, exc_info=True)
+            _quarantine(session, collector, target, run, item, exc)
+        else:
+            posts.append(post)
+            origins.append(item)
+    stored = store_page(session, posts, brand_id=target.brand_id, query_id=target.query_id)
+    for index, error in stored.refused.items():
+        _quarantine(session, collector, target, run, origins[index], error, posts[index].external_id)
+    run.requests += page.requests
+    run.items_seen += len(page.items)
+    run.new_posts += stored.new
+    run.duplicates += stored.duplicates
+
+
+def _quarantine(
+    session: Session,
+    collector: Collector,
+    target: Target,
+    run: CollectorRun,
+    item: Any,
+    error: str | BaseException,
+    external_id: str | None = None,
+) -> None:
+    row = quarantine_item(
+        session,
+        platform=collector.name,
+        item=item,
+        error=error,
+        query_key=target.query.key,
+        run_id=run.id,
+        external_id=external_id or _item_id(item),
+    )
+    run.errors += 1
+    run.quarantined += 1
+    log.warning("%s: quarantined an item: %s", collector.name, row.error)
+
+
+def _item_id(item: Any) -> str | None:
+    """The item's id where one is plainly readable, for the quarantine listing."""
+    if not isinstance(item, dict):
+        return None
+    for inner in (item, item.get("tweet"), item.get("data"), item.get("payload")):
+        if isinstance(inner, dict):
+            value = inner.get("id") or inner.get("uri") or inner.get("name")
+            if isinstance(value, str | int) and not isinstance(value, bool):
+                return str(value)
+    return None
+
+
+def close_stale_runs(session: Session, platform: str, query_key: str) -> int:
+    """Runs of this (platform, query) still `running` were cut off (a crash, kill -9): close them as failed."""
+    stale = session.exec(
+        select(CollectorRun).where(
+            CollectorRun.platform == platform,
+            CollectorRun.query_key == query_key,
+            CollectorRun.status == RunStatus.running.value,
+        )
+    ).all()
+    for run in stale:
+        run.status = RunStatus.failed.value
+        run.error_message = "interrupted: the process stopped before this run finished"
+        run.finished_at = run.finished_at or utcnow()
+        session.add(run)
+    if stale:
+        session.commit()
+        log.warning("%s: closed %d interrupted run(s) as failed", platform, len(stale))
+    return len(stale)
 
 
 def _rate_limited_until(cursor: Cursor) -> datetime | None:
@@ -165,6 +255,7 @@ class CollectSummary:
                     "new_posts": r.new_posts,
                     "duplicates": r.duplicates,
                     "errors": r.errors,
+                    "quarantined": r.quarantined,
                     "error_message": r.error_message,
                 }
                 for r in self.runs
@@ -199,6 +290,10 @@ def collect_pass(
             summary.skipped[platform] = str(exc)
             log.info("%s", exc)
             continue
+        except Exception as exc:  # noqa: BLE001 - a client that cannot be built stops only its platform
+            summary.skipped[platform] = short(f"{platform}: could not start: {type(exc).__name__}: {exc}")
+            log.exception("%s: could not build the collector", platform)
+            continue
         for brand, query in targets:
             if platform != "sample" and platform not in query.platforms:
                 continue
@@ -215,6 +310,11 @@ def collect_pass(
             except ConfigError as exc:  # e.g. a query over the platform's length limit
                 session.rollback()
                 summary.skipped[f"{platform}:{query.name}"] = str(exc)
+                continue
+            except Exception as exc:  # noqa: BLE001 - e.g. the database refused the run record itself
+                session.rollback()
+                summary.skipped[f"{platform}:{query.name}"] = short(f"{type(exc).__name__}: {exc}")
+                log.exception("%s: collection of %r failed", platform, query.name)
                 continue
             if on_progress is not None:
                 on_progress(label, run, True)

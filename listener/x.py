@@ -5,17 +5,18 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
-import requests
 import tweepy
 
 from kikimimi.errors import MalformedPayload, PlatformError, RateLimited, TransientPlatformError
 from kikimimi.models import AuthorCreate, PostCreate
 from kikimimi.settings import QueryConfig
-from kikimimi.timeutil import parse_timestamp
+from listener import fields
 from listener.base import BrandAccounts, Page
 from listener.faults import Attempts, Sleep, call_with_retries, reset_from_epoch
+from listener.http import http_error_text, translate_transport_error
 from listener.query import compile_x
 from listener.window import Window, dump_windows, load_windows
 
@@ -25,18 +26,28 @@ PLATFORM = "x"
 
 
 def normalise_tweet(payload: dict[str, Any], brand: BrandAccounts) -> PostCreate:
-    """`payload` is {"tweet": <v2 tweet>, "author": <v2 user from includes.users>}.
+    """`payload` is {"tweet": <v2 tweet>, "author": <v2 user from includes.users, or None>}.
 
+    Only the tweet's id and text are required: a page read without expansions (no `includes`) or without
+    `tweet.fields` still stores every tweet, its author known by `author_id` or not at all, its time read
+    from the id (a snowflake) when `created_at` is missing.
     Since 2026, self-serve apps may reply only when the author @mentioned or quoted the brand's account.
     """
-    try:
-        tweet, user = payload["tweet"], payload["author"]
-        tweet_id, text, username = str(tweet["id"]), tweet["text"], user["username"]
-        created_at = parse_timestamp(tweet["created_at"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise MalformedPayload(f"x: tweet {_id_of(payload)} is malformed: {exc!r}") from exc
-    referenced = {ref.get("type"): str(ref.get("id")) for ref in tweet.get("referenced_tweets") or []}
-    mentions = {m.get("username", "").lower() for m in (tweet.get("entities") or {}).get("mentions") or []}
+    where = f"x: tweet {_id_of(payload)}"
+    payload = fields.mapping(payload, where)
+    tweet = fields.mapping(payload.get("tweet"), where)
+    tweet_id = fields.identifier(tweet.get("id"), f"{where}: id")
+    text = fields.text(tweet.get("text"), f"{where}: text")
+    if tweet.get("created_at") is not None:
+        created_at = fields.timestamp(tweet.get("created_at"), f"{where}: created_at")
+    else:
+        created_at = snowflake_time(tweet_id, where)
+    user = fields.optional_mapping(payload.get("author"))
+    author_id = fields.optional_identifier(user.get("id")) or fields.optional_identifier(tweet.get("author_id"))
+    username = fields.optional_text(user.get("username"))
+    referenced = {str(ref.get("type")): str(ref.get("id")) for ref in fields.items_of(tweet.get("referenced_tweets"))}
+    entities = fields.optional_mapping(tweet.get("entities"))
+    mentions = {m["username"].lower() for m in fields.items_of(entities.get("mentions")) if _is_text(m.get("username"))}
     is_brand = brand.owns(PLATFORM, username)
     mentioned = any(brand.owns(PLATFORM, m) for m in mentions)
     quoted = "quoted" in referenced and any(brand.owns(PLATFORM, h) for h in _quoted_authors(payload))
@@ -49,42 +60,65 @@ def normalise_tweet(payload: dict[str, Any], brand: BrandAccounts) -> PostCreate
         )
     else:
         replyable, reason = False, "X API replies need an @mention or quote of the brand's account: reply by hand"
-    return PostCreate(
-        platform=PLATFORM,
-        external_id=tweet_id,
-        text=text,
-        language=tweet.get("lang"),
-        url=f"https://x.com/{username}/status/{tweet_id}",
-        created_at=created_at,
-        thread_id=str(tweet.get("conversation_id") or tweet_id),
-        parent_external_id=referenced.get("replied_to"),
-        is_brand_reply=is_brand and "replied_to" in referenced,
-        visibility="public",
-        replyable=replyable,
-        replyable_reason=reason,
-        raw=payload,
-        author=AuthorCreate(
+    metrics = fields.optional_mapping(user.get("public_metrics"))
+    author = fields.build(
+        lambda: AuthorCreate(
             platform=PLATFORM,
-            external_id=str(user["id"]),
-            handle=username,
-            display_name=user.get("name"),
-            followers_count=(user.get("public_metrics") or {}).get("followers_count"),
-            profile_url=f"https://x.com/{username}",
+            external_id=author_id or f"unknown:{tweet_id}",  # one placeholder per tweet: never merges two people
+            handle=username or (f"id:{author_id}" if author_id else "unknown"),
+            display_name=fields.optional_text(user.get("name")),
+            followers_count=fields.count(metrics.get("followers_count")),
+            profile_url=f"https://x.com/{username}" if username else None,
             is_brand=is_brand,
         ),
+        where,
     )
+    return fields.build(
+        lambda: PostCreate(
+            platform=PLATFORM,
+            external_id=tweet_id,
+            text=text,
+            language=fields.optional_text(tweet.get("lang")),
+            url=f"https://x.com/{username}/status/{tweet_id}" if username else f"https://x.com/i/web/status/{tweet_id}",
+            created_at=created_at,
+            thread_id=fields.optional_identifier(tweet.get("conversation_id")) or tweet_id,
+            parent_external_id=referenced.get("replied_to"),
+            is_brand_reply=is_brand and "replied_to" in referenced,
+            visibility="public",
+            replyable=replyable,
+            replyable_reason=reason,
+            raw=payload,
+            author=author,
+        ),
+        where,
+    )
+
+
+SNOWFLAKE_EPOCH_MS = 1288834974657  # X ids since November 2010 carry their creation time (ms) above bit 22
+FIRST_SNOWFLAKE = 2**32  # ids below this are older, sequential ones without a time in them
+
+
+def snowflake_time(tweet_id: str, where: str = "x: tweet") -> datetime:
+    """The creation time encoded in a tweet id; MalformedPayload for ids that carry none."""
+    if not tweet_id.isascii() or not tweet_id.isdigit() or int(tweet_id) < FIRST_SNOWFLAKE or len(tweet_id) > 20:
+        raise MalformedPayload(f"{where}: no created_at, and the id carries no time")
+    return datetime.fromtimestamp(((int(tweet_id) >> 22) + SNOWFLAKE_EPOCH_MS) / 1000, UTC)
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value)
 
 
 def _quoted_authors(payload: dict[str, Any]) -> list[str]:
     """Usernames of quoted tweets' authors, when the collector included them."""
-    return [str(u) for u in payload.get("quoted_usernames") or []]
+    quoted = payload.get("quoted_usernames")
+    return [u for u in quoted if _is_text(u)] if isinstance(quoted, list) else []
 
 
 def _id_of(payload: Any) -> str:
-    try:
-        return str(payload["tweet"]["id"])
-    except (KeyError, TypeError):
-        return "?"
+    tweet = payload.get("tweet") if isinstance(payload, dict) else None
+    value = fields.optional_identifier(tweet.get("id")) if isinstance(tweet, dict) else None
+    return value[:40] if value else "?"
 
 
 # --- the collector ------------------------------------------------------------------------------------
@@ -151,11 +185,15 @@ class XCollector:
                 yield Page(items=[], cursor=dump_windows(windows), requests=self.attempts.take())
                 return
             fetched += 1
-            meta = response.get("meta") or {}
-            last = not meta.get("next_token") or (max_pages is not None and fetched >= max_pages)
-            if last and meta.get("next_token"):
+            if not isinstance(response, dict):
+                raise PlatformError(PLATFORM, f"recent search answered {type(response).__name__}, not a JSON object")
+            meta = fields.optional_mapping(response.get("meta"))
+            next_token = fields.optional_text(meta.get("next_token"))
+            last = not next_token or (max_pages is not None and fetched >= max_pages)
+            if last and next_token:
                 log.info("x: query %r: stopped after %d page(s); older posts need --backfill", query.name, fetched)
-            window.seen_page(meta.get("newest_id"), meta.get("oldest_id"))
+            newest, oldest = _page_bounds(response, meta)
+            window.seen_page(newest, oldest)
             if last:
                 window.finish()
             yield Page(items=tweets_with_authors(response), cursor=dump_windows(windows), requests=self.attempts.take())
@@ -174,31 +212,54 @@ class XCollector:
         return normalise_tweet(item, self.brand)
 
 
-def tweets_with_authors(response: dict[str, Any]) -> list[dict[str, Any]]:
-    """Join each tweet of a v2 search page with its author (and quoted tweets' authors) from `includes`."""
-    includes = response.get("includes") or {}
-    users = {str(u.get("id")): u for u in includes.get("users") or [] if isinstance(u, dict)}
-    tweets = {str(t.get("id")): t for t in includes.get("tweets") or [] if isinstance(t, dict)}
+def tweets_with_authors(response: Any) -> list[Any]:
+    """Join each tweet of a v2 search page with its author (and quoted tweets' authors) from `includes`.
+
+    A page without `includes` (no expansions) still gives every tweet, with `author` None; an entry that is no
+    object is passed on as it is, for the normaliser to refuse and the runner to quarantine.
+    """
+    includes = fields.optional_mapping(response.get("includes"))
+    users = {str(u.get("id")): u for u in fields.items_of(includes.get("users"))}
+    tweets = {str(t.get("id")): t for t in fields.items_of(includes.get("tweets"))}
     if response.get("errors"):
-        log.debug("x: the page reported %d partial errors", len(response["errors"]))
-    items = []
-    for tweet in response.get("data") or []:
+        log.debug("x: the page reported partial errors")
+    data = response.get("data")
+    items: list[Any] = []
+    for tweet in data if isinstance(data, list) else []:
         if not isinstance(tweet, dict):
             items.append({"tweet": tweet, "author": None})
             continue
         quoted = [
-            users.get(str(tweets.get(str(ref.get("id")), {}).get("author_id")), {}).get("username")
-            for ref in tweet.get("referenced_tweets") or []
+            fields.optional_mapping(users.get(str(tweets.get(str(ref.get("id")), {}).get("author_id")))).get("username")
+            for ref in fields.items_of(tweet.get("referenced_tweets"))
             if ref.get("type") == "quoted"
         ]
         items.append(
             {
                 "tweet": tweet,
                 "author": users.get(str(tweet.get("author_id"))),
-                "quoted_usernames": [u for u in quoted if u],
+                "quoted_usernames": [u for u in quoted if _is_text(u)],
             }
         )
     return items
+
+
+def _page_bounds(response: dict[str, Any], meta: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The newest and oldest tweet ids of a page (from `meta`, else from the tweets); only numeric ids count,
+    so a junk `newest_id` can never become a `since_id` that skips tweets or fails every later poll."""
+    ids = [t.get("id") for t in fields.items_of(response.get("data"))]
+    numbers = [int(i) for i in (str(v) for v in ids if isinstance(v, str | int)) if i.isascii() and i.isdigit()]
+
+    def numeric(value: Any, fallback: int | None) -> str | None:
+        text = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
+        if text.isascii() and text.isdigit() and len(text) <= 20:
+            return text
+        return str(fallback) if fallback is not None else None
+
+    return (
+        numeric(meta.get("newest_id"), max(numbers) if numbers else None),
+        numeric(meta.get("oldest_id"), min(numbers) if numbers else None),
+    )
 
 
 def translate_error(exc: Exception) -> Exception | None:
@@ -208,10 +269,8 @@ def translate_error(exc: Exception) -> Exception | None:
         return RateLimited(PLATFORM, reset_from_epoch(reset))
     if isinstance(exc, tweepy.TwitterServerError):
         return TransientPlatformError(PLATFORM, f"server error {exc.response.status_code}")
-    if isinstance(exc, requests.Timeout | requests.ConnectionError):
-        return TransientPlatformError(PLATFORM, f"network: {exc}")
     if isinstance(exc, tweepy.Unauthorized | tweepy.Forbidden):
         return PlatformError(PLATFORM, f"refused ({exc}); check X_BEARER_TOKEN and the app's access level")
     if isinstance(exc, tweepy.HTTPException):
-        return PlatformError(PLATFORM, str(exc))
-    return None
+        return PlatformError(PLATFORM, http_error_text(exc.response))
+    return translate_transport_error(PLATFORM, exc)

@@ -10,7 +10,9 @@ from nlp_models.types import LANGUAGES
 __all__ = ["detect_language", "LANGID_VERSION"]
 
 LANGID_VERSION = "langid-1.1.6+kana-rule"
-_URL = re.compile(r"https?://\S+|www\.\S+|\S+\.(?:com|jp|ly|co|net|org)/\S*")
+MAX_CHARS = 2000  # a post's language shows in its start; a 100 KB post costs no more than this
+# bounded runs: "\S+\." backtracks quadratically through a long run without spaces
+_URL = re.compile(r"https?://\S+|www\.\S+|\S{1,100}?\.(?:com|jp|ly|co|net|org)/\S*")
 _MENTION = re.compile(r"[@#][\w_]+")
 _KANA = re.compile(r"[\u3040-\u30ff\uff66-\uff9f]")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -51,7 +53,7 @@ def _identifier():  # noqa: ANN202 - langid's own type
 
 def detect_language(text: str) -> str:
     """Return "en", "ja" or "other" for one post; text with no letters at all (emoji, URLs) is "other"."""
-    body = _MENTION.sub(" ", _URL.sub(" ", text or ""))
+    body = _MENTION.sub(" ", _URL.sub(" ", (text or "")[:MAX_CHARS]))
     kana = len(_KANA.findall(body))
     han = len(_HAN.findall(body))
     latin = len(_LATIN.findall(body))

@@ -169,19 +169,19 @@ def cursor_of(session: Session, platform: str, query: QueryConfig = QUERY) -> Cu
     return row
 
 
-class Crash(Exception):
-    """Stands in for the process dying."""
+class Crash(BaseException):
+    """Stands in for the process dying: a BaseException, so no `except Exception` can swallow it."""
 
 
 def die_on_save(monkeypatch, page: int = 2) -> Callable[[], None]:
     """Page `page` is fetched but the process dies before it is saved; call the result to 'restart'."""
-    real_upsert, calls = runner.upsert_posts, []
+    real_store, calls = runner.store_page, []
 
     def dies(*args, **kwargs):
         calls.append(1)
         if len(calls) == page:
             raise Crash  # fetched, never saved
-        return real_upsert(*args, **kwargs)
+        return real_store(*args, **kwargs)
 
-    monkeypatch.setattr(runner, "upsert_posts", dies)
-    return lambda: monkeypatch.setattr(runner, "upsert_posts", real_upsert)
+    monkeypatch.setattr(runner, "store_page", dies)
+    return lambda: monkeypatch.setattr(runner, "store_page", real_store)

@@ -76,7 +76,18 @@ def test_collect_x_with_a_table_then_backfill(monkeypatch):
     assert result.exit_code == 0, result.output
     assert "collected" in result.output and "│ x " in result.output
     row = next(line for line in result.output.splitlines() if line.startswith("│ x "))
-    assert [cell.strip() for cell in row.strip("│").split("│")] == ["x", "brand", "poll", "ok", "1", "3", "3", "0", "0"]
+    assert [cell.strip() for cell in row.strip("│").split("│")] == [
+        "x",
+        "brand",
+        "poll",
+        "ok",
+        "1",
+        "3",
+        "3",
+        "0",
+        "0",
+        "0",
+    ]
     result = invoke("--backfill", "-p", "x", "--json")
     (run,) = json.loads(result.stdout)["runs"]
     assert (run["mode"], run["requests"], run["new_posts"], run["duplicates"], run["errors"]) == (

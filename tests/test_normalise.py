@@ -65,7 +65,7 @@ def test_brand_reply_on_x_is_recognised():
     [
         {},
         {"tweet": {"id": "1"}},
-        {"tweet": tweet()["tweet"], "author": {}},
+        {"tweet": {**tweet()["tweet"], "id": None}, "author": {}},
         {"tweet": {**tweet()["tweet"], "created_at": "yesterday"}, "author": {"id": 1}},
     ],
 )

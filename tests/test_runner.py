@@ -53,19 +53,19 @@ def test_backfill_replays_everything_without_duplicates(session, settings):
 
 def test_crash_between_fetch_and_save_loses_and_duplicates_nothing(session, settings, monkeypatch):
     collector = SampleCollector(brand_accounts(settings), page_size=50)
-    real_upsert = runner.upsert_posts
+    real_store = runner.store_page
     calls = {"n": 0}
 
     def crash_on_third_page(*args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 3:
             raise KeyboardInterrupt("power cut")
-        return real_upsert(*args, **kwargs)
+        return real_store(*args, **kwargs)
 
-    monkeypatch.setattr(runner, "upsert_posts", crash_on_third_page)
+    monkeypatch.setattr(runner, "store_page", crash_on_third_page)
     with pytest.raises(KeyboardInterrupt):
         runner.collect(session, collector, target(session, settings))
-    monkeypatch.setattr(runner, "upsert_posts", real_upsert)
+    monkeypatch.setattr(runner, "store_page", real_store)
     session.close()
     with Session(get_engine(settings.database_url)) as fresh:  # a restarted process
         assert count_posts(fresh) == 100

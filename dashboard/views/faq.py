@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from dashboard.safe import md_link, md_text
 from dashboard.state import session
 from kikimimi.errors import KikimimiError
 from kikimimi.models import FaqStatus
@@ -52,21 +53,23 @@ ids = [c.id for c in found]
 for c in found:
     with st.container(border=True):
         head, meta = st.columns([3, 2])
-        head.markdown(f"**{c.label}** · #{c.id} · {c.status}")
+        head.markdown(f"**{md_text(c.label)}** · #{c.id} · {c.status}")
         for lang, title in c.titles.items():
-            head.markdown(f"`{lang}` {title}")
+            head.markdown(f"`{md_text(lang)}` {md_text(title)}")
         mood = "" if c.average_sentiment is None else f" · mood {c.average_sentiment:+.2f}"
         meta.markdown(
             f"{c.size} asked · this week {c.this_week} ({c.growth:+d} vs last){mood}  \n"
             f"{', '.join(f'{k} {v}' for k, v in c.platforms.items())} · "
             f"{', '.join(f'{k} {v}' for k, v in c.languages.items())}  \n"
             f"first {c.first_seen:%Y-%m-%d} · last {c.last_seen:%Y-%m-%d}  \n"
-            f"key phrases: {', '.join(c.key_phrases) or '—'}"
+            f"key phrases: {md_text(', '.join(c.key_phrases)) or '—'}"
         )
         with st.expander("examples"):
             for ex in c.examples:
-                link = f" · [open]({ex.url})" if ex.url else ""
-                st.markdown(f"{ex.platform} · {ex.created_at:%Y-%m-%d}{link}  \n{ex.text}")
+                link = md_link("open", ex.url)
+                st.markdown(
+                    f"{ex.platform} · {ex.created_at:%Y-%m-%d}{' · ' + link if link else ''}  \n{md_text(ex.text)}"
+                )
         answer = st.text_area("Answer", value=c.answer or "", key=f"answer-{c.id}")
         name = st.text_input("Title", value=c.label, key=f"title-{c.id}")
         others = st.multiselect("Merge these into this one", [i for i in ids if i != c.id], key=f"merge-{c.id}")

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dashboard import queries
+from dashboard.safe import md_link, md_text
 from dashboard.state import acting_user, session, settings
 from kikimimi.errors import KikimimiError
 from kikimimi.models import DraftState
@@ -40,17 +41,18 @@ with session() as s:
         with st.container(border=True):
             head, meta = st.columns([3, 2])
             name = author.display_name or author.handle
+            link = md_link("open", post.url)
             head.markdown(
-                f"**{name}** (@{author.handle}) · {post.platform} · "
-                f"{post.created_at:%Y-%m-%d %H:%M} UTC" + (f" · [open]({post.url})" if post.url else "")
+                f"**{md_text(name)}** (@{md_text(author.handle)}) · {post.platform} · "
+                f"{post.created_at:%Y-%m-%d %H:%M} UTC" + (f" · {link}" if link else "")
             )
-            head.write(post.text)
-            cues = ", ".join(f"{c['kind']} «{c['span']}»" for c in analysis.empathy_cues) or "none"
+            head.markdown(md_text(post.text))  # the post as text: nothing in it is read as Markdown or HTML
+            cues = ", ".join(f"{md_text(c['kind'])} «{md_text(c['span'])}»" for c in analysis.empathy_cues) or "none"
             meta.markdown(
                 f"{SENTIMENT_ICON.get(analysis.sentiment, '')} {analysis.sentiment} · intent **{analysis.intent}** · "
                 f"{'question' if analysis.is_question else 'statement'} ({analysis.question_score:.2f}) · "
                 f"priority {analysis.priority:.2f}  \nempathy cues: {cues}  \n"
-                f"{'✅ replyable' if post.replyable else '✋ reply by hand'}: {post.replyable_reason}"
+                f"{'✅ replyable' if post.replyable else '✋ reply by hand'}: {md_text(post.replyable_reason)}"
                 + ("  \n🔒 private message: the reply stays private" if post.visibility == "private" else "")
             )
             history = queries.author_history(s, author, exclude_post_id=post.id)

@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from kikimimi.models import CollectorRun
 from kikimimi.pipeline import open_session
@@ -68,14 +69,19 @@ def collect_command(
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object for machines.")] = False,
     config: Annotated[Path | None, typer.Option("--config", "-c", help="TOML config file.")] = None,
 ) -> None:
-    """Collect posts from X, Reddit, Bluesky and Mastodon (only collect: no analysis, no drafts)."""
+    """Collect posts from X, Reddit, Bluesky and Mastodon (only collect: no analysis, no drafts).
+
+    Exit status: 0 when no run failed (items that could not be stored are in `kikimimi quarantine list`);
+    1 when nothing was collected (every run failed, or no platform could start); 3 when some runs failed
+    and others collected.
+    """
     settings = load_settings(config)
     platforms = [p.value for p in platform] if platform else _default_platforms(settings)
     stop = threading.Event()
     if not (once or backfill):
         signal.signal(signal.SIGINT, lambda *_: stop.set())
         console.print(f"polling every {settings.poll_interval_seconds}s; Ctrl-C stops after the current pass")
-    failed = False
+    code = 0
     while True:
         with open_session(settings) as session:
             if json_output:
@@ -91,14 +97,30 @@ def collect_command(
                         on_progress=_progress_callback(progress),
                     )
         _report(summary, json_output)
-        failed = any(r.status == "failed" for r in summary.runs)
+        code = exit_code(summary)
         if summary.skipped and not summary.runs:
             err_console.print("nothing to poll: every platform asked for is missing its credentials")
             break
         if once or backfill or stop.wait(settings.poll_interval_seconds):
             break
-    if failed or (summary.skipped and not summary.runs):
-        raise typer.Exit(1)
+    if code == NOTHING_COLLECTED and summary.runs:
+        err_console.print("nothing was collected: every run failed (see the errors above)")
+    if code:
+        raise typer.Exit(code)
+
+
+NOTHING_COLLECTED = 1
+SOME_FAILED = 3
+
+
+def exit_code(summary: CollectSummary) -> int:
+    """0: no run failed; 1: nothing collected (all failed, or none could start); 3: some failed, some collected."""
+    if not summary.runs:
+        return NOTHING_COLLECTED if summary.skipped else 0
+    failed = [r for r in summary.runs if r.status == "failed"]
+    if not failed:
+        return 0
+    return NOTHING_COLLECTED if len(failed) == len(summary.runs) else SOME_FAILED
 
 
 def _default_platforms(settings: Settings) -> list[str]:
@@ -116,7 +138,7 @@ def _report(summary: CollectSummary, json_output: bool) -> None:
     if json_output:
         typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False, indent=2))
         return
-    columns = ("platform", "query", "mode", "status", "requests", "seen", "new", "duplicates", "errors")
+    columns = ("platform", "query", "mode", "status", "requests", "seen", "new", "duplicates", "errors", "quarantined")
     table = Table(*columns, title="collected")
     for r in summary.runs:
         status = r.status if not r.error_message else f"{r.status}: {r.error_message}"
@@ -124,12 +146,13 @@ def _report(summary: CollectSummary, json_output: bool) -> None:
             r.platform,
             r.query_name,
             r.mode,
-            status,
+            Text(status),  # a platform's error is shown as it is, never read as rich markup
             str(r.requests),
             str(r.items_seen),
             str(r.new_posts),
             str(r.duplicates),
             str(r.errors),
+            str(r.quarantined),
         )
     if summary.runs:
         console.print(table)
