@@ -27,7 +27,7 @@ if os.environ.get("FAKETIME") and os.environ.get("FAKETIME_DONT_FAKE_MONOTONIC")
     time.sleep = _sleep
 
 # The moment every test runs at. No test reads the wall clock: `.ci/run` also runs the suite months ahead.
-TEST_NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+TEST_NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)  # after every recorded fixture
 
 
 @pytest.fixture(autouse=True)
