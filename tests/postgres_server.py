@@ -54,3 +54,16 @@ def postgres_server() -> Iterator[str]:
     finally:
         subprocess.run([*as_user, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def required_postgres() -> Iterator[str]:
+    """`postgres_server()` for a test module: skipped where PostgreSQL is not installed, a failure in CI."""
+    import pytest
+
+    if not find_bin("initdb"):
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the PostgreSQL tests: .ci/run installs the postgresql package")
+        pytest.skip("PostgreSQL server not installed (apt-get install postgresql)")
+    with postgres_server() as url:
+        yield url

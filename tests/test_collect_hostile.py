@@ -25,7 +25,7 @@ from kikimimi.models import Author, Post
 from listener import bluesky, mastodon, reddit, x
 from listener.store import storable_post, store_page
 from tests.collect_support import ACCOUNTS
-from tests.postgres_server import find_bin, postgres_server
+from tests.postgres_server import required_postgres
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 EXAMPLES = int(os.environ.get("HOSTILE_EXAMPLES", "100"))  # per platform and database (CI: 100, ~8 s)
@@ -188,11 +188,7 @@ def check_one(session: Session, platform: str, payload: Any, db: str) -> None:
 
 @pytest.fixture(scope="module")
 def pg_url():  # type: ignore[no-untyped-def]
-    if not find_bin("initdb"):
-        if os.environ.get("CI"):
-            pytest.fail("CI must run the PostgreSQL tests: .ci/run installs the postgresql package")
-        pytest.skip("PostgreSQL server not installed (apt-get install postgresql)")
-    with postgres_server() as url:
+    with required_postgres() as url:
         migrate(url)
         yield url
 

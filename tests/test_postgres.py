@@ -1,6 +1,5 @@
 """The same storage paths on a real PostgreSQL server (the production database)."""
 
-import os
 from datetime import UTC, datetime
 
 import pytest
@@ -12,18 +11,14 @@ from kikimimi.pipeline import run_once
 from kikimimi.settings import EXAMPLE_CONFIG, load_settings
 from listener.store import upsert_posts
 from tests.conftest import make_post
-from tests.postgres_server import find_bin, postgres_server
+from tests.postgres_server import required_postgres
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def pg_url():
-    if not find_bin("initdb"):
-        if os.environ.get("CI"):
-            pytest.fail("CI must run the PostgreSQL tests: .ci/run installs the postgresql package")
-        pytest.skip("PostgreSQL server not installed (apt-get install postgresql)")
-    with postgres_server() as url:
+    with required_postgres() as url:
         yield url
 
 

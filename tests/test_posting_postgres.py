@@ -1,6 +1,5 @@
 """Posting exactly once on a real PostgreSQL server: the claim is atomic across connections, three workers at once."""
 
-import os
 import threading
 from datetime import UTC, datetime
 
@@ -13,18 +12,14 @@ from kikimimi.models import Author, DraftState, Post, ReplyDraft, Role, User
 from responder.pause import pause_posting, resume_posting
 from responder.posting import post_approved
 from responder.workflow import SYSTEM, transition
-from tests.postgres_server import find_bin, postgres_server
+from tests.postgres_server import required_postgres
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def pg_url():
-    if not find_bin("initdb"):
-        if os.environ.get("CI"):
-            pytest.fail("CI must run the PostgreSQL tests: .ci/run installs the postgresql package")
-        pytest.skip("PostgreSQL server not installed (apt-get install postgresql)")
-    with postgres_server() as url:
+    with required_postgres() as url:
         migrate(url)  # 0001 → 0003 on PostgreSQL
         yield url
 
