@@ -1,4 +1,5 @@
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -81,3 +82,17 @@ def test_sqlite_folder_is_created(tmp_path):
     assert (tmp_path / "deep" / "er" / "k.sqlite3").exists()
     with Session(get_engine(url)) as s:
         assert s.exec(select(Post)).all() == []
+
+
+def test_the_alembic_command_acts_on_the_configured_database_and_nowhere_else(tmp_path, monkeypatch):
+    import alembic.config
+    from sqlalchemy import create_engine
+
+    ini = str(Path(__file__).parent.parent / "alembic.ini")
+    configured, chosen = tmp_path / "configured.sqlite3", tmp_path / "chosen.sqlite3"
+    monkeypatch.setenv("KIKIMIMI_DATABASE_URL", f"sqlite:///{configured}")
+    alembic.config.main(argv=["-c", ini, "upgrade", "head"])
+    alembic.config.main(argv=["-c", ini, "-x", f"url=sqlite:///{chosen}", "upgrade", "head"])
+    for path in (configured, chosen):
+        assert "replydraft" in inspect(create_engine(f"sqlite:///{path}")).get_table_names()
+    assert not list(tmp_path.glob("kikimimi-dev*")) and not list(Path.cwd().glob("kikimimi-dev*"))

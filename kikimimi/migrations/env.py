@@ -1,9 +1,8 @@
-"""Alembic environment: runs against the connection Kikimimi passes in, or the URL in the config."""
+"""Alembic environment: runs against the connection Kikimimi passes in, or the configured database."""
 
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import engine_from_config, pool
 from sqlmodel import SQLModel
 
 from kikimimi.models import UTCDateTime  # also registers the tables on SQLModel.metadata
@@ -17,11 +16,21 @@ def run_migrations() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = engine_from_config(
-        config.get_section(config.config_ini_section, {}), prefix="sqlalchemy.", poolclass=pool.NullPool
-    )
-    with engine.begin() as conn:
+    from kikimimi.db import get_engine  # SQLite gets its folder and pragmas, as when Kikimimi migrates itself
+
+    with get_engine(_database_url()).begin() as conn:
         _run(conn)
+
+
+def _database_url() -> str:
+    """`-x url=...`, else the URL set by Kikimimi itself (`migrate`), else Kikimimi's settings — the database
+    every other command uses, never a file of alembic's own."""
+    url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option("sqlalchemy.url")
+    if url:
+        return url
+    from kikimimi.settings import load_settings
+
+    return load_settings(fallback_to_example=True).database_url
 
 
 def _render_item(type_: str, obj, autogen_context):  # type: ignore[no-untyped-def]
