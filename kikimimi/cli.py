@@ -25,6 +25,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from sqlalchemy.exc import OperationalError
 
 from kikimimi import __version__
 from kikimimi.commands.bench import bench_app
@@ -33,7 +34,7 @@ from kikimimi.commands.faq import eval_faq, faq_app
 from kikimimi.commands.nlp import eval_app
 from kikimimi.commands.posting import posting_app
 from kikimimi.commands.quarantine import quarantine_app
-from kikimimi.db import migrate
+from kikimimi.db import database_unreachable, migrate
 from kikimimi.errors import KikimimiError
 from kikimimi.models import Role, User
 from kikimimi.pipeline import RunSummary, backend_options, open_session, run_once
@@ -353,4 +354,7 @@ def main() -> None:
         app()
     except KikimimiError as exc:
         err_console.print(f"[red]error:[/] {exc}")
+        sys.exit(2)
+    except OperationalError as exc:  # the database cannot be reached or opened: one line, not a traceback
+        err_console.print(f"[red]error:[/] {database_unreachable(exc)}", soft_wrap=True)
         sys.exit(2)

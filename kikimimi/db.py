@@ -12,6 +12,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
 from kikimimi.errors import ConfigError
@@ -30,7 +31,11 @@ def get_engine(url: str) -> Engine:
         raise ConfigError(f"setting 'database_url': not a database URL: {redact_url(url)!r}") from None
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(parsed.database).expanduser().parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ConfigError(f"setting 'database_url': cannot create {folder} ({exc.strerror})") from None
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -72,3 +77,9 @@ def session_scope(url: str) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def database_unreachable(exc: OperationalError) -> str:
+    """One line for a database that cannot be reached or opened: the driver's first line names the host."""
+    first = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    return f"cannot use the database: {redact_url(first)[:300]}"

@@ -1,7 +1,9 @@
 """Every command, run as a user would (in-process through Typer's runner)."""
 
 import json
+import os
 import subprocess
+import sys
 
 import pytest
 from typer.testing import CliRunner
@@ -116,3 +118,13 @@ def test_dashboard_serves_the_app_with_the_same_database(monkeypatch):
     [(cmd, env)] = calls
     assert cmd[1:4] == ["-m", "streamlit", "run"] and cmd[4].endswith("dashboard/app.py") and "8765" in cmd
     assert env["KIKIMIMI_DATABASE_URL"].endswith("kikimimi.sqlite3")
+
+
+def test_an_unreachable_database_is_one_line_naming_the_host(tmp_path):
+    env = {**os.environ, "KIKIMIMI_DATABASE_URL": "postgresql+psycopg://kiki:s3cret-pw@127.0.0.1:1/kikimimi"}
+    done = subprocess.run(
+        [sys.executable, "-m", "kikimimi", "stats"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 2
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "127.0.0.1" in lines[0] and "s3cret-pw" not in done.stderr, done.stderr
