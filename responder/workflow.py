@@ -28,8 +28,9 @@ from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
 from kikimimi.errors import ConcurrentChange, IllegalTransition, KikimimiError, PermissionDenied
-from kikimimi.models import DraftState, ReplyDraft, ReviewEvent, Role, User
+from kikimimi.models import DraftState, Post, ReplyDraft, ReviewEvent, Role, User
 from kikimimi.timeutil import utcnow
+from responder.limits import reply_length
 
 SYSTEM = "system"  # the actor for posting transitions, which only the poster makes
 S = DraftState
@@ -129,6 +130,8 @@ def transition(
         reason = f" ({rule.why})" if rule.why else ""
         raise IllegalTransition(f"cannot {action} a reply that is {before.value}{reason}")
     _check_preconditions(draft, action, rule, text=text, worker=worker, external_id=external_id, now=now)
+    if action in ("approve", "retry"):
+        _check_length(session, draft)
     if action == "mark_replied_by_hand":
         replied_at = replied_at or now
         if replied_at.tzinfo is None or replied_at > now + timedelta(minutes=5):
@@ -156,6 +159,16 @@ def transition(
     )
     session.flush()
     return draft
+
+
+def _check_length(session: Session, draft: ReplyDraft) -> None:
+    """A reply the platform would refuse or cut is never approved: the person shortens it first."""
+    post = session.get(Post, draft.post_id)
+    if post is None:
+        return
+    length = reply_length(post.platform, draft.text)
+    if length.over:
+        raise IllegalTransition(f"too long for {post.platform}: {length.describe()}; shorten it before approving")
 
 
 def _check_preconditions(
