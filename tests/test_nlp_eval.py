@@ -107,3 +107,17 @@ def test_commands_are_mounted_on_the_kikimimi_cli() -> None:
     assert json.loads(result.output)["n"] == 111
     result = runner.invoke(app, ["bench", "--help"])
     assert result.exit_code == 0 and "nlp" in result.output
+
+
+def test_the_independent_english_set_lies_in_the_evaluation_partition_only():
+    # Training skips these tweets by hash; a label row outside the partition would mean it could be trained on.
+    import csv
+
+    from nlp_models.evaluation_sets import build
+    from nlp_models.types import INTENTS, SENTIMENTS
+
+    with (build.HERE / "support_en_labels.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 450 and all(row["sha1"][0] in "0123" for row in rows)
+    assert build.is_evaluation_tweet("  hello  ") == (build.text_sha1("hello")[0] in "0123")
+    assert {row["intent"] for row in rows} <= set(INTENTS) and {row["sentiment"] for row in rows} <= set(SENTIMENTS)
