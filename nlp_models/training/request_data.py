@@ -229,7 +229,9 @@ def _tweet_acts() -> Iterator[Row]:
             # The "question" act includes rhetorical and headline questions: half weight.
             weight = 0.5 if act == "question" else 1.0
             ask = int(r["is_ask"])
-            yield Row(r["text"], ask, None if ask else "other", 0, weight, "tweet_acts_en", "en", split)
+            # Expressions ("love this song") may praise a product: no intent label, only the ask label.
+            intent = None if ask or act == "expression" else "other"
+            yield Row(r["text"], ask, intent, 0, weight, "tweet_acts_en", "en", split)
 
 
 def _goemotions(rng: random.Random) -> Iterator[Row]:
@@ -237,7 +239,9 @@ def _goemotions(rng: random.Random) -> Iterator[Row]:
         for r in _sample(read_rows(DATA_DIR / "goemotions_en" / f"{split}.csv"), k, rng):
             text = r["text"]
             # Reddit comments: chatter and opinions, not posts to a brand. One with "?" may ask.
-            yield Row(text, None if "?" in text else 0, "other", 0, 0.3, "goemotions_en", "en", split)
+            # Positive comments are left without an intent: they taught "thank you, lovely" to be `other`.
+            intent = None if r["sentiment"] == "positive" else "other"
+            yield Row(text, None if "?" in text else 0, intent, 0, 0.3, "goemotions_en", "en", split)
 
 
 LICENCES = {
