@@ -14,7 +14,9 @@ class Analyzer(Protocol):
     name: str
     versions: dict[str, str]
 
-    def analyse(self, texts: Sequence[str]) -> list[TextAnalysis]: ...
+    def analyse(self, texts: Sequence[str], addresses_brand: Sequence[bool] | None = None) -> list[TextAnalysis]:
+        """One consistent analysis per text (nlp_models.consistency); `addresses_brand`: a flag per text."""
+        ...
 
 
 BACKENDS = ("default", "baseline", "transformers")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from nlp_models.consistency import reconcile
 from nlp_models.types import EmpathyCue, TextAnalysis
 
 VERSION = "baseline-0.1"
@@ -196,7 +197,8 @@ class BaselineAnalyzer:
     name = "baseline"
     versions = {c: VERSION for c in ("language", "sentiment", "question", "intent", "empathy")}
 
-    def analyse(self, texts: Sequence[str]) -> list[TextAnalysis]:
+    def analyse(self, texts: Sequence[str], addresses_brand: Sequence[bool] | None = None) -> list[TextAnalysis]:
+        """Keyword rules per text (`addresses_brand` is accepted and unused); results pass `reconcile`."""
         results = []
         for text in texts:
             text = text or ""
@@ -217,4 +219,4 @@ class BaselineAnalyzer:
                     model_versions=dict(self.versions),
                 )
             )
-        return results
+        return [reconcile(a) for a in results]

@@ -16,6 +16,7 @@ from functools import cached_property
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from nlp_models.consistency import reconcile
 from nlp_models.language import LANGID_VERSION, detect_language
 from nlp_models.pipeline import build_pipeline
 from nlp_models.types import TextAnalysis
@@ -52,6 +53,7 @@ def doc_to_analysis(doc: Doc, language: str, versions: dict[str, str]) -> TextAn
         intent_score=float(doc._.intent_score),
         empathy_cues=list(doc._.empathy_cues or []),
         model_versions=dict(versions),
+        intent_scores=dict(doc._.intent_scores or {}),
     )
 
 
@@ -85,9 +87,15 @@ class DefaultAnalyzer:
             "empathy": en["kikimimi_empathy"].version,
         }
 
-    def analyse(self, texts: Sequence[str]) -> list[TextAnalysis]:
-        """Analyse `texts` in batches; results come back in input order; odd text never raises."""
+    def analyse(self, texts: Sequence[str], addresses_brand: Sequence[bool] | None = None) -> list[TextAnalysis]:
+        """Analyse `texts` in batches; results come back in input order; odd text never raises.
+
+        `addresses_brand` (one flag per text, default all False) tells the question model which posts
+        @mention the brand or reply in its thread. Every result has passed `consistency.reconcile`."""
         clean = [t if isinstance(t, str) else "" for t in texts]
+        flags = [bool(f) for f in addresses_brand] if addresses_brand is not None else [False] * len(clean)
+        if len(flags) != len(clean):
+            raise ValueError(f"{len(flags)} addresses_brand flags for {len(clean)} texts")
         languages = [detect_language(t) for t in clean]
         results: list[TextAnalysis | None] = [None] * len(clean)
         for lang in _PIPELINE_LANGS:
@@ -97,21 +105,30 @@ class DefaultAnalyzer:
             for start in range(0, len(idx), self.batch_size):
                 chunk = idx[start : start + self.batch_size]
                 batch = [bounded_for_tokenizer(clean[i], lang) for i in chunk]
-                for i, doc in zip(chunk, self._docs(lang, batch), strict=True):
-                    results[i] = doc_to_analysis(doc, languages[i], self.versions)
+                docs = self._docs(lang, batch, [flags[i] for i in chunk])
+                for i, doc in zip(chunk, docs, strict=True):
+                    results[i] = reconcile(doc_to_analysis(doc, languages[i], self.versions))
         return [r for r in results if r is not None]
 
-    def _docs(self, lang: str, texts: list[str]) -> list[Doc]:
+    def _docs(self, lang: str, texts: list[str], flags: list[bool] | None = None) -> list[Doc]:
         """Run one batch; if the tokenizer or a component raises, go one text at a time."""
         nlp = self.pipelines[lang]
+        flags = flags if flags is not None else [False] * len(texts)
+
+        def marked(text: str, flag: bool) -> Doc:
+            doc = nlp.make_doc(text)
+            doc._.addresses_brand = flag
+            return doc
+
         try:
-            return list(nlp.pipe(texts, batch_size=self.batch_size))
+            made = [marked(t, f) for t, f in zip(texts, flags, strict=True)]
+            return list(nlp.pipe(made, batch_size=self.batch_size))
         except Exception:  # noqa: BLE001 - isolate the bad text below
             log.warning("%s pipeline: batch of %d failed; retrying one text at a time", lang, len(texts))
         docs = []
-        for text in texts:
+        for text, flag in zip(texts, flags, strict=True):
             try:
-                docs.append(nlp(text))
+                docs.append(nlp(marked(text, flag)))
             except Exception as exc:  # noqa: BLE001 - never raise on odd text
                 log.warning("%s pipeline failed on %r: %s", lang, " ".join(text.split())[:40], exc)
                 docs.append(nlp.make_doc("") if text else nlp.make_doc(text))

@@ -15,6 +15,7 @@ from typing import Any
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support, recall_score
 
 from kikimimi.errors import KikimimiError
+from nlp_models.addressing import addresses_brand_from_text
 from nlp_models.analyzer import get_analyzer
 from nlp_models.types import INTENTS, SENTIMENTS, TextAnalysis
 
@@ -28,6 +29,7 @@ __all__ = [
 ]
 
 _QUESTION_LABELS = ("0", "1")
+ADDRESSED_COLUMN = "addresses_brand"
 
 
 class DatasetError(KikimimiError):
@@ -66,11 +68,32 @@ def load_labelled(path: Path | str, column: str, allowed: Sequence[str]) -> tupl
     return texts, labels
 
 
-def _analyse(texts: list[str], backend: str, options: dict[str, Any]) -> tuple[list[TextAnalysis], float, str]:
+def load_addressed(path: Path | str, texts: list[str]) -> tuple[list[bool], str]:
+    """The optional `addresses_brand` column (0/1) of a labelled CSV, and where the flags came from.
+
+    Without the column, a post that opens with an @handle counts as addressing the brand (a reply or a post
+    directed at an account; the CSV names no brand handle to look for), and any other post does not."""
+    path = Path(path)
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        reader = csv.DictReader(f)
+        if ADDRESSED_COLUMN not in (reader.fieldnames or []):
+            return [addresses_brand_from_text(t) for t in texts], "inferred: the text opens with an @handle"
+        flags = []
+        for line, row in enumerate(reader, start=2):
+            value = (row.get(ADDRESSED_COLUMN) or "").strip()
+            if value not in ("0", "1"):
+                raise DatasetError(f"{path}: line {line}: unknown {ADDRESSED_COLUMN} {value!r} (expected one of 0, 1)")
+            flags.append(value == "1")
+    return flags, f"column {ADDRESSED_COLUMN}"
+
+
+def _analyse(
+    texts: list[str], backend: str, options: dict[str, Any], addressed: list[bool] | None = None
+) -> tuple[list[TextAnalysis], float, str]:
     analyzer = get_analyzer(backend, **options)
     analyzer.analyse(texts[:8])  # load the models outside the timing: posts_per_s is steady-state speed
     start = time.perf_counter()
-    results = analyzer.analyse(texts)
+    results = analyzer.analyse(texts, addresses_brand=addressed)
     seconds = max(time.perf_counter() - start, 1e-9)
     return results, round(len(texts) / seconds, 1), analyzer.name
 
@@ -93,9 +116,11 @@ def evaluate_sentiment(path: Path | str, backend: str = "default", **options: An
 
 
 def evaluate_questions(path: Path | str, backend: str = "default", **options: Any) -> dict[str, Any]:
-    """Precision, recall and F1 of the question / help-request label over columns text,is_question."""
+    """Precision, recall and F1 of the question / help-request label over columns text,is_question
+    (and the optional addresses_brand, see `load_addressed`)."""
     texts, gold = load_labelled(path, "is_question", _QUESTION_LABELS)
-    results, speed, name = _analyse(texts, backend, options)
+    addressed, source = load_addressed(path, texts)
+    results, speed, name = _analyse(texts, backend, options, addressed)
     pred = ["1" if r.is_question else "0" for r in results]
     p, r, f, _ = precision_recall_fscore_support(gold, pred, pos_label="1", average="binary", zero_division=0)
     return {
@@ -103,15 +128,18 @@ def evaluate_questions(path: Path | str, backend: str = "default", **options: An
         "precision": round(float(p), 4),
         "recall": round(float(r), 4),
         "f1": round(float(f), 4),
+        "addresses_brand": {"source": source, "posts": sum(addressed)},
         "posts_per_s": speed,
         "backend": name,
     }
 
 
 def evaluate_intents(path: Path | str, backend: str = "default", **options: Any) -> dict[str, Any]:
-    """Macro-F1 over the intents present in the file, accuracy, and F1 per class."""
+    """Macro-F1 over the intents present in the file, accuracy, and F1 per class (columns text,intent and
+    the optional addresses_brand, which moves the question flag and so, through the consistency rule, intents)."""
     texts, gold = load_labelled(path, "intent", INTENTS)
-    results, speed, name = _analyse(texts, backend, options)
+    addressed, source = load_addressed(path, texts)
+    results, speed, name = _analyse(texts, backend, options, addressed)
     pred = [r.intent for r in results]
     present = [i for i in INTENTS if i in set(gold)]
     per_class = f1_score(gold, pred, labels=present, average=None, zero_division=0)
@@ -120,6 +148,7 @@ def evaluate_intents(path: Path | str, backend: str = "default", **options: Any)
         "macro_f1": round(float(per_class.mean()), 4),
         "accuracy": round(float(accuracy_score(gold, pred)), 4),
         "per_class": {label: round(float(v), 4) for label, v in zip(present, per_class, strict=True)},
+        "addresses_brand": {"source": source, "posts": sum(addressed)},
         "posts_per_s": speed,
         "backend": name,
     }

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from nlp_models.consistency import reconcile
 from nlp_models.default import DefaultAnalyzer
 from nlp_models.types import SENTIMENTS, TextAnalysis
 
@@ -84,12 +85,12 @@ class TransformersAnalyzer:
                 out.append(scores)
         return out
 
-    def analyse(self, texts: Sequence[str]) -> list[TextAnalysis]:
-        """The default analysis with sentiment replaced by the hub model's."""
+    def analyse(self, texts: Sequence[str], addresses_brand: Sequence[bool] | None = None) -> list[TextAnalysis]:
+        """The default analysis with sentiment replaced by the hub model's (then made consistent again)."""
         clean = [t if isinstance(t, str) else "" for t in texts]
-        results = self.default.analyse(clean)
+        results = self.default.analyse(clean, addresses_brand)
         for analysis, scores in zip(results, self._sentiment(clean), strict=True):
             analysis.sentiment_scores = scores
             analysis.sentiment = max(scores, key=scores.__getitem__)
             analysis.model_versions = dict(self.versions)
-        return results
+        return [reconcile(a) for a in results]

@@ -22,7 +22,7 @@ from nlp_models.encoder_head import EncoderHead, combine
 from nlp_models.linear import HashedLinearModel
 from nlp_models.sentiment_encoder import SentimentEncoder
 
-__all__ = ["build_pipeline", "load_model", "COMPONENTS"]
+__all__ = ["build_pipeline", "load_model", "COMPONENTS", "QUESTION_HEAD_WEIGHT", "INTENT_HEAD_WEIGHT"]
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +34,14 @@ _ATTRS = {
     "intent": "other",
     "intent_score": 0.0,
     "empathy_cues": None,
-    "encoding": None,  # the sentiment encoder's pooled vector, reused by the intent head
+    "encoding": None,  # the sentiment encoder's pooled vector, reused by the question and intent heads
+    "addresses_brand": False,  # set by the caller: the post @mentions the brand or replies in its thread
+    "intent_scores": None,  # probability per intent, for the consistency rule (nlp_models.consistency)
 }
+# Exponents of the heads' probabilities when multiplied into the n-gram models' (encoder_head.combine).
+# Chosen on the dev splits printed by `python -m nlp_models.training.train_requests`.
+QUESTION_HEAD_WEIGHT = 1.0
+INTENT_HEAD_WEIGHT = 0.5
 for _attr, _default in _ATTRS.items():
     if not Doc.has_extension(_attr):
         Doc.set_extension(_attr, default=_default)
@@ -143,11 +149,23 @@ class SentimentComponent(_ModelComponent):
 
 
 class QuestionComponent(_ModelComponent):
-    """Does the author ask for information or action, explicitly or not."""
+    """Does the author ask for information or action, explicitly or not.
 
-    def __init__(self, name: str, model: str, threshold: float) -> None:
-        super().__init__(name, model)
+    With a `head`, the n-gram model's probabilities are multiplied by a head's over the sentiment encoder's
+    encoding and `doc._.addresses_brand` (a problem told to the brand is an ask; told to the world, a vent)."""
+
+    def __init__(self, name: str, model: str, threshold: float, head: str = "") -> None:
+        super().__init__(name, model, head)
         self.threshold = threshold
+
+    def predict(self, docs: list[Doc]) -> list[np.ndarray]:
+        probs = self.model.predict_proba([d.text for d in docs])
+        encoded = [i for i, d in enumerate(docs) if d._.encoding is not None]
+        if self.head and encoded:
+            encodings = np.stack([docs[i]._.encoding for i in encoded])
+            flags = np.array([bool(docs[i]._.addresses_brand) for i in encoded])
+            probs[encoded] = combine(probs[encoded], self.head.predict_proba(encodings, flags), QUESTION_HEAD_WEIGHT)
+        return list(probs)
 
     def assign(self, doc: Doc, result: np.ndarray) -> None:
         score = float(result[self.model.classes.index("1")])
@@ -166,13 +184,14 @@ class IntentComponent(_ModelComponent):
         encoded = [i for i, d in enumerate(docs) if d._.encoding is not None]
         if self.head and encoded:
             head = self.head.predict_proba(np.stack([docs[i]._.encoding for i in encoded]))
-            probs[encoded] = combine(probs[encoded], head)
+            probs[encoded] = combine(probs[encoded], head, INTENT_HEAD_WEIGHT)
         return list(probs)
 
     def assign(self, doc: Doc, result: np.ndarray) -> None:
         best = int(np.argmax(result))
         doc._.intent = self.model.classes[best]
         doc._.intent_score = float(result[best])
+        doc._.intent_scores = {c: float(p) for c, p in zip(self.model.classes, result, strict=True)}
 
 
 class EmpathyComponent(_BatchedComponent):
@@ -196,10 +215,13 @@ def make_sentiment(nlp: Language, name: str, model: str, head: str) -> Sentiment
     return SentimentComponent(name, model, head)
 
 
-@Language.factory("kikimimi_question", default_config={"model": "questions", "threshold": 0.5})
-def make_question(nlp: Language, name: str, model: str, threshold: float) -> QuestionComponent:
-    """Question / help-request detector; `threshold` on the request probability sets is_question."""
-    return QuestionComponent(name, model, threshold)
+@Language.factory(
+    "kikimimi_question", default_config={"model": "questions", "threshold": 0.5, "head": "questions_head"}
+)
+def make_question(nlp: Language, name: str, model: str, threshold: float, head: str) -> QuestionComponent:
+    """Question / help-request detector; `threshold` on the request probability sets is_question;
+    `head`: "" for the n-gram model alone."""
+    return QuestionComponent(name, model, threshold, head)
 
 
 @Language.factory("kikimimi_intent", default_config={"model": "intents", "head": "intents_head"})

@@ -7,8 +7,9 @@ from collections.abc import Callable
 
 from sqlmodel import Session, col, select
 
-from kikimimi.models import Analysis, Author, Post
+from kikimimi.models import Analysis, Author, Brand, Post
 from kikimimi.timeutil import utcnow
+from nlp_models.addressing import addresses_brand
 from nlp_models.analyzer import Analyzer
 from nlp_models.priority import priority_score
 from nlp_models.spam import is_spam
@@ -24,6 +25,42 @@ def needs_reply(analysis: TextAnalysis, *, spam: bool, by_brand: bool) -> bool:
     if spam or by_brand:
         return False
     return analysis.is_question or analysis.intent in _ACTION_INTENTS or analysis.sentiment == "negative"
+
+
+def brand_handles(session: Session) -> dict[int | None, dict[str, set[str]]]:
+    """brand id -> platform -> its accounts (lower-case, no @); key None: every brand's, for unassigned posts."""
+    out: dict[int | None, dict[str, set[str]]] = {None: {}}
+    for brand in session.exec(select(Brand)):
+        own = {p: {h.lower().lstrip("@") for h in names} for p, names in (brand.handles or {}).items()}
+        out[brand.id] = own
+        for platform, names in own.items():
+            out[None].setdefault(platform, set()).update(names)
+    return out
+
+
+def addressed_flags(session: Session, posts: list[Post], handles: dict[int | None, dict[str, set[str]]]) -> list[bool]:
+    """Per post: does it address the brand (mention, quote, private message, reply in a brand's thread)?"""
+    wanted = {(p.platform, ref) for p in posts for ref in (p.parent_external_id, p.thread_id) if ref}
+    by_brand: set[tuple[str, str]] = set()
+    if wanted:
+        rows = session.exec(
+            select(Post.platform, Post.external_id)
+            .join(Author, col(Author.id) == col(Post.author_id))
+            .where(col(Post.external_id).in_(sorted({ref for _, ref in wanted})))
+            .where(col(Author.is_brand))
+        )
+        by_brand = {(platform, ext) for platform, ext in rows if (platform, ext) in wanted}
+    return [
+        addresses_brand(
+            text=p.text,
+            handles=handles.get(p.brand_id, handles[None]).get(p.platform, set()),
+            replyable_reason=p.replyable_reason,
+            visibility=p.visibility,
+            parent_by_brand=(p.platform, p.parent_external_id or "") in by_brand,
+            thread_by_brand=p.thread_id != p.external_id and (p.platform, p.thread_id or "") in by_brand,
+        )
+        for p in posts
+    ]
 
 
 def pending_posts(session: Session, analyzer: Analyzer, *, redo: bool = False) -> list[int]:
@@ -56,13 +93,15 @@ def analyse_pending(
     """Analyse every pending post in batches, committing per batch; returns how many were analysed."""
     ids = pending_posts(session, analyzer, redo=redo)
     now = utcnow()
+    handles = brand_handles(session)
     for start in range(0, len(ids), batch_size):
         batch_ids = ids[start : start + batch_size]
         rows = session.exec(
             select(Post, Author).join(Author, col(Author.id) == col(Post.author_id)).where(col(Post.id).in_(batch_ids))
         ).all()
         existing = {a.post_id: a for a in session.exec(select(Analysis).where(col(Analysis.post_id).in_(batch_ids)))}
-        results = analyzer.analyse([post.text for post, _ in rows])
+        posts = [post for post, _ in rows]
+        results = analyzer.analyse([p.text for p in posts], addresses_brand=addressed_flags(session, posts, handles))
         for (post, author), result in zip(rows, results, strict=True):
             spam = is_spam(post.text)
             age_hours = (now - post.created_at).total_seconds() / 3600

@@ -43,6 +43,7 @@ class TextAnalysis:
     intent_score: float
     empathy_cues: list[EmpathyCue] = field(default_factory=list)
     model_versions: dict[str, str] = field(default_factory=dict)  # component -> version string
+    intent_scores: dict[str, float] = field(default_factory=dict)  # probability per intent, where known
 
     def to_dict(self) -> dict:
         return asdict(self)

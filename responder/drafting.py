@@ -14,6 +14,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from kikimimi.models import Analysis, Author, DraftState, FaqCluster, FaqMember, FaqStatus, Post, ReplyDraft
+from nlp_models.consistency import consistent_intent
 from nlp_models.types import INTENTS
 
 log = logging.getLogger(__name__)
@@ -141,8 +142,10 @@ def draft_pending(session: Session, *, templates_dir: Path | None = None, brand:
         .order_by(col(Analysis.priority).desc())
     ).all()
     for post, analysis, author in rows:
+        # Rows analysed before the consistency rule existed get the same answer as new ones.
+        intent, _ = consistent_intent(analysis.intent, is_question=analysis.is_question, sentiment=analysis.sentiment)
         text, template = render_draft(
-            intent=analysis.intent,
+            intent=intent,
             language=analysis.language,
             display_name=author.display_name,
             cue_kinds=[c["kind"] for c in analysis.empathy_cues],

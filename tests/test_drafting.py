@@ -104,3 +104,48 @@ def test_accepted_faq_answer_is_used_in_the_draft(session):
     session.commit()
     draft_pending(session)
     assert "we ship worldwide in 7–12 days" in session.exec(select(ReplyDraft)).one().text
+
+
+def _stored(session, external_id, text, **analysis):
+    upsert_posts(session, [make_post(external_id, text=text)])
+    row = session.exec(select(Post).where(Post.external_id == external_id)).one()
+    session.add(Analysis(post_id=row.id, language="en", needs_reply=True, **analysis))
+    session.commit()
+    return row
+
+
+def _draft_for(session, post):
+    return session.exec(select(ReplyDraft).where(ReplyDraft.post_id == post.id)).one()
+
+
+def test_positive_praise_never_gets_the_apology_template(session):
+    from nlp_models.analyzer import get_analyzer
+
+    texts = ["love love LOVE my new bag, thank you so much 😍", "煎茶の香りが最高でした、また買います！"]
+    posts = []
+    for i, (text, a) in enumerate(zip(texts, get_analyzer("default").analyse(texts), strict=True)):
+        assert a.sentiment == "positive" and a.intent != "complaint"
+        posts.append(_stored(session, f"p{i}", text, sentiment=a.sentiment, intent=a.intent, is_question=a.is_question))
+    # A row written before the rule existed (or by a backend that broke it) is drafted by the same rule.
+    posts.append(_stored(session, "old", "best tea ever!", sentiment="positive", intent="complaint"))
+    draft_pending(session)
+    for post in posts:
+        draft = _draft_for(session, post)
+        assert not draft.template.endswith("complaint.j2"), (post.text, draft.template)
+        assert "sorry" not in draft.text and "申し訳" not in draft.text
+
+
+def test_a_negative_question_gets_its_topics_template_not_the_complaint_one(session):
+    from nlp_models.analyzer import get_analyzer
+
+    text = "@teashop where is my parcel?? it's been two weeks, this is ridiculous"
+    a = get_analyzer("default").analyse([text], addresses_brand=[True])[0]
+    assert (a.is_question, a.sentiment, a.intent) == (True, "negative", "order_status")
+    live = _stored(session, "q1", text, sentiment=a.sentiment, intent=a.intent, is_question=True)
+    old = _stored(
+        session, "q2", "why is checkout broken again??", sentiment="negative", intent="complaint", is_question=True
+    )
+    draft_pending(session)
+    order = _draft_for(session, live)
+    assert order.template == "en/order_status.j2" and "order number" in order.text
+    assert _draft_for(session, old).template != "en/complaint.j2"

@@ -77,11 +77,11 @@ def test_eval_sentiment_json_fields(tmp_path: Path) -> None:
 def test_eval_questions_and_intents_on_the_hand_labelled_sets() -> None:
     result = runner.invoke(eval_app, ["questions", str(DATA / "questions_ja.csv"), "--json"])
     out = json.loads(result.output)
-    assert set(out) == {"n", "precision", "recall", "f1", "posts_per_s", "backend"}
-    assert out["n"] == 111
+    assert set(out) == {"n", "precision", "recall", "f1", "addresses_brand", "posts_per_s", "backend"}
+    assert out["n"] == 111 and out["addresses_brand"]["source"].startswith("inferred")
     result = runner.invoke(eval_app, ["intents", str(DATA / "intents_en.csv"), "--json", "--backend", "baseline"])
     out = json.loads(result.output)
-    assert set(out) == {"n", "macro_f1", "accuracy", "per_class", "posts_per_s", "backend"}
+    assert set(out) == {"n", "macro_f1", "accuracy", "per_class", "addresses_brand", "posts_per_s", "backend"}
     assert out["backend"] == "baseline" and len(out["per_class"]) == 8
 
 

@@ -64,7 +64,8 @@ def eval_sentiment(
 def eval_questions(
     file: FileArg, backend: BackendOpt = "default", model: ModelOpt = None, as_json: JsonOpt = False
 ) -> None:
-    """Columns text,is_question (0|1): precision, recall, f1."""
+    """Columns text,is_question (0|1), optional addresses_brand (0|1; default: 1 when the text opens with an
+    @handle): precision, recall, f1."""
     from nlp_models.evaluation import evaluate_questions
 
     _run(evaluate_questions, file, backend, model, as_json, "questions / help requests")
@@ -74,7 +75,8 @@ def eval_questions(
 def eval_intents(
     file: FileArg, backend: BackendOpt = "default", model: ModelOpt = None, as_json: JsonOpt = False
 ) -> None:
-    """Columns text,intent (the taxonomy): macro_f1, accuracy, per_class F1."""
+    """Columns text,intent (the taxonomy), optional addresses_brand (as for questions): macro_f1, accuracy,
+    per_class F1."""
     from nlp_models.evaluation import evaluate_intents
 
     _run(evaluate_intents, file, backend, model, as_json, "intents")

@@ -1,0 +1,275 @@
+"""Training and dev rows for the question and intent heads, from commercially usable sources only.
+
+Every row says where it came from, under which licence, whether it addresses the brand, and whether it
+is a training row or a held-out dev row. Sources with their own dev split keep it; our own labelled files
+are split by md5(text) (one row in five is dev). Nothing here reads tests/data/ or ../evalsets/.
+
+The support-tweet labels (`labels/spotifycares_labels.csv`, keyed by the sha1 of the tweet's text) are
+joined to ../shared/data/support_tweets/ here. Those tweets are CC BY-NC-SA, so their rows carry
+`commercial=False` and only the measured variant trains on them; the shipped heads never do.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from nlp_models.training.data import DATA_DIR, SEED, read_rows
+
+__all__ = [
+    "LABELS_DIR",
+    "RESERVED_PREFIXES",
+    "Row",
+    "BITEXT_INTENT",
+    "tweet_sha1",
+    "support_tweet_rows",
+    "request_rows",
+]
+
+LABELS_DIR = Path(__file__).parent / "labels"
+SEEDS_DIR = Path(__file__).parent
+# Support tweets whose sha1 starts with one of these are kept back for an independent evaluation:
+# never labelled here, never trained or tuned on.
+RESERVED_PREFIXES = "0123"
+
+# Bitext intents -> the taxonomy in ../shared/LABELLING.md. Order cancellation is returns_refunds there;
+# a request to lodge a complaint is an ask (never `complaint`), with no topic: its intent is left unlabelled.
+BITEXT_INTENT: dict[str, str | None] = {
+    "track_order": "order_status",
+    "delivery_period": "order_status",
+    "change_order": "order_status",
+    "change_shipping_address": "order_status",
+    "cancel_order": "returns_refunds",
+    "get_refund": "returns_refunds",
+    "track_refund": "returns_refunds",
+    "check_refund_policy": "returns_refunds",
+    "check_cancellation_fee": "billing_account",
+    "payment_issue": "billing_account",
+    "get_invoice": "billing_account",
+    "check_invoice": "billing_account",
+    "check_invoices": "billing_account",
+    "check_payment_methods": "billing_account",
+    "create_account": "billing_account",
+    "delete_account": "billing_account",
+    "edit_account": "billing_account",
+    "switch_account": "billing_account",
+    "recover_password": "billing_account",
+    "set_up_shipping_address": "billing_account",
+    "newsletter_subscription": "billing_account",
+    "registration_problems": "technical_issue",
+    "delivery_options": "product_question",
+    "place_order": "other",
+    "review": "other",
+    "contact_customer_service": "other",
+    "contact_human_agent": "other",
+    "complaint": None,
+}
+
+_BANKING_ORDER = {"card_arrival", "card_delivery_estimate"}
+_BANKING_REFUND = {"Refund_not_showing_up", "request_refund", "reverted_card_payment?"}
+_BANKING_TECH = {"card_not_working", "contactless_not_working", "virtual_card_not_working", "card_swallowed"}
+_CLINC_NOT_ASKS = {"greeting", "goodbye", "thank_you", "yes", "no", "maybe"}
+_CLINC_INTENT = {
+    "order_status": "order_status",
+    "sync_device": "technical_issue",
+    **{
+        k: "billing_account"
+        for k in (
+            "account_blocked bill_balance bill_due pay_bill credit_limit credit_limit_change pin_change "
+            "redeem_rewards rewards_balance freeze_account card_declined report_fraud transactions balance "
+            "change_user_name user_name new_card replacement_card_duration damaged_card report_lost_card"
+        ).split()
+    },
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One labelled text; `is_question` or `intent` is None where the source says nothing about it."""
+
+    text: str
+    is_question: int | None
+    intent: str | None
+    addresses_brand: int
+    weight: float
+    source: str
+    lang: str
+    split: str  # "train" or "dev"
+    commercial: bool = True
+
+
+def _md5_split(text: str, dev_every: int = 5) -> str:
+    return "dev" if int(hashlib.md5(text.encode()).hexdigest(), 16) % dev_every == 0 else "train"
+
+
+def tweet_sha1(text: str) -> str:
+    """The key our support-tweet labels are stored under: sha1 of the stripped text."""
+    return hashlib.sha1(text.strip().encode()).hexdigest()
+
+
+def _sample(rows: list, k: int, rng: random.Random) -> list:
+    return rows if len(rows) <= k else rng.sample(rows, k)
+
+
+def support_tweet_rows() -> list[Row]:
+    """Our labels joined to the support tweets' text (CC BY-NC-SA: measured variant only, never shipped)."""
+    path = DATA_DIR / "support_tweets" / "spotifycares_inbound.csv"
+    if not path.exists():
+        return []
+    by_sha = {tweet_sha1(r["text"]): r["text"].strip() for r in read_rows(path)}
+    out = []
+    for r in read_rows_keyed(LABELS_DIR / "spotifycares_labels.csv"):
+        if r["sha1"][0] in RESERVED_PREFIXES:
+            raise ValueError(f"label {r['sha1']} is in the reserved evaluation partition")
+        text = by_sha.get(r["sha1"])
+        if text is None:
+            continue
+        out.append(
+            Row(
+                text=text,
+                is_question=int(r["is_question"]),
+                intent=r["intent"],
+                addresses_brand=1,
+                weight=1.0,
+                source="labels/spotifycares_labels.csv",
+                lang="en",
+                split=_md5_split(text),
+                commercial=False,
+            )
+        )
+    return out
+
+
+def read_rows_keyed(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _casual_ja() -> Iterator[Row]:
+    for r in read_rows(LABELS_DIR / "casual_ja.csv"):
+        yield Row(
+            r["text"],
+            int(r["is_question"]),
+            r["intent"],
+            int(r["addresses_brand"]),
+            3.0,
+            "labels/casual_ja.csv",
+            "ja",
+            _md5_split(r["text"]),
+        )
+
+
+def _seeds() -> Iterator[Row]:
+    # Written for this project; posts to the brand, so they address it.
+    for lang in ("en", "ja"):
+        for r in read_rows(SEEDS_DIR / f"seeds_{lang}.csv"):
+            yield Row(r["text"], int(r["is_question"]), r["intent"], 1, 2.0, f"seeds_{lang}.csv", lang, "train")
+
+
+def _bitext(rng: random.Random) -> Iterator[Row]:
+    for split, name in (("train", "train"), ("dev", "dev")):
+        for r in read_rows(DATA_DIR / "intents" / "bitext_support" / f"{name}.csv"):
+            yield Row(
+                r["text"],
+                1,
+                BITEXT_INTENT.get(r["bitext_intent"]),
+                1,
+                0.5,
+                "intents/bitext_support",
+                "en",
+                split,
+            )
+    by_label: dict[str, list[str]] = {}
+    for r in read_rows(DATA_DIR / "intents" / "bitext_ecommerce.csv"):
+        by_label.setdefault(r["label"], []).append(r["text"])
+    for label, texts in sorted(by_label.items()):
+        for text in _sample(texts, 40, rng):
+            yield Row(text, 1, BITEXT_INTENT.get(label), 1, 0.5, "intents/bitext_ecommerce.csv", "en", "train")
+
+
+def _banking(rng: random.Random) -> Iterator[Row]:
+    for split, name in (("train", "banking77_train"), ("dev", "banking77_test")):
+        by_label: dict[str, list[str]] = {}
+        for r in read_rows(DATA_DIR / "intents" / f"{name}.csv"):
+            by_label.setdefault(r["label"], []).append(r["text"])
+        for label, texts in sorted(by_label.items()):
+            intent = (
+                "order_status"
+                if label in _BANKING_ORDER
+                else "returns_refunds"
+                if label in _BANKING_REFUND
+                else "technical_issue"
+                if label in _BANKING_TECH
+                else "billing_account"
+            )
+            for text in _sample(texts, 20 if split == "train" else 5, rng):
+                yield Row(text, 1, intent, 1, 0.5, "intents/banking77", "en", split)
+
+
+def _clinc(rng: random.Random) -> Iterator[Row]:
+    for split, name in (("train", "clinc150_train"), ("dev", "clinc150_val")):
+        by_label: dict[str, list[str]] = {}
+        for r in read_rows(DATA_DIR / "intents" / f"{name}.csv"):
+            by_label.setdefault(r["label"], []).append(r["text"])
+        for label, texts in sorted(by_label.items()):
+            ask = 0 if label in _CLINC_NOT_ASKS else 1
+            k = (30 if not ask else 8) if split == "train" else 2
+            for text in _sample(texts, k, rng):
+                yield Row(text, ask, _CLINC_INTENT.get(label, "other"), 1, 0.5, "intents/clinc150", "en", split)
+
+
+def _tweet_acts() -> Iterator[Row]:
+    for split in ("train", "dev"):
+        for r in read_rows(DATA_DIR / "tweet_acts_en" / f"{split}.csv"):
+            act = r["tweet_act"]
+            # The "question" act includes rhetorical and headline questions: half weight.
+            weight = 0.5 if act == "question" else 1.0
+            ask = int(r["is_ask"])
+            # Expressions ("love this song") may praise a product: no intent label, only the ask label.
+            intent = None if ask or act == "expression" else "other"
+            yield Row(r["text"], ask, intent, 0, weight, "tweet_acts_en", "en", split)
+
+
+def _goemotions(rng: random.Random) -> Iterator[Row]:
+    for split, k in (("train", 2500), ("dev", 400)):
+        for r in _sample(read_rows(DATA_DIR / "goemotions_en" / f"{split}.csv"), k, rng):
+            text = r["text"]
+            # Reddit comments: chatter and opinions, not posts to a brand. One with "?" may ask.
+            # Positive comments are left without an intent: they taught "thank you, lovely" to be `other`.
+            intent = None if r["sentiment"] == "positive" else "other"
+            yield Row(text, None if "?" in text else 0, intent, 0, 0.3, "goemotions_en", "en", split)
+
+
+LICENCES = {
+    "intents/bitext_support": "CDLA-Sharing 1.0",
+    "intents/bitext_ecommerce.csv": "CDLA-Sharing 1.0",
+    "intents/banking77": "CC BY 4.0",
+    "intents/clinc150": "CC BY 3.0",
+    "tweet_acts_en": "BSD-2-Clause (tweets under Twitter's terms)",
+    "goemotions_en": "Apache-2.0",
+    "labels/casual_ja.csv": "ours (written for this project)",
+    "seeds_en.csv": "ours (written for this project)",
+    "seeds_ja.csv": "ours (written for this project)",
+    "labels/spotifycares_labels.csv": "our labels of CC BY-NC-SA 4.0 tweets (non-commercial)",
+}
+
+
+def request_rows(seed: int = SEED, *, with_support_tweets: bool = False) -> list[Row]:
+    """Every row for the question and intent heads; `with_support_tweets` adds the non-commercial labels."""
+    rng = random.Random(seed)
+    rows = [
+        *_bitext(rng),
+        *_banking(rng),
+        *_clinc(rng),
+        *_tweet_acts(),
+        *_goemotions(rng),
+        *_casual_ja(),
+        *_seeds(),
+    ]
+    if with_support_tweets:
+        rows += support_tweet_rows()
+    return rows

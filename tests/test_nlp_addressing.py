@@ -1,0 +1,108 @@
+"""Who a post addresses is an input: mentions, replies in the brand's thread, the eval CSV column."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from kikimimi.models import Analysis, AuthorCreate, Brand, Post
+from listener.store import upsert_posts
+from nlp_models.addressing import addresses_brand, addresses_brand_from_text, mentions_handle
+from nlp_models.analyzer import get_analyzer
+from nlp_models.evaluation import DatasetError, evaluate_questions
+from nlp_models.stage import analyse_pending
+from tests.conftest import make_post
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("@KomorebiTea my parcel still hasn't moved", True),
+        ("hey @komorebitea, any news?", True),
+        ("@komorebitea_fan loves this", False),
+        ("mail me at a@komorebitea", False),
+        ("komorebitea is great", False),
+    ],
+)
+def test_a_mention_counts_only_for_the_brands_own_handle(text, expected):
+    assert mentions_handle(text, {"komorebitea"}) is expected
+
+
+def test_replies_in_the_brands_thread_and_private_messages_address_it():
+    public = {"text": "my parcel still hasn't moved", "handles": {"shop"}}
+    assert not addresses_brand(**public)
+    assert addresses_brand(**public, parent_by_brand=True)
+    assert addresses_brand(**public, thread_by_brand=True)
+    assert addresses_brand(**public, visibility="private")
+    assert addresses_brand(**public, replyable_reason="the author mentioned the brand's account")
+
+
+def test_csv_default_is_a_leading_handle():
+    assert addresses_brand_from_text("@united my bag never arrived")
+    assert addresses_brand_from_text(".@spotifycares still broken")
+    assert not addresses_brand_from_text("my bag never arrived, thanks @united")
+
+
+class _Recorder:
+    name = "recorder"
+    versions = {"x": "1"}
+
+    def __init__(self) -> None:
+        self.inner = get_analyzer("baseline")
+        self.flags: dict[str, bool] = {}
+
+    def analyse(self, texts, addresses_brand=None):
+        self.flags.update(zip(texts, addresses_brand, strict=True))
+        return self.inner.analyse(texts)
+
+
+def test_the_stage_tells_the_analyzer_which_posts_address_the_brand(session):
+    session.add(Brand(name="Komorebi", handles={"x": ["KomorebiTea"]}))
+    session.commit()
+    brand = AuthorCreate(platform="x", external_id="b1", handle="komorebitea", is_brand=True)
+    upsert_posts(
+        session,
+        [
+            make_post("10", text="@komorebitea my parcel still hasn't moved since Monday"),
+            make_post("11", text="Thanks for your order! Tracking follows.", author=brand, is_brand_reply=True),
+            make_post("12", text="still nothing, tried the link twice", parent_external_id="11", thread_id="11"),
+            make_post("13", text="my parcel still hasn't moved since Monday"),
+        ],
+    )
+    recorder = _Recorder()
+    analyse_pending(session, recorder)
+    assert recorder.flags == {
+        "@komorebitea my parcel still hasn't moved since Monday": True,
+        "Thanks for your order! Tracking follows.": False,
+        "still nothing, tried the link twice": True,
+        "my parcel still hasn't moved since Monday": False,
+    }
+    assert len(session.exec(select(Analysis)).all()) == 4 and session.exec(select(Post)).all()
+
+
+def test_the_question_model_reads_the_flag():
+    text = "my parcel still hasn't moved since monday"
+    public, addressed = get_analyzer("default").analyse([text, text], addresses_brand=[False, True])
+    assert addressed.question_score > public.question_score + 0.05
+
+
+def test_eval_reads_the_optional_addresses_brand_column(tmp_path: Path):
+    path = tmp_path / "asks.csv"
+    path.write_text(
+        "text,is_question,intent,addresses_brand\n"
+        "my parcel still hasn't moved since monday,1,order_status,1\n"
+        "do you ship to Germany?,1,product_question,0\n"
+        "lovely tea,0,praise,0\n",
+        encoding="utf-8",
+    )
+    result = evaluate_questions(path)
+    assert result["addresses_brand"] == {"source": "column addresses_brand", "posts": 1}
+    inferred = tmp_path / "plain.csv"
+    inferred.write_text("text,is_question\n@shop where is my order,1\nlovely tea,0\n", encoding="utf-8")
+    assert evaluate_questions(inferred)["addresses_brand"]["posts"] == 1
+    bad = tmp_path / "bad.csv"
+    bad.write_text("text,is_question,addresses_brand\nhi,0,yes\n", encoding="utf-8")
+    with pytest.raises(DatasetError, match="line 2: unknown addresses_brand 'yes'"):
+        evaluate_questions(bad)
