@@ -120,9 +120,8 @@ def test_intent_head_joins_the_encoder_view_to_the_ngram_view() -> None:
 
     nlp = build_pipeline("en")
     intent = nlp.get_pipe("kikimimi_intent")
-    assert intent.version == f"{load_model('intents').version}+intents_head-2"
-    # (Since issue 10's clean models, "thank you, the tea is lovely" reads as bare thanks, `other`.)
-    docs = list(nlp.pipe(["where is my parcel, it's been two weeks", "the tea is lovely, best matcha I've had"]))
+    assert intent.version == f"{load_model('intents').version}+intents_head-1"
+    docs = list(nlp.pipe(["where is my parcel, it's been two weeks", "thank you, the tea is lovely"]))
     assert all(d._.encoding is not None and d._.encoding.shape == (384,) for d in docs)
     ngram_only = load_model("intents").predict_proba([d.text for d in docs])
     assert not np.allclose([d._.intent_score for d in docs], ngram_only.max(axis=1))  # the head moved them
