@@ -13,16 +13,17 @@ from typing import Any
 from urllib.parse import urlparse
 
 from mastodon import Mastodon
-from mastodon import errors as mastodon_errors
 
-from kikimimi.errors import PlatformError, RateLimited, TransientPlatformError
+from kikimimi.errors import PlatformError
 from kikimimi.models import AuthorCreate, PostCreate
+from kikimimi.platforms.mastodon import CREDENTIAL_HELP, MASTODON_VERSION, translate_error
+from kikimimi.platforms.retry import Attempts, Sleep, call_with_retries
 from kikimimi.settings import QueryConfig
 from listener import fields
 from listener.base import BrandAccounts, Page
-from listener.faults import Attempts, Sleep, call_with_retries, reset_from_seconds
-from listener.http import translate_transport_error
 from listener.query import compile_mastodon, passes_filters
+
+__all__ = ["CREDENTIAL_HELP", "MASTODON_VERSION", "MastodonCollector", "normalise_status", "translate_error"]
 
 log = logging.getLogger(__name__)
 
@@ -108,15 +109,8 @@ def _id_of(status: Any) -> str:
 
 # --- the collector ------------------------------------------------------------------------------------
 
-# The server version Mastodon.py assumes, instead of asking /api/v1/instance: every call used here works since
-# 3.5, and Mastodon.py 2.3 recurses without end when that probe fails.
-MASTODON_VERSION = "4.0.0"
 MASTODON_PAGE_SIZE = 40  # the API's maximum `limit` for timelines and search
 BACKFILL_MAX_PAGES = 10
-CREDENTIAL_HELP = (
-    "On the brand's Mastodon server open Preferences → Development → New application (scopes read, write:statuses),"
-    " then set MASTODON_API_BASE_URL (e.g. https://mastodon.social) and the application's access token."
-)
 
 
 class MastodonCollector:
@@ -236,24 +230,3 @@ def _wanted(query: QueryConfig, status: Any) -> bool:
     if not isinstance(status, dict) or not isinstance(status.get("content"), str):
         return True
     return passes_filters(query, html_to_text(status["content"]), [fields.optional_text(status.get("language")) or ""])
-
-
-def translate_error(exc: Exception, client: Any = None) -> Exception | None:
-    """Mastodon.py exceptions → our tree; on a 429 the client has parsed `X-RateLimit-Reset` into `ratelimit_reset`."""
-    if isinstance(exc, mastodon_errors.MastodonRatelimitError):
-        return RateLimited(PLATFORM, _reset_on_our_clock(getattr(client, "ratelimit_reset", None)))
-    if isinstance(exc, mastodon_errors.MastodonServerError | mastodon_errors.MastodonNetworkError):
-        return TransientPlatformError(PLATFORM, str(exc))
-    if isinstance(exc, mastodon_errors.MastodonUnauthorizedError):
-        return PlatformError(PLATFORM, f"refused ({exc}); check MASTODON_ACCESS_TOKEN and its scopes")
-    if isinstance(exc, mastodon_errors.MastodonError):
-        return PlatformError(PLATFORM, str(exc) or type(exc).__name__)
-    return translate_transport_error(PLATFORM, exc)
-
-
-def _reset_on_our_clock(library_reset: float | None) -> datetime | None:
-    """Mastodon.py keeps the reset as an epoch on the local wall clock (corrected by the server's `Date`);
-    what it means is "this many seconds from now", so carry that over to the one clock."""
-    if not library_reset:
-        return None
-    return reset_from_seconds(float(library_reset) - time.time())

@@ -10,15 +10,17 @@ from typing import Any
 
 import tweepy
 
-from kikimimi.errors import MalformedPayload, PlatformError, RateLimited, TransientPlatformError
+from kikimimi.errors import MalformedPayload, PlatformError
 from kikimimi.models import AuthorCreate, PostCreate
+from kikimimi.platforms.retry import Attempts, Sleep, call_with_retries
+from kikimimi.platforms.x import CREDENTIAL_HELP, translate_error
 from kikimimi.settings import QueryConfig
 from listener import fields
 from listener.base import BrandAccounts, Page
-from listener.faults import Attempts, Sleep, call_with_retries, reset_from_epoch
-from listener.http import http_error_text, translate_transport_error
 from listener.query import compile_x
 from listener.window import Window, dump_windows, load_windows
+
+__all__ = ["CREDENTIAL_HELP", "XCollector", "normalise_tweet", "translate_error", "tweets_with_authors"]
 
 log = logging.getLogger(__name__)
 
@@ -129,10 +131,6 @@ BACKFILL_MAX_PAGES = 50  # --backfill reads at most this many pages of the 7 day
 TWEET_FIELDS = ["created_at", "lang", "conversation_id", "referenced_tweets", "entities", "author_id"]
 USER_FIELDS = ["username", "name", "public_metrics"]
 EXPANSIONS = ["author_id", "referenced_tweets.id", "referenced_tweets.id.author_id"]
-CREDENTIAL_HELP = (
-    "Create a project and app at https://developer.x.com (pay-per-use or Basic access includes recent search)"
-    " and copy its Bearer Token."
-)
 
 
 class XCollector:
@@ -260,17 +258,3 @@ def _page_bounds(response: dict[str, Any], meta: dict[str, Any]) -> tuple[str | 
         numeric(meta.get("newest_id"), max(numbers) if numbers else None),
         numeric(meta.get("oldest_id"), min(numbers) if numbers else None),
     )
-
-
-def translate_error(exc: Exception) -> Exception | None:
-    """tweepy / requests exceptions → our tree (429 carries the reset time from `x-rate-limit-reset`)."""
-    if isinstance(exc, tweepy.TooManyRequests):
-        reset = exc.reset_time if exc.reset_time is not None else exc.response.headers.get("x-rate-limit-reset")
-        return RateLimited(PLATFORM, reset_from_epoch(reset))
-    if isinstance(exc, tweepy.TwitterServerError):
-        return TransientPlatformError(PLATFORM, f"server error {exc.response.status_code}")
-    if isinstance(exc, tweepy.Unauthorized | tweepy.Forbidden):
-        return PlatformError(PLATFORM, f"refused ({exc}); check X_BEARER_TOKEN and the app's access level")
-    if isinstance(exc, tweepy.HTTPException):
-        return PlatformError(PLATFORM, http_error_text(exc.response))
-    return translate_transport_error(PLATFORM, exc)
