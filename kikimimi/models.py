@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import JSON, Field, SQLModel, UniqueConstraint
+from sqlmodel import JSON, Field, SQLModel, UniqueConstraint, col
 
 from kikimimi.timeutil import as_utc, utcnow
 
@@ -146,10 +146,11 @@ class Post(PostBase, table=True):
     brand_id: int | None = Field(default=None, foreign_key="brand.id", index=True)
     query_id: int | None = Field(default=None, foreign_key="listeningquery.id")
     ingested_at: datetime = _ts(default_factory=utcnow)
-    # deleted or made private on its platform (found by `kikimimi collect --deletions`, or a refused reply):
+    # deleted or made private on its platform (found by `kikimimi collect --deletions`):
     # hidden wherever posts are shown, never drafted for, never answered
     deleted_at: datetime | None = _ts(default=None, index=True)
     deleted_reason: str | None = Field(default=None, max_length=200)
+    deletion_checked_at: datetime | None = _ts(default=None)  # last re-lookup: the next pass checks others first
 
 
 class Analysis(SQLModel, table=True):
@@ -295,6 +296,7 @@ class RunStatus(StrEnum):
     partial = "partial"  # some items quarantined, or the platform failed after some pages were stored
     failed = "failed"  # nothing could be read or stored
     rate_limited = "rate_limited"  # the platform refused until a reset; the next poll resumes after it
+    over_budget = "over_budget"  # the platform's monthly read budget is spent; collection resumes next month
 
 
 class CollectorRun(SQLModel, table=True):
@@ -363,3 +365,8 @@ class ErasureEvent(SQLModel, table=True):
     actor: str
     counts: dict = _json(default_factory=dict)  # table -> rows removed
     at: datetime = _ts(default_factory=utcnow)
+
+
+def visible() -> Any:
+    """The condition every listing of posts carries: not deleted or made private on its platform."""
+    return col(Post.deleted_at).is_(None)

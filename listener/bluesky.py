@@ -23,7 +23,7 @@ from listener.base import BrandAccounts, Page
 from listener.query import BlueskySearch, compile_bluesky, passes_filters
 from listener.window import Window, dump_windows, load_windows
 
-__all__ = ["CREDENTIAL_HELP", "BlueskyCollector", "normalise_post_view", "translate_error"]
+__all__ = ["CREDENTIAL_HELP", "BlueskyCollector", "gone_posts", "normalise_post_view", "translate_error"]
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +94,7 @@ BACKFILL_MAX_PAGES = 10
 SINCE_OVERLAP = timedelta(minutes=5)
 SEARCH_NSID = "app.bsky.feed.searchPosts"
 PROFILES_NSID = "app.bsky.actor.getProfiles"
+POSTS_NSID = "app.bsky.feed.getPosts"
 PROFILES_PER_REQUEST = 25  # getProfiles' `actors` maximum
 FOLLOWER_CACHE_SIZE = 50_000  # authors whose count one collector remembers before it starts over
 
@@ -241,6 +242,30 @@ class BlueskyCollector:
 
     def normalise(self, item: dict[str, Any]) -> PostCreate:
         return normalise_post_view(item, self.brand)
+
+    deletion_batch_size = 25  # app.bsky.feed.getPosts takes up to 25 URIs
+
+    def gone(self, external_ids: list[str]) -> dict[str, str]:
+        """Which of these post URIs are deleted now: `getPosts` leaves a deleted post out of its answer."""
+        self._ensure_login()
+
+        def fetch() -> Any:
+            params = atproto_models.AppBskyFeedGetPosts.Params(uris=external_ids)
+            content = self.client.invoke_query(POSTS_NSID, params=params, output_encoding="application/json").content
+            if not isinstance(content, dict):
+                raise PlatformError(PLATFORM, f"getPosts answered {_describe(content)}, not a JSON object")
+            return content
+
+        content = call_with_retries(
+            fetch, translate=translate_error, sleep=self.sleep, what="bluesky: getPosts", on_attempt=self.attempts.add
+        )
+        return gone_posts(content, external_ids)
+
+
+def gone_posts(content: dict[str, Any], asked: list[str]) -> dict[str, str]:
+    """The URIs a `getPosts` answer leaves out: deleted (a post hidden from us by a block is left out too)."""
+    present = {p.get("uri") for p in fields.items_of(content.get("posts"))}
+    return {uri: "deleted" for uri in asked if uri not in present}
 
 
 def _describe(content: Any) -> str:

@@ -196,6 +196,27 @@ class MastodonCollector:
     def normalise(self, item: dict[str, Any]) -> PostCreate:
         return normalise_status(item, self.brand)
 
+    deletion_batch_size = 1  # Mastodon has no batch lookup of statuses by id
+
+    def gone(self, external_ids: list[str]) -> dict[str, str]:
+        """Which of these statuses answer 404 now: deleted, or no longer visible to us (made private)."""
+        from mastodon.errors import MastodonNotFoundError
+
+        gone: dict[str, str] = {}
+        for status_id in external_ids:
+
+            def look(status_id: str = status_id) -> str | None:
+                try:
+                    self.client.status(status_id)
+                except MastodonNotFoundError:
+                    return "deleted or made private"
+                return None
+
+            reason = self._call(look, f"status {status_id}")
+            if reason:
+                gone[status_id] = reason
+        return gone
+
 
 def _numeric(value: Any) -> bool:
     text = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""

@@ -21,7 +21,7 @@ from listener.base import BrandAccounts, Page
 from listener.query import compile_reddit, matches_terms, passes_filters, search_terms
 from listener.window import Window, dump_windows, load_windows
 
-__all__ = ["CREDENTIAL_HELP", "RedditCollector", "normalise_thing", "thing_payload", "translate_error"]
+__all__ = ["CREDENTIAL_HELP", "RedditCollector", "gone_things", "normalise_thing", "thing_payload", "translate_error"]
 
 log = logging.getLogger(__name__)
 
@@ -213,6 +213,44 @@ class RedditCollector:
 
     def normalise(self, item: dict[str, Any]) -> PostCreate:
         return normalise_thing(item, self.brand)
+
+    deletion_batch_size = 100  # /api/info takes up to 100 fullnames
+
+    def gone(self, external_ids: list[str]) -> dict[str, str]:
+        """Which of these submissions and comments are deleted or removed now: one `/api/info` per 100."""
+        listing = self._get("/api/info", {"id": ",".join(external_ids), "raw_json": "1"})
+        return gone_things(listing, external_ids)
+
+
+DELETED_MARKS = {"[deleted]": "deleted", "[removed]": "removed"}
+
+
+def gone_things(listing: Any, asked: list[str]) -> dict[str, str]:
+    """The fullnames `/api/info` shows deleted (by the author: `[deleted]`) or removed (by moderators:
+    `[removed]`, `removed_by_category`), and those it no longer returns at all (deleted)."""
+    if not isinstance(listing, dict):
+        raise PlatformError(PLATFORM, f"/api/info answered {type(listing).__name__}, not a listing")
+    children = fields.optional_mapping(listing.get("data")).get("children")
+    seen: dict[str, dict[str, Any]] = {}
+    for child in children if isinstance(children, list) else []:
+        item = thing_payload(child)
+        name = _fullname(item)
+        if name and isinstance(item.get("data"), dict):
+            seen[name] = item["data"]
+    gone: dict[str, str] = {}
+    for fullname in asked:
+        data = seen.get(fullname)
+        if data is None:
+            gone[fullname] = "deleted"
+            continue
+        body = data.get("body") if fullname.startswith("t1_") else data.get("selftext")
+        mark = DELETED_MARKS.get(str(body).strip()) if isinstance(body, str) else None
+        if data.get("removed_by_category") or (mark == "removed"):
+            gone[fullname] = "removed"
+        elif mark == "deleted" or data.get("title") == "[deleted by user]":  # an author's own account may go
+            # while the post stays: "[deleted]" as author alone is no deletion
+            gone[fullname] = "deleted"
+    return gone
 
 
 def thing_payload(child: Any) -> dict[str, Any]:

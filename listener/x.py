@@ -20,7 +20,7 @@ from listener.base import BrandAccounts, Page
 from listener.query import compile_x
 from listener.window import Window, dump_windows, load_windows
 
-__all__ = ["CREDENTIAL_HELP", "XCollector", "normalise_tweet", "translate_error", "tweets_with_authors"]
+__all__ = ["CREDENTIAL_HELP", "XCollector", "gone_tweets", "normalise_tweet", "translate_error", "tweets_with_authors"]
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +141,7 @@ class XCollector:
     """
 
     name = PLATFORM
+    min_page_size = 10  # recent search's smallest max_results
 
     def __init__(
         self,
@@ -208,6 +209,38 @@ class XCollector:
 
     def normalise(self, item: dict[str, Any]) -> PostCreate:
         return normalise_tweet(item, self.brand)
+
+    deletion_batch_size = 100  # GET /2/tweets takes up to 100 ids
+
+    def gone(self, external_ids: list[str]) -> dict[str, str]:
+        """Which of these tweets are deleted or protected now: one `GET /2/tweets?ids=` per 100."""
+        response = call_with_retries(
+            lambda: self.client.get_tweets(ids=external_ids, tweet_fields=["id"]),
+            translate=translate_error,
+            sleep=self.sleep,
+            what="x: tweet lookup",
+            on_attempt=self.attempts.add,
+        )
+        return gone_tweets(response)
+
+
+def gone_tweets(response: Any) -> dict[str, str]:
+    """The ids a tweet lookup reported as gone: "Not Found Error" (deleted) or "Authorization Error" (protected:
+    made private). A tweet in `data`, or one the answer does not mention, is left alone."""
+    if not isinstance(response, dict):
+        raise PlatformError(PLATFORM, f"tweet lookup answered {type(response).__name__}, not a JSON object")
+    found = {str(t.get("id")) for t in fields.items_of(response.get("data"))}
+    gone: dict[str, str] = {}
+    for error in fields.items_of(response.get("errors")):
+        ident = fields.optional_identifier(error.get("resource_id")) or fields.optional_identifier(error.get("value"))
+        if not ident or ident in found or error.get("resource_type", "tweet") != "tweet":
+            continue
+        kind = f"{error.get('title', '')} {error.get('type', '')}".lower()
+        if "not found" in kind or "resource-not-found" in kind:
+            gone[ident] = "deleted"
+        elif "authorization" in kind or "not-authorized" in kind:
+            gone[ident] = "made private"
+    return gone
 
 
 def tweets_with_authors(response: Any) -> list[Any]:

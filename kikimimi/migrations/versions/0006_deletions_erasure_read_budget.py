@@ -21,6 +21,7 @@ def upgrade() -> None:
     with op.batch_alter_table("post", schema=None) as batch_op:
         batch_op.add_column(sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("deleted_reason", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True))
+        batch_op.add_column(sa.Column("deletion_checked_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index(batch_op.f("ix_post_deleted_at"), ["deleted_at"], unique=False)
     op.create_table(
         "platformsession",
@@ -56,5 +57,6 @@ def downgrade() -> None:
     op.drop_table("platformsession")
     with op.batch_alter_table("post", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_post_deleted_at"))
+        batch_op.drop_column("deletion_checked_at")
         batch_op.drop_column("deleted_reason")
         batch_op.drop_column("deleted_at")
