@@ -97,7 +97,7 @@ def erase_author(
     authors = find_authors(session, platform, handle)
     if not authors:
         raise ErasureError(f"no {platform} author {handle!r} is stored")
-    report = ErasureReport(kind="author", scope=f"{platform}:{handle}", dry_run=dry_run)
+    report = ErasureReport(kind="author", scope=f"{platform}:{handle.lstrip('@')}", dry_run=dry_run)
     author_ids = [a.id for a in authors if a.id is not None]
     post_ids = list(session.exec(select(Post.id).where(col(Post.author_id).in_(author_ids))))
     report.add(_erase_posts(session, post_ids))  # type: ignore[arg-type]

@@ -46,7 +46,7 @@ def erase_command(
             platform, handle = parse_author(author)  # type: ignore[arg-type]
             if not yes:
                 plan = erase_author(session, platform, handle, actor=who, dry_run=True)
-                _print([plan], json_output=False, title=f"would erase {plan.scope}")
+                _print([plan], json_output=False, title="would erase")
                 if not typer.confirm("Erase all of this for good?", default=False):
                     raise typer.Exit(1)
             reports = [erase_author(session, platform, handle, actor=who)]
@@ -59,11 +59,17 @@ def _print(reports: list[ErasureReport], json_output: bool, title: str) -> None:
     if json_output:
         typer.echo(json.dumps({"erasures": [r.as_dict() for r in reports]}, ensure_ascii=False, indent=2))
         return
-    table = Table("scope", *TABLES, "audit row", title=title)
     for r in reports:
-        audit = "—" if r.event_id is None else f"#{r.event_id}"
-        table.add_row(r.scope, *(str(r.counts.get(t, 0)) for t in TABLES), audit)
-    console.print(table)
+        if r.event_id is not None:
+            audit = f"audit row #{r.event_id}"
+        else:
+            audit = "dry run: nothing erased yet" if r.dry_run else "nothing to erase: no audit row"
+        table = Table("what", "rows", title=f"{title} {r.scope}", caption=audit)
+        for name in TABLES:
+            table.add_row(name.replace("_", " "), str(r.counts.get(name, 0)))
+        console.print(table)
+    if not reports:
+        console.print("nothing to erase")
 
 
 def _user() -> str:
