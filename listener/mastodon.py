@@ -117,7 +117,8 @@ class MastodonCollector:
     """Hashtag timelines, full-text search (`search_v2`) and the brand account's mentions, polled with `min_id`.
 
     `client` is a `mastodon.Mastodon(ratelimit_method="throw")`. With `min_id` each page holds the statuses
-    right after the previous one, so the cursor (the newest id per stream) can move after every page.
+    right after the previous one, so the cursor (the newest id per stream) can move after every page. A response
+    hook on the client's requests session keeps each answer's body, so `raw` is the JSON the server sent.
     """
 
     name = PLATFORM
@@ -135,6 +136,19 @@ class MastodonCollector:
         self.sleep = sleep
         self.page_size = page_size
         self.attempts = Attempts()
+        self._body: bytes | None = None  # the last answer's body, as the server sent it
+        hooks = getattr(getattr(client, "session", None), "hooks", None)
+        if isinstance(hooks, dict) and isinstance(hooks.get("response"), list):
+            hooks["response"].append(self._keep_body)
+
+    def _keep_body(self, response: Any, *args: Any, **kwargs: Any) -> Any:
+        """A requests response hook: keep the body, so `raw` is the server's own JSON, not Mastodon.py's
+        re-serialisation (null fields added, datetimes parsed and made naive)."""
+        try:
+            self._body = response.content if response.ok else None
+        except Exception:  # noqa: BLE001 - an unreadable body: Mastodon.py will say so itself
+            self._body = None
+        return response
 
     def pages(self, query: QueryConfig, cursor: str | None, *, backfill: bool = False) -> Iterator[Page]:
         sources = compile_mastodon(query, self.brand.handles.get(PLATFORM, ()))
@@ -167,10 +181,11 @@ class MastodonCollector:
                 kwargs["min_id"] = min_id
             if max_id:
                 kwargs["max_id"] = max_id
+            self._body = None
             answer = self._call(lambda kwargs=kwargs: fetch(**kwargs), key)
             if answer is not None and not isinstance(answer, list):
                 raise PlatformError(PLATFORM, f"{key} answered {type(answer).__name__}, not a list of statuses")
-            entries = [_plain(entry) for entry in answer or []]
+            entries = self._as_sent(key, answer or [])
             ids = [int(e["id"]) for e in entries if isinstance(e, dict) and _numeric(e.get("id"))]
             if ids and not backfill:
                 positions[key] = str(max([*ids, int(min_id or 0)]))
@@ -192,6 +207,22 @@ class MastodonCollector:
         return call_with_retries(
             call, translate=translate, sleep=self.sleep, what=f"mastodon: {key}", on_attempt=self.attempts.add
         )
+
+    def _as_sent(self, key: str, answer: list[Any]) -> list[Any]:
+        """The entries of this answer as the server sent them (from the kept body) when the body holds exactly
+        these entries; otherwise Mastodon.py's objects made plain again."""
+        plain = [_plain(entry) for entry in answer]
+        try:
+            body = json.loads(self._body) if self._body else None
+        except ValueError:
+            body = None
+        if key.startswith("search:") and isinstance(body, dict):
+            body = body.get("statuses")
+        if not isinstance(body, list) or len(body) != len(plain):
+            return plain
+        if [_entry_id(e) for e in body] != [_entry_id(e) for e in plain]:
+            return plain
+        return body
 
     def normalise(self, item: dict[str, Any]) -> PostCreate:
         return normalise_status(item, self.brand)
@@ -216,6 +247,10 @@ class MastodonCollector:
             if reason:
                 gone[status_id] = reason
         return gone
+
+
+def _entry_id(entry: Any) -> str | None:
+    return str(entry.get("id")) if isinstance(entry, dict) else None
 
 
 def _numeric(value: Any) -> bool:

@@ -110,6 +110,10 @@ BACKFILL_MAX_PAGES = 10  # Reddit listings stop at about 1000 items anyway
 # Reddit's search index lags behind new submissions: a poll keeps reading this far below the newest
 # submission the last poll stored, so one indexed late is still found (the re-read ones are duplicates).
 SEARCH_LAG_OVERLAP_SECONDS = 15 * 60
+# Comment ids are not in creation order within one second (16 inversions in 100 comments of a recorded 2023
+# stream), and a comment may reach the listing after a newer one: the comment stream keeps reading past the
+# newest comment the last poll stored while comments are from the same second (re-read ones are duplicates).
+COMMENT_SAME_SECOND_OVERLAP_SECONDS = 1.0
 MAX_ATTEMPTS = 2  # prawcore already retries 5xx and connection errors twice, with its own jittered sleeps
 KINDS = {"t3": "submission", "t1": "comment"}
 
@@ -158,7 +162,16 @@ class RedditCollector:
                 body = str(fields.optional_mapping(item.get("data")).get("body") or "")
                 return matches_terms(terms, body) and passes_filters(query, body)
 
-            yield from self._stream("comments", f"r/{search.subreddits}/comments", {}, windows, backfill, wanted)
+            yield from self._stream(
+                "comments",
+                f"r/{search.subreddits}/comments",
+                {},
+                windows,
+                backfill,
+                wanted,
+                COMMENT_SAME_SECOND_OVERLAP_SECONDS,
+                overlap_ends_with_page=True,
+            )
 
     def _stream(
         self,
@@ -169,6 +182,7 @@ class RedditCollector:
         backfill: bool,
         wanted: Any,
         overlap_seconds: float = 0,
+        overlap_ends_with_page: bool = False,
     ) -> Iterator[Page]:
         window = windows.setdefault(key, Window())
         max_pages = BACKFILL_MAX_PAGES if backfill else (None if window.high else FIRST_POLL_MAX_PAGES)
@@ -184,6 +198,8 @@ class RedditCollector:
             for child in children:
                 item = thing_payload(child)
                 if _at_or_below(item, window.high):
+                    # in the overlap: the rest of this page is read, no further page (same-second window)
+                    reached_high = reached_high or overlap_ends_with_page
                     created, floor = _created(item), (window.high_at or 0) - overlap_seconds
                     if not overlap_seconds or created is None or created < floor:
                         reached_high = True
