@@ -263,9 +263,8 @@ def gone_things(listing: Any, asked: list[str]) -> dict[str, str]:
         mark = DELETED_MARKS.get(str(body).strip()) if isinstance(body, str) else None
         if data.get("removed_by_category") or (mark == "removed"):
             gone[fullname] = "removed"
-        elif mark == "deleted" or data.get("title") == "[deleted by user]":  # an author's own account may go
-            # while the post stays: "[deleted]" as author alone is no deletion
-            gone[fullname] = "deleted"
+        elif mark == "deleted" or data.get("title") == "[deleted by user]":
+            gone[fullname] = "deleted"  # (an author "[deleted]" alone is a closed account: the post stays)
     return gone
 
 
