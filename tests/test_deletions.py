@@ -233,3 +233,15 @@ def test_collect_deletions_prints_a_table_and_json(session, settings, monkeypatc
     assert result.exit_code == 0, result.output
     assert "deletions" in result.output and "deleted or private" in result.output
     assert "│ x" in result.output and "│ 2 " in result.output
+
+
+def test_a_post_deleted_before_anyone_answered_is_no_abandonment(session, settings):
+    from responder.sla import response_table
+
+    store(session, "x", ["1", "2"])
+    for p in session.exec(select(Post)):
+        _analysed_question(session, p.id)
+    session.commit()
+    assert len(response_table(session)) == 2
+    check_deletions(session, x_checker(RecordedServer().on("GET", "/2/tweets", x_lookup_answer())), settings)
+    assert len(response_table(session)) == 1  # post 2 went before an answer could reach it

@@ -140,3 +140,20 @@ def test_the_cli_shows_the_budget_in_collect_and_stats(tmp_path, monkeypatch):
     assert "read budget used up for 2026-11" in table.output and "resumes on 2026-12-01" in table.output
     shown = CliRunner().invoke(cli.app, ["stats"])
     assert "reads 2026-11: x" in shown.output and "50 of 50 — used up, resumes 2026-12-01" in shown.output
+
+
+def test_the_trends_page_says_when_collection_stopped_at_the_budget(session, settings, monkeypatch):
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    budget.add_reads(session, "x", 5)
+    session.commit()
+    monkeypatch.setenv("KIKIMIMI_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("KIKIMIMI_READ_BUDGET", '{"x": 5}')
+    page = Path(__file__).parent.parent / "dashboard" / "views" / "trends.py"
+    at = AppTest.from_file(str(page), default_timeout=60).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [w.value for w in at.warning] == [
+        "x: read budget used up for 2026-11 (5 of 5 items read); collection resumes on 2026-12-01"
+    ]
