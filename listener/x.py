@@ -200,6 +200,10 @@ class XCollector:
                 return
 
     def _next(self, paginator: Iterator[dict[str, Any]]) -> dict[str, Any] | None:
+        kwargs = getattr(paginator, "kwargs", None)  # tweepy's PaginationIterator sends these with every request
+        if isinstance(kwargs, dict):
+            kwargs["max_results"] = self.page_size  # the runner lowers it near the end of the read budget
+
         def fetch() -> dict[str, Any] | None:
             return next(paginator, None)
 

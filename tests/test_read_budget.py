@@ -157,3 +157,25 @@ def test_the_trends_page_says_when_collection_stopped_at_the_budget(session, set
     assert [w.value for w in at.warning] == [
         "x: read budget used up for 2026-11 (5 of 5 items read); collection resumes on 2026-12-01"
     ]
+
+
+def test_x_asks_for_no_more_tweets_than_the_budget_has_left(session, settings):
+    import tweepy
+
+    from listener.x import XCollector
+    from tests.collect_support import ACCOUNTS, RecordedServer, Sleeps
+
+    def page(first: int, count: int, token: str | None) -> dict:
+        tweets = [{"id": str(first - i), "text": f"komorebi tea {i}"} for i in range(count)]
+        meta = {"newest_id": tweets[0]["id"], "oldest_id": tweets[-1]["id"], "result_count": count}
+        return {"data": tweets, "meta": {**meta, **({"next_token": token} if token else {})}}
+
+    start = 1_900_000_000_000_000_000
+    server = RecordedServer().on("GET", "/2/tweets/search/recent", page(start, 100, "t2"), page(start - 100, 50, "t3"))
+    client = tweepy.Client(bearer_token="<X_BEARER_TOKEN>", return_type=dict)
+    client.session = server.session()
+    limited = with_budget(settings, x=150)
+    target = runner.ensure_target(session, limited.brands[0], limited.brands[0].queries[0])
+    run = runner.collect(session, XCollector(client, ACCOUNTS, sleep=Sleeps()), target, backfill=True, settings=limited)
+    assert [c.params["max_results"] for c in server.calls] == ["100", "50"]
+    assert (run.status, run.new_posts, session.get(ReadUsage, ("x", "2026-11")).items) == ("over_budget", 150, 150)
