@@ -7,7 +7,9 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlmodel import Session, col, func, select
 
-from kikimimi.models import Analysis, Author, DraftState, Post, ReplyDraft, ReviewEvent, User
+from kikimimi.budget import NEARLY_SPENT, budget_line, budget_states, spent_message
+from kikimimi.models import Analysis, Author, DraftState, Post, ReplyDraft, ReviewEvent, User, visible
+from kikimimi.settings import Settings
 from responder.pause import posting_pause
 from responder.workflow import transition
 
@@ -39,6 +41,7 @@ def queue(
         .join(Author, col(Author.id) == col(Post.author_id))
         .join(Analysis, col(Analysis.post_id) == col(Post.id))
         .where(col(ReplyDraft.state).in_([s.value for s in states]))
+        .where(visible())
     )
     if platforms:
         stmt = stmt.where(col(Post.platform).in_(platforms))
@@ -71,6 +74,7 @@ def author_history(session: Session, author: Author, *, exclude_post_id: int | N
         .join(Author, col(Author.id) == col(Post.author_id))
         .outerjoin(Analysis, col(Analysis.post_id) == col(Post.id))
         .where((col(Author.id) == author.id) | same_name)
+        .where(visible())
         .where(col(Post.id) != (exclude_post_id or -1))
         .order_by(col(Post.created_at).desc())
         .limit(50)
@@ -105,12 +109,23 @@ def pause_banner(session: Session) -> str | None:
     return f"Posting is paused by {state.by}{when}" + (f": {state.reason}" if state.reason else "")
 
 
+def read_budget_line(session: Session, settings: Settings) -> str | None:
+    """The line a page shows about the monthly read budgets: which platform stopped collecting and when it
+    resumes, or which is nearly spent; None while every budget has room (or none is set)."""
+    states = [s for s in budget_states(session, settings) if s.budget is not None]
+    spent = [s for s in states if s.spent]
+    if spent:
+        return " · ".join(spent_message(s) for s in spent)
+    nearly = [s for s in states if s.budget and s.read >= NEARLY_SPENT * s.budget]
+    return " · ".join(budget_line(s) for s in nearly) or None
+
+
 def daily_trends(session: Session, display_tz: str) -> pd.DataFrame:
     """Posts per local day, platform and sentiment (brand replies and spam excluded)."""
     rows = session.exec(
         select(Post.created_at, Post.platform, Analysis.sentiment, Analysis.language)
         .join(Analysis, col(Analysis.post_id) == col(Post.id))
-        .where(~col(Post.is_brand_reply), ~col(Analysis.is_spam))
+        .where(~col(Post.is_brand_reply), ~col(Analysis.is_spam), visible())
     ).all()
     frame = pd.DataFrame(rows, columns=["created_at", "platform", "sentiment", "language"])
     if frame.empty:

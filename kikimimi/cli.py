@@ -30,6 +30,7 @@ from sqlalchemy.exc import OperationalError
 from kikimimi import __version__
 from kikimimi.commands.bench import bench_app
 from kikimimi.commands.collect import collect_command
+from kikimimi.commands.erase import erase_command
 from kikimimi.commands.faq import eval_faq, faq_app
 from kikimimi.commands.nlp import eval_app
 from kikimimi.commands.posting import posting_app
@@ -51,6 +52,7 @@ app = typer.Typer(
 users_app = typer.Typer(help="Manage who may edit and approve replies.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.command(name="collect")(collect_command)
+app.command(name="erase")(erase_command)
 app.add_typer(bench_app, name="bench")
 app.add_typer(eval_app, name="eval")
 eval_app.command("faq")(eval_faq)
@@ -154,18 +156,28 @@ def stats_command(
     """Counts: posts, analysed, questions, drafts by state, FAQ clusters."""
     settings = load_settings(config, fallback_to_example=True)
     with open_session(settings) as session:
-        counts = count_everything(session)
+        counts = count_everything(session, settings)
     if json_output:
         typer.echo(json.dumps(counts, ensure_ascii=False, indent=2))
         return
     table = Table("what", "count", title=f"Kikimimi — {_safe_url(settings.database_url)}")
     for key, value in counts.items():
-        if isinstance(value, dict):
+        if key == "read_budget":
+            for state in value:
+                table.add_row(f"reads {state['period']}: {state['platform']}", _budget_cell(state))
+        elif isinstance(value, dict):
             for sub, n in value.items():
                 table.add_row(f"{key}: {sub}", str(n))
         else:
             table.add_row(key, str(value))
     console.print(table)
+
+
+def _budget_cell(state: dict) -> str:
+    if state["budget"] is None:
+        return f"{state['read']} (no budget)"
+    spent = f" — used up, resumes {state['resumes']}" if state["spent"] else ""
+    return f"{state['read']} of {state['budget']}{spent}"
 
 
 @app.command()
@@ -266,6 +278,7 @@ def _report(summary: RunSummary, json_output: bool) -> None:
             for r in summary.runs
         ],
         "source_errors": summary.source_errors,
+        "erased_by_retention": summary.erased,
         "analysed": summary.analysed,
         "faq_candidates": summary.faq.candidates if summary.faq else 0,
         "drafted": summary.drafted,
@@ -303,6 +316,7 @@ def _report(summary: RunSummary, json_output: bool) -> None:
         f"analysed {summary.analysed} · FAQ candidates {data['faq_candidates']} · drafted {summary.drafted}"
         f" · posted {len(posting.posted)}"
         f" · dry-run {len(posting.would_post)} · failed {len(posting.failed)}"
+        + (f" · erased past retention {summary.erased}" if summary.erased else "")
     )
     if posting.paused:
         console.print("[red]posting is paused[/] (`kikimimi posting status`): nothing was sent after the switch")

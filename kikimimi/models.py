@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import JSON, Field, SQLModel, UniqueConstraint
+from sqlmodel import JSON, Field, SQLModel, UniqueConstraint, col
 
 from kikimimi.timeutil import as_utc, utcnow
 
@@ -146,6 +146,11 @@ class Post(PostBase, table=True):
     brand_id: int | None = Field(default=None, foreign_key="brand.id", index=True)
     query_id: int | None = Field(default=None, foreign_key="listeningquery.id")
     ingested_at: datetime = _ts(default_factory=utcnow)
+    # deleted or made private on its platform (found by `kikimimi collect --deletions`):
+    # hidden wherever posts are shown, never drafted for, never answered
+    deleted_at: datetime | None = _ts(default=None, index=True)
+    deleted_reason: str | None = Field(default=None, max_length=200)
+    deletion_checked_at: datetime | None = _ts(default=None)  # last re-lookup: the next pass checks others first
 
 
 class Analysis(SQLModel, table=True):
@@ -291,6 +296,7 @@ class RunStatus(StrEnum):
     partial = "partial"  # some items quarantined, or the platform failed after some pages were stored
     failed = "failed"  # nothing could be read or stored
     rate_limited = "rate_limited"  # the platform refused until a reset; the next poll resumes after it
+    over_budget = "over_budget"  # the platform's monthly read budget is spent; collection resumes next month
 
 
 class CollectorRun(SQLModel, table=True):
@@ -328,3 +334,39 @@ class Quarantine(SQLModel, table=True):
     retried_at: datetime | None = _ts(default=None)
     resolved: bool = Field(default=False, index=True)  # a replay stored it
     resolved_at: datetime | None = _ts(default=None)
+
+
+class PlatformSession(SQLModel, table=True):
+    """A platform session kept between polls (Bluesky's exported session string), so a poll refreshes the
+    session instead of creating a new one: platforms limit how many sessions an account creates per day."""
+
+    platform: str = Field(primary_key=True, max_length=16)
+    account: str = Field(primary_key=True, max_length=255)
+    session: str  # a secret, like the tokens in the environment: never logged, never shown
+    updated_at: datetime = _ts(default_factory=utcnow)
+
+
+class ReadUsage(SQLModel, table=True):
+    """Items read from a platform in one calendar month (UTC, by the one clock), for the read budget."""
+
+    platform: str = Field(primary_key=True, max_length=16)
+    period: str = Field(primary_key=True, max_length=7)  # "2026-12"
+    items: int = 0
+    updated_at: datetime = _ts(default_factory=utcnow)
+
+
+class ErasureEvent(SQLModel, table=True):
+    """Audit log of erasures (an author's request under APPI / GDPR, or the retention limit): what kind, whose,
+    who ran it, when, and how many rows of each table went. Never the content itself."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # author | expired
+    scope: str  # "x:handle" for an author, "brand:<name> older than <days> days" for retention
+    actor: str
+    counts: dict = _json(default_factory=dict)  # table -> rows removed
+    at: datetime = _ts(default_factory=utcnow)
+
+
+def visible() -> Any:
+    """The condition every listing of posts carries: not deleted or made private on its platform."""
+    return col(Post.deleted_at).is_(None)

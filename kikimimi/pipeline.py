@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, func, select
 
+from kikimimi.budget import budget_states
 from kikimimi.db import get_engine, migrate
+from kikimimi.erasure import erase_expired
 from kikimimi.models import (
     Analysis,
     Author,
@@ -43,6 +45,7 @@ class RunSummary:
     analysed: int = 0
     faq: faq_harvest.RefreshSummary | None = None
     drafted: int = 0
+    erased: int = 0  # posts past their brand's retention_days, erased in this pass
     posting: PostingReport = field(default_factory=PostingReport)
 
 
@@ -73,6 +76,7 @@ def run_once(settings: Settings, progress: Progress | None = None) -> RunSummary
             on_progress=lambda label, run, _: report(label, run.items_seen, None),
         )
         summary.runs, summary.source_errors = collected.runs, collected.skipped
+        summary.erased = sum(r.counts["posts"] for r in erase_expired(session, settings, actor="retention"))
         analyzer = get_analyzer(settings.analysis_backend, **backend_options(settings))
         summary.analysed = analyse_pending(session, analyzer, on_batch=lambda d, t: report("analyse", d, t))
         summary.faq = faq_harvest.refresh(session)  # stable ids; accepted answers reach the drafts below
@@ -89,7 +93,7 @@ def backend_options(settings: Settings) -> dict[str, str]:
     return {"model": settings.transformers_model} if settings.transformers_model else {}
 
 
-def stats(session: Session) -> dict:
+def stats(session: Session, settings: Settings | None = None) -> dict:
     """Counts for `kikimimi stats`: what is stored, analysed, asked, drafted, grouped."""
 
     def count(model: type, *where: object) -> int:
@@ -97,7 +101,7 @@ def stats(session: Session) -> dict:
 
     drafts = dict(session.exec(select(ReplyDraft.state, func.count()).group_by(ReplyDraft.state)).all())
     return {
-        "posts": count(Post),
+        "posts": count(Post, col(Post.deleted_at).is_(None)),  # shown posts; deleted ones are counted below
         "authors": count(Author),
         "brand_replies": count(Post, Post.is_brand_reply),
         "analysed": count(Analysis),
@@ -107,4 +111,6 @@ def stats(session: Session) -> dict:
         "drafts": {state.value: int(drafts.get(state.value, 0)) for state in DraftState},
         "faq_clusters": count(FaqCluster, col(FaqCluster.merged_into_id).is_(None)),  # merged-away ones are gone
         "collector_runs": count(CollectorRun),
+        "deleted_on_platform": count(Post, col(Post.deleted_at).is_not(None)),
+        "read_budget": [s.as_dict() for s in budget_states(session, settings)] if settings is not None else [],
     }

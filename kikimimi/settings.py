@@ -12,7 +12,7 @@ import os
 import tomllib
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -63,6 +63,9 @@ class BrandConfig(_Strict):
     name: str = Field(min_length=1)
     handles: dict[Platform, list[str]] = {}
     queries: list[QueryConfig] = []
+    # posts (with their analyses, drafts, FAQ places) older than this are erased by `kikimimi erase --expired`
+    # and by every pipeline pass; None keeps them
+    retention_days: int | None = Field(default=None, ge=1)
 
     @field_validator("queries")
     @classmethod
@@ -100,6 +103,8 @@ class Settings(BaseSettings):
     templates_dir: Path | None = None
     service_levels: ServiceLevels = ServiceLevels()
     display_timezone: str = "Asia/Tokyo"
+    # items each platform may read per calendar month (UTC); collection stops at it and resumes next month
+    read_budget: dict[Platform, Annotated[int, Field(ge=0)]] = {}
     config_path: Path | None = None  # where the TOML came from (informational)
 
     @classmethod

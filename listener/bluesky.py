@@ -9,20 +9,21 @@ from datetime import timedelta
 from typing import Any
 
 import atproto
-import httpx
-from atproto_client import exceptions as atproto_exceptions
 from atproto_client import models as atproto_models
 
-from kikimimi.errors import PlatformError, RateLimited, TransientPlatformError
+from kikimimi.errors import PlatformError
 from kikimimi.models import AuthorCreate, PostCreate
+from kikimimi.platforms.bluesky import CREDENTIAL_HELP, translate_error
+from kikimimi.platforms.retry import Attempts, Sleep, call_with_retries
 from kikimimi.settings import QueryConfig
 from kikimimi.text import short
 from kikimimi.timeutil import parse_timestamp
 from listener import fields
 from listener.base import BrandAccounts, Page
-from listener.faults import Attempts, Sleep, call_with_retries
 from listener.query import BlueskySearch, compile_bluesky, passes_filters
 from listener.window import Window, dump_windows, load_windows
+
+__all__ = ["CREDENTIAL_HELP", "BlueskyCollector", "gone_posts", "normalise_post_view", "translate_error"]
 
 log = logging.getLogger(__name__)
 
@@ -92,10 +93,10 @@ BACKFILL_MAX_PAGES = 10
 # earlier of the two: each poll asks from this long before the newest post it stored (re-reads are duplicates).
 SINCE_OVERLAP = timedelta(minutes=5)
 SEARCH_NSID = "app.bsky.feed.searchPosts"
-CREDENTIAL_HELP = (
-    "Use the brand's Bluesky handle and an app password from Settings → Privacy and security → App passwords"
-    " (https://bsky.app/settings/app-passwords); never the account password."
-)
+PROFILES_NSID = "app.bsky.actor.getProfiles"
+POSTS_NSID = "app.bsky.feed.getPosts"
+PROFILES_PER_REQUEST = 25  # getProfiles' `actors` maximum
+FOLLOWER_CACHE_SIZE = 50_000  # authors whose count one collector remembers before it starts over
 
 
 class BlueskyCollector:
@@ -116,13 +117,16 @@ class BlueskyCollector:
         login: Callable[[], Any] | None = None,
         sleep: Sleep = time.sleep,
         page_size: int = BLUESKY_PAGE_SIZE,
+        fetch_follower_counts: bool = False,
     ) -> None:
         self.client = client
         self.brand = brand
         self.login = login
         self.sleep = sleep
         self.page_size = page_size
+        self.fetch_follower_counts = fetch_follower_counts  # build_collector turns it on
         self._logged_in = login is None
+        self._followers: dict[str, int | None] = {}  # did -> followersCount, asked once per collector
         self.attempts = Attempts()
 
     def pages(self, query: QueryConfig, cursor: str | None, *, backfill: bool = False) -> Iterator[Page]:
@@ -155,6 +159,8 @@ class BlueskyCollector:
             if last:
                 window.finish()
             items = [p for p in posts if _wanted(query, p)]
+            if self.fetch_follower_counts:
+                self._add_follower_counts(items)
             yield Page(items=items, cursor=dump_windows(windows), requests=self.attempts.take())
             if last:
                 return
@@ -184,8 +190,82 @@ class BlueskyCollector:
             on_attempt=self.attempts.add,
         )
 
+    def _add_follower_counts(self, views: list[Any]) -> None:
+        """searchPosts' authors carry no follower count: ask `getProfiles` for them, 25 actors per request, each
+        author once per collector, and add `followersCount` to each post view's author. A failed lookup costs the
+        counts only, never the page."""
+        authors = [v["author"] for v in views if isinstance(v, dict) and isinstance(v.get("author"), dict)]
+        wanted = sorted(
+            {
+                a["did"]
+                for a in authors
+                if isinstance(a.get("did"), str) and "followersCount" not in a and a["did"] not in self._followers
+            }
+        )
+        for start in range(0, len(wanted), PROFILES_PER_REQUEST):
+            batch = wanted[start : start + PROFILES_PER_REQUEST]
+            try:
+                profiles = self._profiles(batch)
+            except PlatformError as exc:
+                log.warning("bluesky: follower counts unavailable for %d author(s): %s", len(batch), exc)
+                break
+            for did in batch:
+                self._followers[did] = profiles.get(did)
+        if len(self._followers) > FOLLOWER_CACHE_SIZE:
+            self._followers.clear()
+        for author in authors:
+            count = self._followers.get(author.get("did"))  # type: ignore[arg-type]
+            if count is not None and "followersCount" not in author:
+                author["followersCount"] = count
+
+    def _profiles(self, dids: list[str]) -> dict[str, int | None]:
+        def fetch() -> Any:
+            params = atproto_models.AppBskyActorGetProfiles.Params(actors=dids)
+            content = self.client.invoke_query(PROFILES_NSID, params=params, output_encoding="application/json").content
+            if not isinstance(content, dict):
+                raise PlatformError(PLATFORM, f"getProfiles answered {_describe(content)}, not a JSON object")
+            return content
+
+        content = call_with_retries(
+            fetch,
+            translate=translate_error,
+            sleep=self.sleep,
+            what="bluesky: getProfiles",
+            on_attempt=self.attempts.add,
+        )
+        counts: dict[str, int | None] = {}
+        for profile in fields.items_of(content.get("profiles")):
+            did, followers = profile.get("did"), profile.get("followersCount")
+            if isinstance(did, str):
+                counts[did] = followers if isinstance(followers, int) and not isinstance(followers, bool) else None
+        return counts
+
     def normalise(self, item: dict[str, Any]) -> PostCreate:
         return normalise_post_view(item, self.brand)
+
+    deletion_batch_size = 25  # app.bsky.feed.getPosts takes up to 25 URIs
+
+    def gone(self, external_ids: list[str]) -> dict[str, str]:
+        """Which of these post URIs are deleted now: `getPosts` leaves a deleted post out of its answer."""
+        self._ensure_login()
+
+        def fetch() -> Any:
+            params = atproto_models.AppBskyFeedGetPosts.Params(uris=external_ids)
+            content = self.client.invoke_query(POSTS_NSID, params=params, output_encoding="application/json").content
+            if not isinstance(content, dict):
+                raise PlatformError(PLATFORM, f"getPosts answered {_describe(content)}, not a JSON object")
+            return content
+
+        content = call_with_retries(
+            fetch, translate=translate_error, sleep=self.sleep, what="bluesky: getPosts", on_attempt=self.attempts.add
+        )
+        return gone_posts(content, external_ids)
+
+
+def gone_posts(content: dict[str, Any], asked: list[str]) -> dict[str, str]:
+    """The URIs a `getPosts` answer leaves out: deleted (a post hidden from us by a block is left out too)."""
+    present = {p.get("uri") for p in fields.items_of(content.get("posts"))}
+    return {uri: "deleted" for uri in asked if uri not in present}
 
 
 def _describe(content: Any) -> str:
@@ -212,29 +292,3 @@ def _wanted(query: QueryConfig, view: Any) -> bool:
         return True  # let the normaliser reject it with its id, so it is counted as an error
     langs = record.get("langs") if isinstance(record.get("langs"), list) else []
     return passes_filters(query, record["text"], [lang for lang in langs if isinstance(lang, str)])
-
-
-def translate_error(exc: Exception) -> Exception | None:
-    """atproto exceptions → our tree; a 429 resets at `ratelimit-reset` (Unix time)."""
-    if isinstance(exc, atproto_exceptions.RateLimitExceededError):
-        try:
-            reset_at = exc.reset_at
-        except (ValueError, OverflowError, OSError, TypeError):  # a junk `ratelimit-reset` header
-            reset_at = None
-        return RateLimited(PLATFORM, reset_at)
-    if isinstance(exc, atproto_exceptions.NetworkError):  # includes timeouts, 502, 409, 413
-        return TransientPlatformError(PLATFORM, f"network: {exc}")
-    if isinstance(exc, atproto_exceptions.UnauthorizedError):
-        return PlatformError(PLATFORM, f"refused ({exc}); check BLUESKY_HANDLE / BLUESKY_APP_PASSWORD")
-    if isinstance(exc, atproto_exceptions.RequestErrorBase):
-        status = exc.response.status_code if exc.response is not None else 0
-        if status >= 500:
-            return TransientPlatformError(PLATFORM, f"server error {status}")
-        return PlatformError(PLATFORM, str(exc))
-    if isinstance(exc, atproto_exceptions.AtProtocolError):
-        return PlatformError(PLATFORM, str(exc) or type(exc).__name__)
-    if isinstance(exc, httpx.TimeoutException | httpx.NetworkError):
-        return TransientPlatformError(PLATFORM, f"network: {short(exc, 200)}")
-    if isinstance(exc, ValueError | KeyError | TypeError | OverflowError):  # a body that is not JSON, say
-        return PlatformError(PLATFORM, f"unreadable answer: {type(exc).__name__}: {short(exc, 200)}")
-    return None

@@ -13,16 +13,17 @@ from typing import Any
 from urllib.parse import urlparse
 
 from mastodon import Mastodon
-from mastodon import errors as mastodon_errors
 
-from kikimimi.errors import PlatformError, RateLimited, TransientPlatformError
+from kikimimi.errors import PlatformError
 from kikimimi.models import AuthorCreate, PostCreate
+from kikimimi.platforms.mastodon import CREDENTIAL_HELP, MASTODON_VERSION, translate_error
+from kikimimi.platforms.retry import Attempts, Sleep, call_with_retries
 from kikimimi.settings import QueryConfig
 from listener import fields
 from listener.base import BrandAccounts, Page
-from listener.faults import Attempts, Sleep, call_with_retries, reset_from_seconds
-from listener.http import translate_transport_error
 from listener.query import compile_mastodon, passes_filters
+
+__all__ = ["CREDENTIAL_HELP", "MASTODON_VERSION", "MastodonCollector", "normalise_status", "translate_error"]
 
 log = logging.getLogger(__name__)
 
@@ -108,22 +109,16 @@ def _id_of(status: Any) -> str:
 
 # --- the collector ------------------------------------------------------------------------------------
 
-# The server version Mastodon.py assumes, instead of asking /api/v1/instance: every call used here works since
-# 3.5, and Mastodon.py 2.3 recurses without end when that probe fails.
-MASTODON_VERSION = "4.0.0"
 MASTODON_PAGE_SIZE = 40  # the API's maximum `limit` for timelines and search
 BACKFILL_MAX_PAGES = 10
-CREDENTIAL_HELP = (
-    "On the brand's Mastodon server open Preferences → Development → New application (scopes read, write:statuses),"
-    " then set MASTODON_API_BASE_URL (e.g. https://mastodon.social) and the application's access token."
-)
 
 
 class MastodonCollector:
     """Hashtag timelines, full-text search (`search_v2`) and the brand account's mentions, polled with `min_id`.
 
     `client` is a `mastodon.Mastodon(ratelimit_method="throw")`. With `min_id` each page holds the statuses
-    right after the previous one, so the cursor (the newest id per stream) can move after every page.
+    right after the previous one, so the cursor (the newest id per stream) can move after every page. A response
+    hook on the client's requests session keeps each answer's body, so `raw` is the JSON the server sent.
     """
 
     name = PLATFORM
@@ -141,6 +136,19 @@ class MastodonCollector:
         self.sleep = sleep
         self.page_size = page_size
         self.attempts = Attempts()
+        self._body: bytes | None = None  # the last answer's body, as the server sent it
+        hooks = getattr(getattr(client, "session", None), "hooks", None)
+        if isinstance(hooks, dict) and isinstance(hooks.get("response"), list):
+            hooks["response"].append(self._keep_body)
+
+    def _keep_body(self, response: Any, *args: Any, **kwargs: Any) -> Any:
+        """A requests response hook: keep the body, so `raw` is the server's own JSON, not Mastodon.py's
+        re-serialisation (null fields added, datetimes parsed and made naive)."""
+        try:
+            self._body = response.content if response.ok else None
+        except Exception:  # noqa: BLE001 - an unreadable body: Mastodon.py will say so itself
+            self._body = None
+        return response
 
     def pages(self, query: QueryConfig, cursor: str | None, *, backfill: bool = False) -> Iterator[Page]:
         sources = compile_mastodon(query, self.brand.handles.get(PLATFORM, ()))
@@ -173,10 +181,11 @@ class MastodonCollector:
                 kwargs["min_id"] = min_id
             if max_id:
                 kwargs["max_id"] = max_id
+            self._body = None
             answer = self._call(lambda kwargs=kwargs: fetch(**kwargs), key)
             if answer is not None and not isinstance(answer, list):
                 raise PlatformError(PLATFORM, f"{key} answered {type(answer).__name__}, not a list of statuses")
-            entries = [_plain(entry) for entry in answer or []]
+            entries = self._as_sent(key, answer or [])
             ids = [int(e["id"]) for e in entries if isinstance(e, dict) and _numeric(e.get("id"))]
             if ids and not backfill:
                 positions[key] = str(max([*ids, int(min_id or 0)]))
@@ -199,8 +208,49 @@ class MastodonCollector:
             call, translate=translate, sleep=self.sleep, what=f"mastodon: {key}", on_attempt=self.attempts.add
         )
 
+    def _as_sent(self, key: str, answer: list[Any]) -> list[Any]:
+        """The entries of this answer as the server sent them (from the kept body) when the body holds exactly
+        these entries; otherwise Mastodon.py's objects made plain again."""
+        plain = [_plain(entry) for entry in answer]
+        try:
+            body = json.loads(self._body) if self._body else None
+        except ValueError:
+            body = None
+        if key.startswith("search:") and isinstance(body, dict):
+            body = body.get("statuses")
+        if not isinstance(body, list) or len(body) != len(plain):
+            return plain
+        if [_entry_id(e) for e in body] != [_entry_id(e) for e in plain]:
+            return plain
+        return body
+
     def normalise(self, item: dict[str, Any]) -> PostCreate:
         return normalise_status(item, self.brand)
+
+    deletion_batch_size = 1  # Mastodon has no batch lookup of statuses by id
+
+    def gone(self, external_ids: list[str]) -> dict[str, str]:
+        """Which of these statuses answer 404 now: deleted, or no longer visible to us (made private)."""
+        from mastodon.errors import MastodonNotFoundError
+
+        gone: dict[str, str] = {}
+        for status_id in external_ids:
+
+            def look(status_id: str = status_id) -> str | None:
+                try:
+                    self.client.status(status_id)
+                except MastodonNotFoundError:
+                    return "deleted or made private"
+                return None
+
+            reason = self._call(look, f"status {status_id}")
+            if reason:
+                gone[status_id] = reason
+        return gone
+
+
+def _entry_id(entry: Any) -> str | None:
+    return str(entry.get("id")) if isinstance(entry, dict) else None
 
 
 def _numeric(value: Any) -> bool:
@@ -236,24 +286,3 @@ def _wanted(query: QueryConfig, status: Any) -> bool:
     if not isinstance(status, dict) or not isinstance(status.get("content"), str):
         return True
     return passes_filters(query, html_to_text(status["content"]), [fields.optional_text(status.get("language")) or ""])
-
-
-def translate_error(exc: Exception, client: Any = None) -> Exception | None:
-    """Mastodon.py exceptions → our tree; on a 429 the client has parsed `X-RateLimit-Reset` into `ratelimit_reset`."""
-    if isinstance(exc, mastodon_errors.MastodonRatelimitError):
-        return RateLimited(PLATFORM, _reset_on_our_clock(getattr(client, "ratelimit_reset", None)))
-    if isinstance(exc, mastodon_errors.MastodonServerError | mastodon_errors.MastodonNetworkError):
-        return TransientPlatformError(PLATFORM, str(exc))
-    if isinstance(exc, mastodon_errors.MastodonUnauthorizedError):
-        return PlatformError(PLATFORM, f"refused ({exc}); check MASTODON_ACCESS_TOKEN and its scopes")
-    if isinstance(exc, mastodon_errors.MastodonError):
-        return PlatformError(PLATFORM, str(exc) or type(exc).__name__)
-    return translate_transport_error(PLATFORM, exc)
-
-
-def _reset_on_our_clock(library_reset: float | None) -> datetime | None:
-    """Mastodon.py keeps the reset as an epoch on the local wall clock (corrected by the server's `Date`);
-    what it means is "this many seconds from now", so carry that over to the one clock."""
-    if not library_reset:
-        return None
-    return reset_from_seconds(float(library_reset) - time.time())

@@ -6,24 +6,22 @@ import logging
 import math
 import time
 from collections.abc import Iterator
-from datetime import timedelta
 from typing import Any
 
 import praw
-import prawcore
-from prawcore.rate_limit import RateLimiter
 
-from kikimimi.errors import MalformedPayload, PlatformError, RateLimited, TransientPlatformError
+from kikimimi.errors import MalformedPayload, PlatformError
 from kikimimi.models import AuthorCreate, PostCreate
+from kikimimi.platforms.reddit import CREDENTIAL_HELP, cap_rate_limiter, translate_error
+from kikimimi.platforms.retry import Attempts, Sleep, call_with_retries
 from kikimimi.settings import QueryConfig
 from kikimimi.text import short
-from kikimimi.timeutil import utcnow
 from listener import fields
 from listener.base import BrandAccounts, Page
-from listener.faults import MAX_RATE_LIMIT_WAIT_SECONDS, Attempts, Sleep, call_with_retries, reset_from_seconds
-from listener.http import http_error_text, translate_transport_error
 from listener.query import compile_reddit, matches_terms, passes_filters, search_terms
 from listener.window import Window, dump_windows, load_windows
+
+__all__ = ["CREDENTIAL_HELP", "RedditCollector", "gone_things", "normalise_thing", "thing_payload", "translate_error"]
 
 log = logging.getLogger(__name__)
 
@@ -112,12 +110,12 @@ BACKFILL_MAX_PAGES = 10  # Reddit listings stop at about 1000 items anyway
 # Reddit's search index lags behind new submissions: a poll keeps reading this far below the newest
 # submission the last poll stored, so one indexed late is still found (the re-read ones are duplicates).
 SEARCH_LAG_OVERLAP_SECONDS = 15 * 60
+# Comment ids are not in creation order within one second (16 inversions in 100 comments of a recorded 2023
+# stream), and a comment may reach the listing after a newer one: the comment stream keeps reading past the
+# newest comment the last poll stored while comments are from the same second (re-read ones are duplicates).
+COMMENT_SAME_SECOND_OVERLAP_SECONDS = 1.0
 MAX_ATTEMPTS = 2  # prawcore already retries 5xx and connection errors twice, with its own jittered sleeps
 KINDS = {"t3": "submission", "t1": "comment"}
-CREDENTIAL_HELP = (
-    "Reddit API access now needs Reddit's approval: request it (see https://www.reddit.com/wiki/api),"
-    " then create a 'script' app at https://www.reddit.com/prefs/apps for its client id and secret."
-)
 
 
 class RedditCollector:
@@ -164,7 +162,16 @@ class RedditCollector:
                 body = str(fields.optional_mapping(item.get("data")).get("body") or "")
                 return matches_terms(terms, body) and passes_filters(query, body)
 
-            yield from self._stream("comments", f"r/{search.subreddits}/comments", {}, windows, backfill, wanted)
+            yield from self._stream(
+                "comments",
+                f"r/{search.subreddits}/comments",
+                {},
+                windows,
+                backfill,
+                wanted,
+                COMMENT_SAME_SECOND_OVERLAP_SECONDS,
+                overlap_ends_with_page=True,
+            )
 
     def _stream(
         self,
@@ -175,6 +182,7 @@ class RedditCollector:
         backfill: bool,
         wanted: Any,
         overlap_seconds: float = 0,
+        overlap_ends_with_page: bool = False,
     ) -> Iterator[Page]:
         window = windows.setdefault(key, Window())
         max_pages = BACKFILL_MAX_PAGES if backfill else (None if window.high else FIRST_POLL_MAX_PAGES)
@@ -190,6 +198,8 @@ class RedditCollector:
             for child in children:
                 item = thing_payload(child)
                 if _at_or_below(item, window.high):
+                    # in the overlap: the rest of this page is read, no further page (same-second window)
+                    reached_high = reached_high or overlap_ends_with_page
                     created, floor = _created(item), (window.high_at or 0) - overlap_seconds
                     if not overlap_seconds or created is None or created < floor:
                         reached_high = True
@@ -219,6 +229,43 @@ class RedditCollector:
 
     def normalise(self, item: dict[str, Any]) -> PostCreate:
         return normalise_thing(item, self.brand)
+
+    deletion_batch_size = 100  # /api/info takes up to 100 fullnames
+
+    def gone(self, external_ids: list[str]) -> dict[str, str]:
+        """Which of these submissions and comments are deleted or removed now: one `/api/info` per 100."""
+        listing = self._get("/api/info", {"id": ",".join(external_ids), "raw_json": "1"})
+        return gone_things(listing, external_ids)
+
+
+DELETED_MARKS = {"[deleted]": "deleted", "[removed]": "removed"}
+
+
+def gone_things(listing: Any, asked: list[str]) -> dict[str, str]:
+    """The fullnames `/api/info` shows deleted (by the author: `[deleted]`) or removed (by moderators:
+    `[removed]`, `removed_by_category`), and those it no longer returns at all (deleted)."""
+    if not isinstance(listing, dict):
+        raise PlatformError(PLATFORM, f"/api/info answered {type(listing).__name__}, not a listing")
+    children = fields.optional_mapping(listing.get("data")).get("children")
+    seen: dict[str, dict[str, Any]] = {}
+    for child in children if isinstance(children, list) else []:
+        item = thing_payload(child)
+        name = _fullname(item)
+        if name and isinstance(item.get("data"), dict):
+            seen[name] = item["data"]
+    gone: dict[str, str] = {}
+    for fullname in asked:
+        data = seen.get(fullname)
+        if data is None:
+            gone[fullname] = "deleted"
+            continue
+        body = data.get("body") if fullname.startswith("t1_") else data.get("selftext")
+        mark = DELETED_MARKS.get(str(body).strip()) if isinstance(body, str) else None
+        if data.get("removed_by_category") or (mark == "removed"):
+            gone[fullname] = "removed"
+        elif mark == "deleted" or data.get("title") == "[deleted by user]":
+            gone[fullname] = "deleted"  # (an author "[deleted]" alone is a closed account: the post stays)
+    return gone
 
 
 def thing_payload(child: Any) -> dict[str, Any]:
@@ -265,60 +312,3 @@ def _id_number(item: dict[str, Any]) -> int | None:
         return _base36(fullname) if fullname else None
     except ValueError:
         return None
-
-
-def translate_error(exc: Exception) -> Exception | None:
-    """prawcore exceptions → our tree; a 429 resets after `x-ratelimit-reset` (or `Retry-After`) seconds."""
-    if isinstance(exc, prawcore.TooManyRequests):
-        headers = exc.response.headers
-        reset = headers.get("x-ratelimit-reset") or exc.retry_after
-        return RateLimited(PLATFORM, reset_from_seconds(reset))
-    if isinstance(exc, prawcore.ServerError):
-        return TransientPlatformError(PLATFORM, f"server error {exc.response.status_code}")
-    if isinstance(exc, prawcore.RequestException):
-        return TransientPlatformError(PLATFORM, f"network: {exc.original_exception!r}")
-    if isinstance(exc, prawcore.OAuthException | prawcore.InvalidToken | prawcore.Forbidden):
-        return PlatformError(PLATFORM, f"refused ({exc}); check REDDIT_CLIENT_ID / REDDIT_CLIENT_SECRET")
-    if isinstance(exc, prawcore.Redirect | prawcore.NotFound):
-        return PlatformError(PLATFORM, f"not found ({exc}): is every configured subreddit spelled right?")
-    if isinstance(exc, prawcore.ResponseException):
-        return PlatformError(PLATFORM, http_error_text(exc.response))
-    if isinstance(exc, prawcore.PrawcoreException):
-        return PlatformError(PLATFORM, str(exc))
-    return translate_transport_error(PLATFORM, exc)
-
-
-class CappedRateLimiter(RateLimiter):
-    """prawcore's rate limiter, bounded: it never sleeps longer than our cap, whatever `x-ratelimit-reset` says
-    (a longer wait becomes RateLimited, so the run records the reset and the next poll skips until then), and
-    junk rate-limit headers are ignored instead of failing the request that carried them."""
-
-    def __init__(self, *, window_size: int, sleep: Sleep = time.sleep, max_wait: float = MAX_RATE_LIMIT_WAIT_SECONDS):
-        super().__init__(window_size=window_size)
-        self.sleep = sleep
-        self.max_wait = max_wait
-
-    def delay(self) -> None:
-        if self.next_request_timestamp_ns is None:
-            return
-        seconds = (self.next_request_timestamp_ns - time.monotonic_ns()) / 1e9
-        if seconds <= 0:
-            return
-        if seconds > self.max_wait:
-            raise RateLimited(PLATFORM, utcnow() + timedelta(seconds=min(seconds, 86_400.0)))
-        self.sleep(seconds)
-
-    def update(self, *, response_headers: Any) -> None:
-        try:
-            super().update(response_headers=response_headers)
-        except (ValueError, TypeError, KeyError, OverflowError):
-            log.warning("reddit: ignored unreadable rate-limit headers")
-
-
-def cap_rate_limiter(reddit: Any, *, sleep: Sleep = time.sleep) -> None:
-    """Give every prawcore session of `reddit` a CappedRateLimiter (praw builds one per authorizer)."""
-    for name in ("_core", "_read_only_core", "_authorized_core"):
-        core = getattr(reddit, name, None)
-        limiter = getattr(core, "_rate_limiter", None)
-        if isinstance(limiter, RateLimiter) and not isinstance(limiter, CappedRateLimiter):
-            core._rate_limiter = CappedRateLimiter(window_size=limiter.window_size, sleep=sleep)  # type: ignore[union-attr]

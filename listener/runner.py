@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from kikimimi import budget
 from kikimimi.errors import ERROR_MESSAGE_LIMIT, ConfigError, MalformedPayload, PlatformError, RateLimited
 from kikimimi.models import Brand, CollectorRun, Cursor, ListeningQuery, PostCreate, RunStatus
 from kikimimi.settings import BrandConfig, QueryConfig, Settings
@@ -65,12 +66,15 @@ def collect(
     backfill: bool = False,
     on_page: Callable[[CollectorRun], None] | None = None,
     now: datetime | None = None,
+    settings: Settings | None = None,
 ) -> CollectorRun:
     """Poll `collector` for `target`, committing after every page; return the finished run record.
 
     Every item of a page is stored or quarantined, each page commits with its cursor, and the run always ends
     `ok`, `partial`, `failed` or `rate_limited` with a short error: whatever the platform or an item does.
     `now` fixes the clock that creation times are checked against (default: `utcnow()` at each page).
+    With `settings`, the platform's monthly read budget applies: a spent budget skips the run (`over_budget`),
+    and a run stops after the page that spends it; every page's items are counted with the page itself.
     """
     close_stale_runs(session, collector.name, target.query.key)
     run = CollectorRun(
@@ -88,10 +92,18 @@ def collect(
         run.status, run.error_message = "rate_limited", f"skipped: rate limited until {limited_until.isoformat()}"
         log.info("%s: %s", collector.name, run.error_message)
         return _finish(session, run)
+    left = budget.remaining(session, settings, collector.name) if settings is not None else None
+    if left == 0:
+        run.status, run.error_message = RunStatus.over_budget.value, _spent(session, settings, collector.name)
+        log.warning("%s", run.error_message)
+        return _finish(session, run)
     pages = 0
+    full_page = getattr(collector, "page_size", None)
     try:
+        _fit_page_size(collector, full_page, left)
         for page in collector.pages(target.query, start, backfill=backfill):
             _store(session, collector, target, page, run, now)
+            read = budget.add_reads(session, collector.name, len(page.items))
             if page.cursor is not None and not backfill:
                 cursor.position = page.cursor  # every item of the page is now stored or quarantined
             cursor.state = {**cursor.state, **page.state}
@@ -101,6 +113,16 @@ def collect(
             pages += 1
             if on_page:
                 on_page(run)
+            if left is not None:
+                left = max(0, left - len(page.items))
+                if left == 0:  # the next page would read past the budget: stop here, resume next month
+                    run.status, run.error_message = (
+                        RunStatus.over_budget.value,
+                        _spent(session, settings, collector.name),
+                    )
+                    log.warning("%s (after %d items this month)", run.error_message, read)
+                    return _finish(session, run)
+                _fit_page_size(collector, full_page, left)
         run.status = "partial" if run.errors else "ok"
     except RateLimited as exc:
         session.rollback()
@@ -117,7 +139,22 @@ def collect(
         session.rollback()
         _failed(run, pages, f"unexpected {type(exc).__name__}: {exc}")
         log.exception("%s: collection stopped by an unexpected error", collector.name)
+    finally:
+        if full_page is not None:
+            collector.page_size = full_page  # type: ignore[attr-defined]
     return _finish(session, run)
+
+
+def _fit_page_size(collector: Collector, full_page: int | None, left: int | None) -> None:
+    """Ask for no more items per page than the budget has left (X takes at least 10 per page)."""
+    if full_page is None or left is None:
+        return
+    collector.page_size = max(getattr(collector, "min_page_size", 1), min(full_page, left))  # type: ignore[attr-defined]
+
+
+def _spent(session: Session, settings: Settings | None, platform: str) -> str:
+    state = next(s for s in budget.budget_states(session, settings) if s.platform == platform)  # type: ignore[arg-type]
+    return budget.spent_message(state)
 
 
 def _failed(run: CollectorRun, pages: int, message: str) -> None:
@@ -241,6 +278,7 @@ class CollectSummary:
 
     runs: list[CollectorRun] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
+    budgets: list[dict] = field(default_factory=list)  # this month's reads per platform (`kikimimi.budget`)
 
     def as_dict(self) -> dict:
         return {
@@ -261,6 +299,7 @@ class CollectSummary:
                 for r in self.runs
             ],
             "skipped": self.skipped,
+            "read_budget": self.budgets,
         }
 
 
@@ -306,7 +345,7 @@ def collect_pass(
                     on_progress(label, run, False)
 
             try:
-                run = collect(session, collector, target, backfill=backfill, on_page=on_page)
+                run = collect(session, collector, target, backfill=backfill, on_page=on_page, settings=settings)
             except ConfigError as exc:  # e.g. a query over the platform's length limit
                 session.rollback()
                 summary.skipped[f"{platform}:{query.name}"] = str(exc)
@@ -319,4 +358,5 @@ def collect_pass(
             if on_progress is not None:
                 on_progress(label, run, True)
             summary.runs.append(run)
+    summary.budgets = [s.as_dict() for s in budget.budget_states(session, settings)]
     return summary

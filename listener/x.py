@@ -10,15 +10,17 @@ from typing import Any
 
 import tweepy
 
-from kikimimi.errors import MalformedPayload, PlatformError, RateLimited, TransientPlatformError
+from kikimimi.errors import MalformedPayload, PlatformError
 from kikimimi.models import AuthorCreate, PostCreate
+from kikimimi.platforms.retry import Attempts, Sleep, call_with_retries
+from kikimimi.platforms.x import CREDENTIAL_HELP, translate_error
 from kikimimi.settings import QueryConfig
 from listener import fields
 from listener.base import BrandAccounts, Page
-from listener.faults import Attempts, Sleep, call_with_retries, reset_from_epoch
-from listener.http import http_error_text, translate_transport_error
 from listener.query import compile_x
 from listener.window import Window, dump_windows, load_windows
+
+__all__ = ["CREDENTIAL_HELP", "XCollector", "gone_tweets", "normalise_tweet", "translate_error", "tweets_with_authors"]
 
 log = logging.getLogger(__name__)
 
@@ -129,10 +131,6 @@ BACKFILL_MAX_PAGES = 50  # --backfill reads at most this many pages of the 7 day
 TWEET_FIELDS = ["created_at", "lang", "conversation_id", "referenced_tweets", "entities", "author_id"]
 USER_FIELDS = ["username", "name", "public_metrics"]
 EXPANSIONS = ["author_id", "referenced_tweets.id", "referenced_tweets.id.author_id"]
-CREDENTIAL_HELP = (
-    "Create a project and app at https://developer.x.com (pay-per-use or Basic access includes recent search)"
-    " and copy its Bearer Token."
-)
 
 
 class XCollector:
@@ -143,6 +141,7 @@ class XCollector:
     """
 
     name = PLATFORM
+    min_page_size = 10  # recent search's smallest max_results
 
     def __init__(
         self,
@@ -201,6 +200,10 @@ class XCollector:
                 return
 
     def _next(self, paginator: Iterator[dict[str, Any]]) -> dict[str, Any] | None:
+        kwargs = getattr(paginator, "kwargs", None)  # tweepy's PaginationIterator sends these with every request
+        if isinstance(kwargs, dict):
+            kwargs["max_results"] = self.page_size  # the runner lowers it near the end of the read budget
+
         def fetch() -> dict[str, Any] | None:
             return next(paginator, None)
 
@@ -210,6 +213,38 @@ class XCollector:
 
     def normalise(self, item: dict[str, Any]) -> PostCreate:
         return normalise_tweet(item, self.brand)
+
+    deletion_batch_size = 100  # GET /2/tweets takes up to 100 ids
+
+    def gone(self, external_ids: list[str]) -> dict[str, str]:
+        """Which of these tweets are deleted or protected now: one `GET /2/tweets?ids=` per 100."""
+        response = call_with_retries(
+            lambda: self.client.get_tweets(ids=external_ids, tweet_fields=["id"]),
+            translate=translate_error,
+            sleep=self.sleep,
+            what="x: tweet lookup",
+            on_attempt=self.attempts.add,
+        )
+        return gone_tweets(response)
+
+
+def gone_tweets(response: Any) -> dict[str, str]:
+    """The ids a tweet lookup reported as gone: "Not Found Error" (deleted) or "Authorization Error" (protected:
+    made private). A tweet in `data`, or one the answer does not mention, is left alone."""
+    if not isinstance(response, dict):
+        raise PlatformError(PLATFORM, f"tweet lookup answered {type(response).__name__}, not a JSON object")
+    found = {str(t.get("id")) for t in fields.items_of(response.get("data"))}
+    gone: dict[str, str] = {}
+    for error in fields.items_of(response.get("errors")):
+        ident = fields.optional_identifier(error.get("resource_id")) or fields.optional_identifier(error.get("value"))
+        if not ident or ident in found or error.get("resource_type", "tweet") != "tweet":
+            continue
+        kind = f"{error.get('title', '')} {error.get('type', '')}".lower()
+        if "not found" in kind or "resource-not-found" in kind:
+            gone[ident] = "deleted"
+        elif "authorization" in kind or "not-authorized" in kind:
+            gone[ident] = "made private"
+    return gone
 
 
 def tweets_with_authors(response: Any) -> list[Any]:
@@ -260,17 +295,3 @@ def _page_bounds(response: dict[str, Any], meta: dict[str, Any]) -> tuple[str | 
         numeric(meta.get("newest_id"), max(numbers) if numbers else None),
         numeric(meta.get("oldest_id"), min(numbers) if numbers else None),
     )
-
-
-def translate_error(exc: Exception) -> Exception | None:
-    """tweepy / requests exceptions → our tree (429 carries the reset time from `x-rate-limit-reset`)."""
-    if isinstance(exc, tweepy.TooManyRequests):
-        reset = exc.reset_time if exc.reset_time is not None else exc.response.headers.get("x-rate-limit-reset")
-        return RateLimited(PLATFORM, reset_from_epoch(reset))
-    if isinstance(exc, tweepy.TwitterServerError):
-        return TransientPlatformError(PLATFORM, f"server error {exc.response.status_code}")
-    if isinstance(exc, tweepy.Unauthorized | tweepy.Forbidden):
-        return PlatformError(PLATFORM, f"refused ({exc}); check X_BEARER_TOKEN and the app's access level")
-    if isinstance(exc, tweepy.HTTPException):
-        return PlatformError(PLATFORM, http_error_text(exc.response))
-    return translate_transport_error(PLATFORM, exc)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from sqlmodel import Session, col, select
 
-from kikimimi.models import Analysis, Author, Brand, Post
+from kikimimi.models import Analysis, Author, Brand, Post, visible
 from kikimimi.timeutil import utcnow
 from nlp_models.addressing import addresses_brand
 from nlp_models.analyzer import Analyzer
@@ -67,7 +67,9 @@ def pending_posts(session: Session, analyzer: Analyzer, *, redo: bool = False) -
     """Ids of posts with no analysis, or (with `redo`) with one made by other model versions."""
     if not redo:
         stmt = (
-            select(Post.id).outerjoin(Analysis, col(Analysis.post_id) == col(Post.id)).where(col(Analysis.id).is_(None))
+            select(Post.id)
+            .outerjoin(Analysis, col(Analysis.post_id) == col(Post.id))
+            .where(col(Analysis.id).is_(None), visible())
         )
         return [pid for pid in session.exec(stmt.order_by(Post.id)) if pid is not None]
     rows = session.exec(

@@ -13,7 +13,7 @@ from sqlalchemy import exists
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from kikimimi.models import Analysis, Author, DraftState, FaqCluster, FaqMember, FaqStatus, Post, ReplyDraft
+from kikimimi.models import Analysis, Author, DraftState, FaqCluster, FaqMember, FaqStatus, Post, ReplyDraft, visible
 from nlp_models.consistency import consistent_intent
 from nlp_models.types import INTENTS
 
@@ -137,6 +137,7 @@ def draft_pending(session: Session, *, templates_dir: Path | None = None, brand:
         .join(Analysis, col(Analysis.post_id) == col(Post.id))
         .join(Author, col(Author.id) == col(Post.author_id))
         .where(Analysis.needs_reply)
+        .where(visible())  # deleted or made private on its platform: never answered
         .where(col(Post.id).not_in(has_draft))
         .where(~answered)
         .order_by(col(Analysis.priority).desc())

@@ -20,7 +20,17 @@ import numpy as np
 from sqlmodel import Session, col, delete, select
 
 from kikimimi.errors import KikimimiError
-from kikimimi.models import Analysis, Brand, FaqCluster, FaqEmbedding, FaqMember, FaqStatus, ListeningQuery, Post
+from kikimimi.models import (
+    Analysis,
+    Brand,
+    FaqCluster,
+    FaqEmbedding,
+    FaqMember,
+    FaqStatus,
+    ListeningQuery,
+    Post,
+    visible,
+)
 from kikimimi.timeutil import utcnow
 from nlp_models.faq import assign, centroids_of, embed, group, key_phrases, match_clusters, model_version
 from nlp_models.faq.clustering import default_threshold, join_radius, split_labels
@@ -103,7 +113,7 @@ def _question_posts(session: Session) -> list[Post]:
     stmt = (
         select(Post)
         .join(Analysis, col(Analysis.post_id) == col(Post.id))
-        .where(Analysis.is_question, ~col(Post.is_brand_reply), ~col(Analysis.is_spam))
+        .where(Analysis.is_question, ~col(Post.is_brand_reply), ~col(Analysis.is_spam), visible())
         .order_by(col(Post.created_at), col(Post.id))
     )
     return list(session.exec(stmt))
@@ -313,7 +323,7 @@ def candidates(
             select(Post, Analysis)
             .join(FaqMember, col(FaqMember.post_id) == col(Post.id))
             .join(Analysis, col(Analysis.post_id) == col(Post.id))
-            .where(FaqMember.cluster_id == cluster.id)
+            .where(FaqMember.cluster_id == cluster.id, visible())  # a deleted post is never an example
             .order_by(col(Post.created_at).desc())
         ).all()
         week_ago, two_weeks_ago = now - timedelta(days=7), now - timedelta(days=14)

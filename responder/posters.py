@@ -4,7 +4,8 @@ Each poster refuses what the platform (or our rules) would not allow rather than
 no reply into a locked Reddit thread, no X reply without the author's @mention or quote, a direct Mastodon
 message answered only by a direct message. `find_reply` lets `post_approved` reconcile a draft left in
 `posting` by a crash: it looks for our own account's reply to the post before anything is retried.
-Clients are injected; `build_posters` makes the real ones from environment credentials (network-free).
+Clients are injected; `build_posters` makes the real ones from environment credentials (network-free), with
+the same builders and error translation as the collectors (`kikimimi.platforms`).
 
 Posting exactly once needs two things from each poster. Its errors must say whether the platform may have
 acted: a timeout, a 5xx, a reset connection, a 408/409/425 become `TransientPlatformError` (the outcome is
@@ -15,15 +16,20 @@ Idempotency-Key; X, Reddit and Bluesky have none, so there the lookup is the gua
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from kikimimi.errors import ConfigError, PlatformError, RateLimited, TransientPlatformError
+from kikimimi.errors import ConfigError, PlatformError, TransientPlatformError
 from kikimimi.models import Post
+from kikimimi.platforms import bluesky as bluesky_platform
+from kikimimi.platforms import mastodon as mastodon_platform
+from kikimimi.platforms import reddit as reddit_platform
+from kikimimi.platforms import x as x_platform
+from kikimimi.platforms.http import CONNECT_TIMEOUT_SECONDS
+from kikimimi.platforms.retry import call_with_retries
+from kikimimi.platforms.sessions import DatabaseSessionStore
 from kikimimi.settings import Settings
-from listener.faults import call_with_retries
 from responder.posting import Poster
 
 log = logging.getLogger(__name__)
@@ -85,25 +91,21 @@ class XPoster:
         self.handle = handle.lstrip("@")
 
     def reply(self, post: Post, text: str, *, idempotency_key: str) -> str:
-        from listener.x import translate_error
-
         _refuse_unreplyable(post)
         response = _call(
             "x",
             lambda: self.client.create_tweet(text=text, in_reply_to_tweet_id=post.external_id, user_auth=True),
-            translate_error,
+            x_platform.translate_error,
         )
         return str(response["data"]["id"])
 
     def find_reply(self, post: Post, *, idempotency_key: str) -> str | None:
         """Our account's tweet replying to `post`, searched in its conversation (recent search: 7 days)."""
-        from listener.x import translate_error
-
         query = f"conversation_id:{post.thread_id or post.external_id} from:{self.handle}"
         response = _call(
             "x",
             lambda: self.client.search_recent_tweets(query, tweet_fields=["referenced_tweets"], max_results=100),
-            translate_error,
+            x_platform.translate_error,
         )
         for tweet in response.get("data") or []:
             refs = {(r.get("type"), str(r.get("id"))) for r in tweet.get("referenced_tweets") or []}
@@ -137,7 +139,7 @@ class RedditPoster:
 
     def reply(self, post: Post, text: str, *, idempotency_key: str) -> str:
         _refuse_unreplyable(post)
-        translate_error = _reddit_translate
+        translate_error = reddit_platform.translate_error  # praw's API errors (Reddit refused) included
         thing = self._thing(post)
 
         def thread_state() -> tuple[bool, bool]:
@@ -153,28 +155,13 @@ class RedditPoster:
         return str(comment.fullname)
 
     def find_reply(self, post: Post, *, idempotency_key: str) -> str | None:
-        from listener.reddit import translate_error
-
         def scan() -> str | None:
             for comment in self.reddit.redditor(self.username).comments.new(limit=REDDIT_REPLY_SCAN):
                 if comment.parent_id == post.external_id:
                     return str(comment.fullname)
             return None
 
-        return _call("reddit", scan, translate_error)
-
-
-def _reddit_translate(exc: Exception) -> Exception | None:
-    """prawcore errors as the collector maps them, plus praw's own API errors: Reddit answered and refused."""
-    import praw.exceptions
-
-    from listener.reddit import translate_error
-
-    if isinstance(exc, praw.exceptions.RedditAPIException):
-        if any(item.error_type == "RATELIMIT" for item in exc.items):
-            return RateLimited("reddit", message=f"rate limited: {exc}")
-        return PlatformError("reddit", f"refused: {exc}")
-    return translate_error(exc)
+        return _call("reddit", scan, reddit_platform.translate_error)
 
 
 # --- Bluesky -----------------------------------------------------------------------------------------
@@ -192,16 +179,12 @@ class BlueskyPoster:
         self._logged_in = login is None
 
     def _ensure_login(self) -> None:
-        from listener.bluesky import translate_error
-
         if not self._logged_in and self.login is not None:
-            _call("bluesky", self.login, translate_error)
+            _call("bluesky", self.login, bluesky_platform.translate_error)
             self._logged_in = True
 
     def reply(self, post: Post, text: str, *, idempotency_key: str) -> str:
         from atproto_client import models
-
-        from listener.bluesky import translate_error
 
         _refuse_unreplyable(post)
         if len(text) > BLUESKY_MAX_GRAPHEMES:
@@ -222,16 +205,18 @@ class BlueskyPoster:
             lambda: self.client.send_post(
                 text=text, reply_to=models.AppBskyFeedPost.ReplyRef(root=root, parent=parent)
             ),
-            translate_error,
+            bluesky_platform.translate_error,
         )
         return str(created.uri)
 
     def find_reply(self, post: Post, *, idempotency_key: str) -> str | None:
-        from listener.bluesky import translate_error
-
         self._ensure_login()
         me = getattr(self.client, "me", None)
-        thread = _call("bluesky", lambda: self.client.get_post_thread(uri=post.external_id, depth=1), translate_error)
+        thread = _call(
+            "bluesky",
+            lambda: self.client.get_post_thread(uri=post.external_id, depth=1),
+            bluesky_platform.translate_error,
+        )
         for reply in getattr(thread.thread, "replies", None) or []:
             view = getattr(reply, "post", None)
             if view is not None and me is not None and view.author.did == me.did:
@@ -253,8 +238,6 @@ class MastodonPoster:
         self._me: str | None = None
 
     def reply(self, post: Post, text: str, *, idempotency_key: str) -> str:
-        from listener.mastodon import translate_error
-
         _refuse_unreplyable(post)
         visibility = str(post.raw.get("visibility") or ("direct" if post.visibility == "private" else "public"))
         acct = str((post.raw.get("account") or {}).get("acct") or "")
@@ -265,13 +248,11 @@ class MastodonPoster:
             lambda: self.client.status_post(
                 body, in_reply_to_id=post.external_id, visibility=visibility, idempotency_key=idempotency_key
             ),
-            lambda exc: translate_error(exc, self.client),
+            lambda exc: mastodon_platform.translate_error(exc, self.client),
         )
         return str(status["id"])
 
     def find_reply(self, post: Post, *, idempotency_key: str) -> str | None:
-        from listener.mastodon import translate_error
-
         def look() -> str | None:
             if self._me is None:
                 self._me = str(self.client.me()["id"])
@@ -280,17 +261,18 @@ class MastodonPoster:
                     return str(status["id"])
             return None
 
-        return _call("mastodon", look, lambda exc: translate_error(exc, self.client))
+        return _call("mastodon", look, lambda exc: mastodon_platform.translate_error(exc, self.client))
 
 
 # --- wiring ------------------------------------------------------------------------------------------
 
 POSTING_CREDENTIALS = {
-    "x": ("X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET"),
-    "reddit": ("REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET", "REDDIT_USER_AGENT", "REDDIT_USERNAME", "REDDIT_PASSWORD"),
-    "bluesky": ("BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD"),
-    "mastodon": ("MASTODON_API_BASE_URL", "MASTODON_ACCESS_TOKEN"),
+    "x": x_platform.POST_CREDENTIALS,
+    "reddit": reddit_platform.POST_CREDENTIALS,
+    "bluesky": bluesky_platform.POST_CREDENTIALS,
+    "mastodon": mastodon_platform.POST_CREDENTIALS,
 }
+POSTING_TIMEOUT = (CONNECT_TIMEOUT_SECONDS, POSTING_TIMEOUT_SECONDS)
 
 
 def build_posters(settings: Settings, env: Mapping[str, str] | None = None) -> dict[str, Poster]:
@@ -322,56 +304,40 @@ def _own_handle(settings: Settings, platform: str) -> str:
 
 
 def _x(settings: Settings, values: dict[str, str]) -> Poster:
-    import tweepy
-
-    client = tweepy.Client(
+    client = x_platform.x_client(
         consumer_key=values["X_API_KEY"],
         consumer_secret=values["X_API_SECRET"],
         access_token=values["X_ACCESS_TOKEN"],
         access_token_secret=values["X_ACCESS_TOKEN_SECRET"],
-        return_type=dict,
+        timeout=POSTING_TIMEOUT,  # a hung call must not outlive the posting lease
     )
-    # tweepy sets no timeout: a hung call could outlive the posting lease
-    client.session.request = functools.partial(client.session.request, timeout=POSTING_TIMEOUT_SECONDS)
     return XPoster(client, _own_handle(settings, "x"))
 
 
 def _reddit(settings: Settings, values: dict[str, str]) -> Poster:
-    import praw
-
-    reddit = praw.Reddit(
-        client_id=values["REDDIT_CLIENT_ID"],
-        client_secret=values["REDDIT_CLIENT_SECRET"],
-        user_agent=values["REDDIT_USER_AGENT"],
+    reddit = reddit_platform.reddit_client(
+        values["REDDIT_CLIENT_ID"],
+        values["REDDIT_CLIENT_SECRET"],
+        values["REDDIT_USER_AGENT"],
         username=values["REDDIT_USERNAME"],
         password=values["REDDIT_PASSWORD"],
-        check_for_updates=False,
-        check_for_async=False,
+        timeout=POSTING_TIMEOUT,
     )
     return RedditPoster(reddit, values["REDDIT_USERNAME"])
 
 
 def _bluesky(settings: Settings, values: dict[str, str]) -> Poster:
-    import atproto
-
-    client = atproto.Client()
-    return BlueskyPoster(client, login=lambda: client.login(values["BLUESKY_HANDLE"], values["BLUESKY_APP_PASSWORD"]))
+    """Signs in lazily, resuming the posting session kept in the database (its own, apart from the collector's:
+    each refresh rotates the refresh token, so two holders of one session would spoil it for each other)."""
+    client = bluesky_platform.bluesky_client(timeout=POSTING_TIMEOUT)
+    handle, password = values["BLUESKY_HANDLE"], values["BLUESKY_APP_PASSWORD"]
+    store = DatabaseSessionStore(settings.database_url, "bluesky", f"{handle} (posting)")
+    return BlueskyPoster(client, login=lambda: bluesky_platform.sign_in(client, handle, password, store))
 
 
 def _mastodon(settings: Settings, values: dict[str, str]) -> Poster:
-    from mastodon import Mastodon
-
-    from listener.mastodon import MASTODON_VERSION
-    from listener.registry import USER_AGENT
-
-    client = Mastodon(
-        api_base_url=values["MASTODON_API_BASE_URL"],
-        access_token=values["MASTODON_ACCESS_TOKEN"],
-        ratelimit_method="throw",
-        version_check_mode="none",
-        mastodon_version=MASTODON_VERSION,
-        user_agent=USER_AGENT,
-        request_timeout=POSTING_TIMEOUT_SECONDS,
+    client = mastodon_platform.mastodon_client(
+        values["MASTODON_API_BASE_URL"], values["MASTODON_ACCESS_TOKEN"], timeout=POSTING_TIMEOUT
     )
     return MastodonPoster(client)
 

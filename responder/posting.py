@@ -102,6 +102,12 @@ class PostingReport:
     paused: bool = False  # the pause switch stopped this pass
 
 
+def deleted_reason(post: Post) -> str:
+    """Why a post is not answered any more: it was deleted or made private on its platform."""
+    when = f" ({post.deleted_at:%Y-%m-%d %H:%M} UTC)" if post.deleted_at else ""
+    return f"the post was {post.deleted_reason or 'deleted'} on {post.platform}{when}"
+
+
 def idempotency_key(draft: ReplyDraft) -> str:
     return f"kikimimi-draft-{draft.id}"
 
@@ -205,6 +211,9 @@ def _post_approved_drafts(
         draft_id: int = draft.id  # type: ignore[assignment]
         if not post.replyable:
             report.skipped.append((draft_id, f"not replyable via API: {post.replyable_reason}"))
+            continue
+        if post.deleted_at is not None:  # checked before the claim: a deleted post is never answered
+            report.skipped.append((draft_id, f"never answered: {deleted_reason(post)}"))
             continue
         if not live:
             log.info("dry run: would reply to %s %s: %r", post.platform, post.external_id, draft.text)

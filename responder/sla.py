@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
-from kikimimi.models import Analysis, DraftState, Post, ReplyDraft
+from kikimimi.models import Analysis, DraftState, Post, ReplyDraft, visible
 from kikimimi.settings import ServiceLevels
 from kikimimi.timeutil import utcnow
 
@@ -73,6 +73,10 @@ def response_table(session: Session) -> pd.DataFrame:
         )
         .outerjoin(posted_drafts, posted_drafts.c.post_id == Post.id)
         .where(Analysis.needs_reply)
+        # a post deleted on its platform before anyone answered cannot be answered: it is no abandonment
+        .where(
+            visible() | col(brand_replies.c.first_reply_at).is_not(None) | col(posted_drafts.c.posted_at).is_not(None)
+        )
     )
     rows = session.exec(stmt).all()  # type: ignore[call-overload]
     frame = pd.DataFrame(

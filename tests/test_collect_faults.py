@@ -11,14 +11,17 @@ from datetime import timedelta
 import prawcore.sessions
 import pytest
 
+from kikimimi.platforms.bluesky import bluesky_client
+from kikimimi.platforms.http import BoundedSession
+from kikimimi.platforms.mastodon import mastodon_client
+from kikimimi.platforms.reddit import reddit_client
+from kikimimi.platforms.retry import MAX_RATE_LIMIT_WAIT_SECONDS
+from kikimimi.platforms.x import x_client
 from kikimimi.settings import QueryConfig
 from kikimimi.timeutil import utcnow
 from listener.bluesky import BlueskyCollector
-from listener.faults import MAX_RATE_LIMIT_WAIT_SECONDS
-from listener.http import BoundedSession
 from listener.mastodon import MastodonCollector
 from listener.reddit import RedditCollector
-from listener.registry import bluesky_client, mastodon_client, reddit_client, x_client
 from listener.x import XCollector
 from tests.collect_support import ACCOUNTS, Sleeps, cursor_of, poll
 from tests.fake_http_support import HANG_SECONDS, Answer, fake_platform

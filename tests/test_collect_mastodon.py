@@ -9,9 +9,10 @@ from email.utils import format_datetime
 import pytest
 from mastodon import Mastodon
 
+from kikimimi.platforms.mastodon import MASTODON_VERSION
 from kikimimi.settings import QueryConfig
 from kikimimi.timeutil import utcnow
-from listener.mastodon import MASTODON_VERSION, MastodonCollector
+from listener.mastodon import MastodonCollector
 from tests.collect_support import (
     ACCOUNTS,
     Crash,

@@ -25,10 +25,12 @@ def debug_log():  # type: ignore[no-untyped-def]
     root, buffer = logging.getLogger(), io.StringIO()
     handler = logging.StreamHandler(buffer)
     saved = root.level, root.handlers[:]
-    root.handlers, root.level = [handler], logging.DEBUG
+    root.handlers = [handler]
+    root.setLevel(logging.DEBUG)  # setLevel, not `.level =`: it clears the loggers' cached isEnabledFor answers
     install_redaction()
     yield buffer
-    root.level, root.handlers = saved
+    root.handlers = saved[1]
+    root.setLevel(saved[0])
 
 
 def test_tweepy_debug_logging_never_prints_the_bearer_token(debug_log):

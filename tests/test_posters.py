@@ -244,7 +244,7 @@ def test_answers_that_may_follow_a_created_reply_are_unknown_and_refusals_are_cl
     import tweepy
 
     from kikimimi.errors import TransientPlatformError
-    from listener.x import translate_error
+    from kikimimi.platforms.x import translate_error
     from responder.posters import posting_translate
 
     def http_error(status):
@@ -264,7 +264,7 @@ def test_reddit_api_errors_are_refusals_and_its_ratelimit_is_not_sent():
     from praw.exceptions import RedditAPIException
 
     from kikimimi.errors import RateLimited
-    from responder.posters import _reddit_translate
+    from kikimimi.platforms.reddit import translate_error as _reddit_translate
     from responder.posting import classify_failure
 
     locked = _reddit_translate(RedditAPIException([["THREAD_LOCKED", "that thread is locked", "parent"]]))

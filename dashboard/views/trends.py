@@ -10,6 +10,9 @@ st.title("Trends")
 tz = settings().display_timezone
 with session() as s:
     trends = queries.daily_trends(s, tz)
+    budget_note = queries.read_budget_line(s, settings())
+if budget_note:
+    st.warning(budget_note, icon="⏸️")  # a chart whose collection stopped must say so
 st.caption(f"Days are in {tz}; brand replies and spam are left out.")
 if trends.empty:
     st.info("No analysed posts yet: run `kikimimi run --once`.")

@@ -20,6 +20,7 @@ from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElaps
 from rich.table import Table
 from rich.text import Text
 
+from kikimimi.budget import BudgetState, budget_line
 from kikimimi.models import CollectorRun
 from kikimimi.pipeline import open_session
 from kikimimi.settings import PLATFORMS, Settings, load_settings
@@ -66,6 +67,13 @@ def collect_command(
     backfill: Annotated[
         bool, typer.Option("--backfill", help="Fetch what the platform still serves (X: 7 days), once.")
     ] = False,
+    deletions: Annotated[
+        bool,
+        typer.Option(
+            "--deletions",
+            help="Instead of collecting, re-look-up recent posts (30 days) and mark those deleted or made private.",
+        ),
+    ] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object for machines.")] = False,
     config: Annotated[Path | None, typer.Option("--config", "-c", help="TOML config file.")] = None,
 ) -> None:
@@ -77,6 +85,9 @@ def collect_command(
     """
     settings = load_settings(config)
     platforms = [p.value for p in platform] if platform else _default_platforms(settings)
+    if deletions:
+        _deletions(settings, platforms, json_output)
+        return
     stop = threading.Event()
     if not (once or backfill):
         signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -134,6 +145,32 @@ def _progress() -> Progress:
     )
 
 
+def _deletions(settings: Settings, platforms: list[str], json_output: bool) -> None:
+    """`collect --deletions`: one bounded deletion check per platform; exit 1 when every check failed."""
+    from listener.deletions import deletion_pass
+
+    with open_session(settings) as session:
+        runs, skipped = deletion_pass(session, settings, platforms)
+    if json_output:
+        typer.echo(json.dumps({"deletions": [r.as_dict() for r in runs], "skipped": skipped}, indent=2))
+    else:
+        table = Table("platform", "checked", "deleted or private", "requests", "status", title="deletions")
+        for r in runs:
+            table.add_row(
+                r.platform,
+                str(r.checked),
+                str(r.deleted),
+                str(r.requests),
+                Text(r.status if not r.error else f"{r.status}: {r.error}"),
+            )
+        if runs:
+            console.print(table)
+        for name, message in skipped.items():
+            console.print(f"[yellow]{name} skipped:[/] {message}", highlight=False)
+    if (runs and all(r.status == "failed" for r in runs)) or (skipped and not runs):
+        raise typer.Exit(NOTHING_COLLECTED)
+
+
 def _report(summary: CollectSummary, json_output: bool) -> None:
     if json_output:
         typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False, indent=2))
@@ -158,6 +195,10 @@ def _report(summary: CollectSummary, json_output: bool) -> None:
         console.print(table)
     for platform, message in summary.skipped.items():
         console.print(f"[yellow]{platform} skipped:[/] {message}", highlight=False)
+    for state in summary.budgets:
+        if state["budget"] is not None:
+            style = "red" if state["spent"] else "dim"
+            console.print(Text(budget_line(BudgetState(**state)), style=style))
 
 
 def bench_ingest(

@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 CONNECT_TIMEOUT_SECONDS = 10.0  # to open a connection to a platform
 READ_TIMEOUT_SECONDS = 30.0  # between two bytes of an answer: a hung server fails after this, never hangs
 USER_AGENT = "kikimimi/0.1 (social listening; +https://github.com/kikimimi)"
+Timeout = tuple[float, float]  # (connect, read) seconds
+DEFAULT_TIMEOUT: Timeout = (CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS)
 
 
 _NUMBER = re.compile(r"\s*\d{1,15}(?:\.\d{1,9})?\s*")

@@ -1,6 +1,7 @@
-"""Retry policy shared by the collectors: capped, jittered back-off for transient faults; short rate-limit waits.
+"""Retry policy shared by collectors and posters: capped, jittered back-off for transient faults; short
+rate-limit waits.
 
-Each collector translates its client library's exceptions into `TransientPlatformError` / `RateLimited`
+Each collector and poster translates its client library's exceptions into `TransientPlatformError` / `RateLimited`
 at the boundary; `call_with_retries` then decides whether to wait and try again or to give up.
 Waiting on a rate limit happens only when the server said when it resets and that is soon; otherwise
 `RateLimited` propagates so the runner records it and the next poll skips until the reset.
