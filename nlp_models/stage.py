@@ -64,7 +64,7 @@ def analyse_pending(
         existing = {a.post_id: a for a in session.exec(select(Analysis).where(col(Analysis.post_id).in_(batch_ids)))}
         results = analyzer.analyse([post.text for post, _ in rows])
         for (post, author), result in zip(rows, results, strict=True):
-            spam = is_spam(post.text)
+            spam = is_spam(post.text) and not post.not_spam  # a person's "not spam" outlives re-analysis
             age_hours = (now - post.created_at).total_seconds() / 3600
             row = existing.get(post.id) or Analysis(post_id=post.id, language="", sentiment="", intent="")
             row.language = result.language
