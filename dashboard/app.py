@@ -4,8 +4,11 @@ from pathlib import Path
 
 import streamlit as st
 
+from dashboard.auth import require_user
+
 HERE = Path(__file__).parent
 st.set_page_config(page_title="Kikimimi", page_icon="👂", layout="wide")
+require_user(sidebar=True)  # the sign-in form, before any page
 pages = [
     st.Page(str(HERE / "views" / "queue.py"), title="Reply queue", icon="📥", default=True),
     st.Page(str(HERE / "views" / "trends.py"), title="Trends", icon="📈"),

@@ -172,6 +172,20 @@ def authenticate(session: Session, name: str, password: str, *, now: datetime | 
     return user
 
 
+def user_for_identity(session: Session, email: str | None) -> User | None:
+    """The active user an identity provider's e-mail names (single sign-on), audited as a sign-in."""
+    user = find_user(session, (email or "").strip()) if email else None
+    if user is None or not user.active:
+        if email:
+            reason = "no active Kikimimi user has this e-mail as its name"
+            session.add(audit.make_event(email, "sign_in_sso", "user", email, audit.AuditOutcome.refused, reason, None))
+            session.commit()
+        return None
+    audit.record(session, user, "sign_in_sso", "user", user.name)
+    session.commit()
+    return user
+
+
 def sign_out(session: Session, user: User, *, now: datetime | None = None) -> None:
     """End every session of `user` (each cookie issued before now stops working)."""
     user.signed_out_at = now or utcnow()

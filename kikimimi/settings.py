@@ -100,6 +100,7 @@ class Settings(BaseSettings):
     templates_dir: Path | None = None
     service_levels: ServiceLevels = ServiceLevels()
     display_timezone: str = "Asia/Tokyo"
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 90)  # how long a dashboard sign-in lasts
     config_path: Path | None = None  # where the TOML came from (informational)
 
     @classmethod

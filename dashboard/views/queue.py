@@ -1,85 +1,262 @@
-"""Reply queue: read the post, its analysis and the author's history; edit, approve or reject the draft."""
+"""Reply queue: read the post, its analysis and the author's history; edit, approve, reject, retry, reply by hand.
+
+Every button calls a stage function as the signed-in user, in a callback that runs before the page redraws, so
+the card shows its new state at once. Buttons follow the draft's state (an approved card has no Approve, Retry
+only where reconciliation offers it); the role is checked where the state changes, so an action the role lacks
+is shown locked and refused, with the refusal in the audit table.
+"""
 
 import streamlit as st
 
 from dashboard import queries
-from dashboard.safe import md_link, md_text
-from dashboard.state import acting_user, session, settings
+from dashboard.auth import current_user, require_user
+from dashboard.safe import md_link, md_text, safe_url
+from dashboard.state import display_timezone, session, settings
 from kikimimi.errors import KikimimiError
-from kikimimi.models import DraftState
+from responder import inbox
+from responder.workflow import RULES, allowed_actions
 
 PAGE_SIZE = 10
+HANDLED_SHOWN = 5
 SENTIMENT_ICON = {"negative": "🔴", "neutral": "⚪", "positive": "🟢"}
+LABELS = {
+    "edit": "Save edit",
+    "approve": "Approve",
+    "retry": "Retry",
+    "reject": "Reject",
+    "mark_replied_by_hand": "Mark replied by hand",
+}
+STATE_NOTE = {
+    "posting": "being posted by a worker right now",
+    "unknown": "the platform's answer was unclear: it is being looked up, never posted again until settled",
+}
+INTENTS = [
+    "order_status",
+    "product_question",
+    "returns_refunds",
+    "billing_account",
+    "technical_issue",
+    "complaint",
+    "praise",
+    "other",
+]
 
+user = require_user()
+tz = display_timezone(user)
 st.title("Reply queue")
-user = acting_user()
-live = settings().live_posting
+with session() as s:
+    banner = queries.pause_banner(s)
+if banner:
+    st.error(banner)
 st.caption(
     "Live posting is ON: approved replies are sent by the next `kikimimi run`."
-    if live
+    if settings().live_posting
     else "Dry run: approved replies are logged, not sent, until `live_posting = true` is configured."
 )
 
-left, middle, right = st.columns(3)
-states = left.multiselect("State", [s.value for s in queries.QUEUE_STATES], default=["drafted"], key="states")
-platforms = middle.multiselect("Platform", ["x", "reddit", "bluesky", "mastodon"], key="platforms")
-languages = right.multiselect("Language", ["en", "ja", "other"], key="languages")
-page = st.number_input("Page", min_value=1, value=1, step=1, key="page")
+
+def filters() -> dict:
+    """The filters as chosen in the widgets (read again by the bulk callbacks, before the page redraws)."""
+    get = st.session_state.get
+    return {
+        "states": queries.VIEWS.get(get("view", "To do"), queries.VIEWS["To do"]),
+        "platforms": get("platforms", []),
+        "languages": get("languages", []),
+        "sentiments": get("sentiments", []),
+        "intents": get("intents", []),
+        "questions_only": get("questions-only", False),
+    }
+
+
+def flash(kind: str, text: str) -> None:
+    st.session_state.setdefault("queue-flash", []).append((kind, text))
+
+
+def handled(draft_id: int) -> None:
+    ids = [i for i in st.session_state.get("queue-handled", []) if i != draft_id]
+    st.session_state["queue-handled"] = [draft_id, *ids][:HANDLED_SHOWN]
+
+
+def act(draft_id: int, action: str, text_key: str | None) -> None:
+    """One button: the stage function decides, as whoever is signed in now."""
+    me = current_user()
+    if me is None:
+        return
+    text = st.session_state.get(text_key) if text_key else None
+    note = st.session_state.get(f"reason-{draft_id}", "").strip() or None if action == "reject" else None
+    link = st.session_state.get(f"hand-link-{draft_id}", "").strip() if action == "mark_replied_by_hand" else None
+    with session() as s:
+        try:
+            draft = queries.act_on_draft(s, draft_id, action, me, text=text, note=note, link=link)
+        except (KikimimiError, LookupError) as exc:
+            flash("error", f"Reply #{draft_id}: {exc}")
+            return
+    flash("success", f"Reply #{draft_id}: {LABELS[action].lower()} done — it is now {draft.state}")
+    handled(draft_id)
+
+
+def bulk_act(action: str) -> None:
+    me = current_user()
+    if me is None:
+        return
+    with session() as s:
+        if st.session_state.get("bulk-scope") == "all matching the filters":
+            ids = queries.queue_ids(s, **filters())
+        else:
+            ids = sorted(int(k[4:]) for k, v in st.session_state.items() if k.startswith("sel-") and v)
+        if not ids:
+            flash("error", "Nothing selected: tick cards, or choose “all matching the filters”.")
+            return
+        note = st.session_state.get("bulk-reason", "").strip() or None
+        result = queries.bulk(s, ids, action, me, note=note)
+    for key in [k for k in st.session_state if k.startswith("sel-")]:
+        st.session_state[key] = False
+    why = f" — e.g. {next(iter(result.refused.values()))}" if result.refused else ""
+    kind = "success" if result.done else "error"
+    flash(kind, f"Bulk {action}: {len(result.done)} done, {len(result.refused)} refused{why}")
+
+
+def rescue(post_id: int) -> None:
+    me = current_user()
+    if me is None:
+        return
+    brand = settings().brands[0].name if settings().brands else ""
+    with session() as s:
+        try:
+            draft = inbox.mark_not_spam(s, post_id, me, templates_dir=settings().templates_dir, brand=brand)
+        except KikimimiError as exc:
+            flash("error", f"Post #{post_id}: {exc}")
+            return
+    if draft is None:
+        flash("success", f"Post #{post_id}: not spam — it needs no reply, so it has no draft")
+    else:
+        flash("success", f"Post #{post_id}: not spam — back in the queue with draft #{draft.id}")
+        handled(draft.id)  # type: ignore[arg-type]
+
+
+def post_header(post, author, analysis, column) -> None:  # noqa: ANN001 - model rows and a column
+    name = author.display_name or author.handle
+    link = md_link("open the post", post.url)
+    column.markdown(
+        f"**{md_text(name)}** (@{md_text(author.handle)}) · {post.platform} · "
+        f"{queries.local_time(post.created_at, tz)}" + (f" · {link}" if link else "")
+    )
+    column.markdown(md_text(post.text))  # the post as text: nothing in it is read as Markdown or HTML
+
+
+def card(s, item: queries.QueueItem, *, selectable: bool) -> None:  # noqa: ANN001 - a Session
+    post, draft, analysis, author = item.post, item.draft, item.analysis, item.author
+    with st.container(border=True, key=f"card-{draft.id}"):
+        head, meta = st.columns([3, 2])
+        if selectable:
+            head.checkbox(f"Select reply #{draft.id}", key=f"sel-{draft.id}")
+        post_header(post, author, analysis, head)
+        cues = ", ".join(f"{md_text(c['kind'])} «{md_text(c['span'])}»" for c in analysis.empathy_cues) or "none"
+        meta.markdown(
+            f"{SENTIMENT_ICON.get(analysis.sentiment, '')} {analysis.sentiment} · intent **{analysis.intent}** · "
+            f"{'question' if analysis.is_question else 'statement'} ({analysis.question_score:.2f}) · "
+            f"priority {analysis.priority:.2f}  \nempathy cues: {cues}  \n"
+            f"{'✅ replyable' if post.replyable else '✋ reply by hand'}: {md_text(post.replyable_reason)}"
+            + ("  \n🔒 private message: the reply stays private" if post.visibility == "private" else "")
+        )
+        history = queries.author_history(s, author, exclude_post_id=post.id)
+        if not history.empty:
+            history["created_at"] = history["created_at"].map(lambda t: queries.local_time(t, tz))
+            with meta.expander(f"Author history ({len(history)})"):
+                st.dataframe(history[["created_at", "platform", "handle", "sentiment", "text"]], hide_index=True)
+        state = str(draft.state)
+        st.markdown(
+            f"**Reply #{draft.id} · {state}** · v{draft.version}"
+            + (f" · approved by {md_text(draft.approved_by)}" if draft.approved_by else "")
+            + (f" · replied by hand by {md_text(draft.hand_replied_by)}" if draft.hand_replied_by else "")
+            + (f" · {md_link('their reply', draft.hand_reply_url)}" if draft.hand_reply_url else "")
+            + (f" · error: {md_text(draft.error)}" if draft.error else ""),
+            help=None,
+        )
+        possible, mine = queries.state_actions(draft), allowed_actions(draft, user)
+        text_key = f"text-{draft.id}-{draft.version}"
+        if "edit" in possible:
+            st.text_area("Reply", value=draft.text, key=text_key, height=110, disabled="edit" not in mine)
+        else:
+            st.markdown(md_text(draft.text))
+            text_key = None
+        if not possible:
+            st.caption(STATE_NOTE.get(state, "nothing left to do on this reply"))
+            return
+
+        def button(action: str, column) -> None:  # noqa: ANN001 - a column
+            locked = action not in mine
+            column.button(
+                LABELS[action] + (" 🔒" if locked else ""),
+                key=f"{action}-{draft.id}",
+                type="primary" if action == "approve" else "secondary",
+                on_click=act,
+                args=(draft.id, action, text_key),
+                help=f"{' / '.join(sorted(map(str, RULES[action].roles)))} only" if locked else None,
+            )
+
+        row = st.columns([1, 1, 1, 3, 1])
+        for column, action in zip(row[:3], [a for a in ("edit", "approve", "retry") if a in possible], strict=False):
+            button(action, column)
+        if "reject" in possible:
+            row[3].text_input("Reason for rejecting", key=f"reason-{draft.id}", placeholder="spam, off-topic, …")
+            button("reject", row[4])
+        if "mark_replied_by_hand" in possible:
+            with st.expander("Reply by hand", expanded=not post.replyable):
+                st.caption("Copy the reply (the copy button is at the top right), open the post, reply there:")
+                st.code(draft.text, language=None, wrap_lines=True)
+                url = safe_url(post.url)
+                if url:
+                    st.link_button("Open the post", url)
+                st.text_input("Link to your reply (optional)", key=f"hand-link-{draft.id}")
+                button("mark_replied_by_hand", st)
+
+
+for kind, text in st.session_state.pop("queue-flash", []):
+    (st.success if kind == "success" else st.error)(text)
+
+view = st.radio("View", [*queries.VIEWS, queries.SPAM_VIEW], horizontal=True, key="view")
+with session() as s:
+    just = [i for i in queries.drafts_by_id(s, st.session_state.get("queue-handled", []))]
+    if just:
+        st.subheader("Just handled")
+        for item in just:
+            card(s, item, selectable=False)
+        st.button("Clear this list", key="clear-handled", on_click=lambda: st.session_state.pop("queue-handled", None))
+shown = {item.draft.id for item in just}
+
+if view == queries.SPAM_VIEW:
+    page = st.number_input("Page", min_value=1, value=1, step=1, key="spam-page")
+    with session() as s:
+        spam, total = queries.spam(s, limit=PAGE_SIZE, offset=(int(page) - 1) * PAGE_SIZE)
+    st.write(f"{total} posts marked as spam · page {int(page)} of {max(1, -(-total // PAGE_SIZE))}")
+    for item in spam:
+        with st.container(border=True, key=f"spam-{item.post.id}"):
+            head, side = st.columns([4, 1])
+            post_header(item.post, item.author, item.analysis, head)
+            side.button("Not spam", key=f"notspam-{item.post.id}", on_click=rescue, args=(item.post.id,))
+    st.stop()
+
+f1, f2, f3, f4 = st.columns(4)
+f1.multiselect("Platform", ["x", "reddit", "bluesky", "mastodon"], key="platforms")
+f2.multiselect("Language", ["en", "ja", "other"], key="languages")
+f3.multiselect("Sentiment", ["negative", "neutral", "positive"], key="sentiments")
+f4.multiselect("Intent", INTENTS, key="intents")
+g1, g2, g3 = st.columns([1, 1, 2])
+g1.checkbox("Questions only", key="questions-only")
+sort = g2.selectbox("Sort", list(queries.SORTS), format_func=queries.SORTS.get, key="sort")
+page = g3.number_input("Page", min_value=1, value=1, step=1, key="page")
+
+with st.container(border=True, key="bulk"):
+    b1, b2, b3, b4 = st.columns([2, 1, 3, 1])
+    b1.radio("Bulk: act on", ["the selected cards", "all matching the filters"], key="bulk-scope")
+    b2.button("Approve", key="bulk-approve", type="primary", on_click=bulk_act, args=("approve",))
+    b3.text_input("Reason (to reject)", key="bulk-reason")
+    b4.button("Reject", key="bulk-reject", on_click=bulk_act, args=("reject",))
 
 with session() as s:
-    items, total = queries.queue(
-        s,
-        states=tuple(DraftState(v) for v in states) or queries.QUEUE_STATES,
-        platforms=platforms,
-        languages=languages,
-        limit=PAGE_SIZE,
-        offset=(int(page) - 1) * PAGE_SIZE,
-    )
-    st.write(f"{total} replies waiting · page {int(page)} of {max(1, -(-total // PAGE_SIZE))}")
+    items, total = queries.queue(s, **filters(), sort=sort, limit=PAGE_SIZE, offset=(int(page) - 1) * PAGE_SIZE)
+    st.write(f"{total} replies · page {int(page)} of {max(1, -(-total // PAGE_SIZE))}")
     for item in items:
-        post, draft, analysis, author = item.post, item.draft, item.analysis, item.author
-        with st.container(border=True):
-            head, meta = st.columns([3, 2])
-            name = author.display_name or author.handle
-            link = md_link("open", post.url)
-            head.markdown(
-                f"**{md_text(name)}** (@{md_text(author.handle)}) · {post.platform} · "
-                f"{post.created_at:%Y-%m-%d %H:%M} UTC" + (f" · {link}" if link else "")
-            )
-            head.markdown(md_text(post.text))  # the post as text: nothing in it is read as Markdown or HTML
-            cues = ", ".join(f"{md_text(c['kind'])} «{md_text(c['span'])}»" for c in analysis.empathy_cues) or "none"
-            meta.markdown(
-                f"{SENTIMENT_ICON.get(analysis.sentiment, '')} {analysis.sentiment} · intent **{analysis.intent}** · "
-                f"{'question' if analysis.is_question else 'statement'} ({analysis.question_score:.2f}) · "
-                f"priority {analysis.priority:.2f}  \nempathy cues: {cues}  \n"
-                f"{'✅ replyable' if post.replyable else '✋ reply by hand'}: {md_text(post.replyable_reason)}"
-                + ("  \n🔒 private message: the reply stays private" if post.visibility == "private" else "")
-            )
-            history = queries.author_history(s, author, exclude_post_id=post.id)
-            if not history.empty:
-                with meta.expander(f"Author history ({len(history)})"):
-                    st.dataframe(history[["created_at", "platform", "handle", "sentiment", "text"]], hide_index=True)
-            text = st.text_area(
-                f"Draft v{draft.version} ({draft.state})", value=draft.text, key=f"text-{draft.id}", height=110
-            )
-            b1, b2, b3, note = st.columns([1, 1, 1, 4])
-            actions = {
-                "edit": b1.button("Save edit", key=f"edit-{draft.id}"),
-                "approve": b2.button("Approve", key=f"approve-{draft.id}", type="primary"),
-                "reject": b3.button("Reject", key=f"reject-{draft.id}"),
-            }
-            note.caption(
-                f"template {draft.template} · by {draft.created_by}"
-                + (f" · approved by {draft.approved_by}" if draft.approved_by else "")
-                + (f" · error: {draft.error}" if draft.error else "")
-            )
-            chosen = next((a for a, pressed in actions.items() if pressed), None)
-            if chosen and user is None:
-                st.error("Choose who you are in the sidebar first.")
-            elif chosen:
-                try:
-                    queries.act_on_draft(s, draft.id, chosen, user, text=text)
-                    st.success(f"{chosen}: done — the draft is now {draft.state}")
-                except KikimimiError as exc:
-                    s.rollback()
-                    st.error(str(exc))
+        if item.draft.id not in shown:
+            card(s, item, selectable=True)
