@@ -87,7 +87,8 @@ def add_user(
     user.role = Role(role)
     if password is not None:
         user.password_hash = hash_password(password)
-        user.signed_out_at = now or utcnow()
+        if not created:
+            user.signed_out_at = now or utcnow()  # a new password ends the sessions of the old one
     session.add(user)
     audit.record(session, actor, "add_user" if created else "change_role", "user", name, reason=f"role {role}", now=now)
     session.commit()
