@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlmodel import Session, col, func, select
 
-from kikimimi import audit
+from kikimimi import audit, search
 from kikimimi.errors import KikimimiError
 from kikimimi.models import Analysis, Author, DraftState, Post, ReplyDraft, ReviewEvent, User
 from responder.pause import posting_pause
@@ -47,6 +47,9 @@ def queue(
     sentiments: list[str] | None = None,
     intents: list[str] | None = None,
     questions_only: bool = False,
+    text: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
     sort: str = "priority",
     limit: int = 20,
     offset: int = 0,
@@ -60,6 +63,9 @@ def queue(
         sentiments=sentiments,
         intents=intents,
         questions_only=questions_only,
+        text=text,
+        since=since,
+        until=until,
     )
     total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
     order = {
@@ -102,6 +108,9 @@ def _filtered(
     sentiments: list[str] | None = None,
     intents: list[str] | None = None,
     questions_only: bool = False,
+    text: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
 ):  # noqa: ANN202
     stmt = (
         stmt.join(Post, col(Post.id) == col(ReplyDraft.post_id))
@@ -119,7 +128,21 @@ def _filtered(
         stmt = stmt.where(col(Analysis.intent).in_(intents))
     if questions_only:
         stmt = stmt.where(col(Analysis.is_question))
+    if since is not None:
+        stmt = stmt.where(col(Post.created_at) >= since)
+    if until is not None:
+        stmt = stmt.where(col(Post.created_at) < until)
+    if text.strip():
+        stmt = search.matching(stmt, text)
     return stmt
+
+
+def day_range(first: date | None, last: date | None, tz: str) -> tuple[datetime | None, datetime | None]:
+    """The reader's local days first..last (inclusive) as a UTC [since, until) range."""
+    zone = ZoneInfo(tz)
+    since = datetime.combine(first, time.min, zone).astimezone(UTC) if first else None
+    until = datetime.combine(last + timedelta(days=1), time.min, zone).astimezone(UTC) if last else None
+    return since, until
 
 
 @dataclass

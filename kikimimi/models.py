@@ -183,6 +183,13 @@ class Post(PostBase, table=True):
     not_spam: bool = False
 
 
+class PostGram(SQLModel, table=True):
+    """One character bigram of a post's text: the full-text index that works for Japanese (`kikimimi.search`)."""
+
+    post_id: int = Field(foreign_key="post.id", primary_key=True)
+    gram: str = Field(primary_key=True, max_length=2, index=True)
+
+
 class Analysis(SQLModel, table=True):
     """The current analysis of one post; re-run (replaced) when model versions change."""
 

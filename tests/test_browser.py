@@ -268,3 +268,18 @@ def test_mark_replied_by_hand(page, server):
         draft = s.get(ReplyDraft, draft_id)
         assert (draft.state, draft.hand_replied_by) == (DraftState.replied_by_hand, "rin")
         assert draft.hand_reply_url == "https://x.com/komorebi_tea/status/99"
+
+
+def test_a_japanese_search_for_a_two_character_word(page, server):
+    sign_in(page, server, "aki")
+    box = page.locator(".st-key-search input")
+    box.fill("送料")
+    box.press("Enter")
+    settle(page)
+    page.get_by_text("replies · page").first.wait_for()
+    cards = page.locator("[class*='st-key-card-']")
+    count = cards.count()
+    assert count > 0
+    for k in range(count):
+        assert "送料" in cards.nth(k).inner_text()
+    shot(page, "08-search-souryou")

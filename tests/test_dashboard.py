@@ -2,7 +2,7 @@
 
 import csv
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -174,6 +174,27 @@ def test_not_spam_rescue_survives_reanalysis(demo):
         s.expire_all()
         assert not s.exec(select(Analysis).where(Analysis.post_id == post_id)).one().is_spam
     assert not any(b.key == f"notspam-{post_id}" for b in at.button)
+
+
+def test_search_for_a_japanese_word_and_a_date_range(demo):
+    at = page("queue")
+    at.text_input(key="search").set_value("送料").run()
+    shown = [m.value for m in at.markdown if "送料" in m.value]
+    texts = [t.key for t in at.text_area]
+    assert texts and len(shown) >= len(texts)  # every card's post says 送料
+    with open_session(demo) as s:
+        expected = queries.queue(s, states=(DraftState.drafted,), text="送料", limit=1000)[1]
+        assert expected == len(queries.queue_ids(s, states=(DraftState.drafted,), text="送料"))
+        assert 0 < expected < queries.queue(s, states=(DraftState.drafted,))[1]
+    assert any(m.value.startswith(f"{expected} replies ·") for m in at.markdown)
+    with open_session(demo) as s:
+        items, _ = queries.queue(s, states=(DraftState.drafted,), text="送料", sort="age", limit=1)
+        day = date.fromisoformat(queries.local_time(items[0].post.created_at, "Asia/Tokyo")[:10])
+        since, until = queries.day_range(day, day, "Asia/Tokyo")
+        that_day = queries.queue(s, states=(DraftState.drafted,), text="送料", since=since, until=until)[1]
+    assert 0 < that_day < expected
+    at.date_input(key="days").set_value((day, day)).run()
+    assert not at.exception and any(m.value.startswith(f"{that_day} replies ·") for m in at.markdown)
 
 
 def test_pages_need_sign_in(demo):

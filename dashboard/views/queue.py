@@ -12,6 +12,7 @@ from dashboard import queries
 from dashboard.auth import current_user, require_user
 from dashboard.safe import md_link, md_text, safe_url
 from dashboard.state import display_timezone, session, settings
+from kikimimi import search
 from kikimimi.errors import KikimimiError
 from responder import inbox
 from responder.workflow import RULES, allowed_actions
@@ -58,7 +59,12 @@ st.caption(
 def filters() -> dict:
     """The filters as chosen in the widgets (read again by the bulk callbacks, before the page redraws)."""
     get = st.session_state.get
+    days = get("days") or ()
+    since, until = queries.day_range(days[0] if days else None, days[-1] if days else None, tz)
     return {
+        "text": get("search", ""),
+        "since": since,
+        "until": until,
         "states": queries.VIEWS.get(get("view", "To do"), queries.VIEWS["To do"]),
         "platforms": get("platforms", []),
         "languages": get("languages", []),
@@ -242,10 +248,12 @@ f1.multiselect("Platform", ["x", "reddit", "bluesky", "mastodon"], key="platform
 f2.multiselect("Language", ["en", "ja", "other"], key="languages")
 f3.multiselect("Sentiment", ["negative", "neutral", "positive"], key="sentiments")
 f4.multiselect("Intent", INTENTS, key="intents")
-g1, g2, g3 = st.columns([1, 1, 2])
-g1.checkbox("Questions only", key="questions-only")
-sort = g2.selectbox("Sort", list(queries.SORTS), format_func=queries.SORTS.get, key="sort")
-page = g3.number_input("Page", min_value=1, value=1, step=1, key="page")
+g1, g2, g3, g4, g5 = st.columns([3, 2, 1, 1, 1])
+g1.text_input("Search the posts", key="search", placeholder="送料, refund, …")
+g2.date_input("Posted between", value=(), key="days", format="YYYY-MM-DD")
+g3.checkbox("Questions only", key="questions-only")
+sort = g4.selectbox("Sort", list(queries.SORTS), format_func=queries.SORTS.get, key="sort")
+page = g5.number_input("Page", min_value=1, value=1, step=1, key="page")
 
 with st.container(border=True, key="bulk"):
     b1, b2, b3, b4 = st.columns([2, 1, 3, 1])
@@ -255,6 +263,8 @@ with st.container(border=True, key="bulk"):
     b4.button("Reject", key="bulk-reject", on_click=bulk_act, args=("reject",))
 
 with session() as s:
+    if st.session_state.get("search", "").strip():
+        search.index_posts(s)  # posts stored before the index existed (a database upgraded in place)
     items, total = queries.queue(s, **filters(), sort=sort, limit=PAGE_SIZE, offset=(int(page) - 1) * PAGE_SIZE)
     st.write(f"{total} replies · page {int(page)} of {max(1, -(-total // PAGE_SIZE))}")
     for item in items:

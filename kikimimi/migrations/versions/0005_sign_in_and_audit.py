@@ -1,4 +1,4 @@
-"""Sign-in (password hash, locale, time zone, throttling) on user; one audit table; post.not_spam
+"""Sign-in (password hash, locale, time zone, throttling) on user; one audit table; post.not_spam; postgram
 
 Revision ID: 0005
 Revises: 0004
@@ -47,9 +47,21 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("signed_out_at", sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table("post", schema=None) as batch_op:
         batch_op.add_column(sa.Column("not_spam", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.create_table(
+        "postgram",
+        sa.Column("post_id", sa.Integer(), nullable=False),
+        sa.Column("gram", sqlmodel.sql.sqltypes.AutoString(length=2), nullable=False),
+        sa.ForeignKeyConstraint(["post_id"], ["post.id"]),
+        sa.PrimaryKeyConstraint("post_id", "gram"),
+    )
+    with op.batch_alter_table("postgram", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_postgram_gram"), ["gram"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("postgram", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_postgram_gram"))
+    op.drop_table("postgram")
     with op.batch_alter_table("post", schema=None) as batch_op:
         batch_op.drop_column("not_spam")
     with op.batch_alter_table("user", schema=None) as batch_op:
