@@ -18,12 +18,27 @@ import json
 
 import streamlit as st
 
-from dashboard import sessions
+from dashboard import i18n, sessions
 from dashboard.state import session, settings
 from kikimimi import accounts
 from kikimimi.models import User
 from kikimimi.timeutil import utcnow
 
+
+def _(message: str) -> str:
+    return message  # marks a string for the catalogue (translated where it is shown)
+
+
+# roles, the note after signing out and the fixed sign-in refusals of kikimimi.accounts, for the catalogue
+_MARKED = [
+    _("viewer"),
+    _("responder"),
+    _("approver"),
+    _("admin"),
+    _("Signed out."),
+    _("wrong name or password"),
+    _("this account is deactivated: ask an admin"),
+]
 SIGNED_IN = "kikimimi_user_id"
 _SIGNED_IN_AT = "kikimimi_signed_in_at"
 _COOKIE_SCRIPT = "kikimimi_cookie_script"
@@ -63,26 +78,66 @@ def require_user(*, sidebar: bool = False) -> User:
         sign_in_form()
         st.stop()
     if sidebar:
-        st.sidebar.markdown(f"Signed in as **{user.name}** · {user.role}")
-        st.sidebar.button("Sign out", key="sign-out", on_click=_sign_out)
+        preferences(user)  # type: ignore[arg-type]
     return user  # type: ignore[return-value]
 
 
+TIME_ZONES = ["Asia/Tokyo", "UTC", "Europe/London", "Europe/Berlin", "America/New_York", "America/Los_Angeles"]
+
+
+def preferences(user: User) -> None:
+    """The sidebar: who is signed in, their language and time zone, and Sign out."""
+    t = i18n.translator(user.locale)
+    st.sidebar.markdown(t("Signed in as **{name}** · {role}").format(name=user.name, role=t(str(user.role))))
+    languages = list(i18n.LANGUAGES)
+    st.sidebar.selectbox(
+        t("Language"),
+        languages,
+        index=languages.index(user.locale) if user.locale in languages else 0,
+        format_func=i18n.LANGUAGES.get,
+        key="ui-language",
+        on_change=_save_preferences,
+    )
+    current = user.time_zone or settings().display_timezone
+    zones = TIME_ZONES if current in TIME_ZONES else [current, *TIME_ZONES]
+    st.sidebar.selectbox(
+        t("Time zone"), zones, index=zones.index(current), key="ui-time-zone", on_change=_save_preferences
+    )
+    st.sidebar.button(t("Sign out"), key="sign-out", on_click=_sign_out)
+
+
+def _save_preferences() -> None:
+    with session() as s:
+        user = s.get(User, st.session_state.get(SIGNED_IN))
+        if user is not None:
+            accounts.set_preferences(
+                s, user, locale=st.session_state.get("ui-language"), time_zone=st.session_state.get("ui-time-zone")
+            )
+
+
 def sign_in_form() -> None:
-    st.title("Kikimimi — sign in")
+    t = i18n.translator(_browser_locale())
+    st.title(t("Kikimimi — sign in"))
     note = st.session_state.pop("kikimimi_sign_in_note", None)
     if note:
-        st.info(note)
+        st.info(t(note))
     with st.form("sign-in"):
-        st.text_input("Name", key="signin-name")
-        st.text_input("Password", type="password", key="signin-password")
-        st.form_submit_button("Sign in", type="primary", on_click=_sign_in)
+        st.text_input(t("Name"), key="signin-name")
+        st.text_input(t("Password"), type="password", key="signin-password")
+        st.form_submit_button(t("Sign in"), type="primary", on_click=_sign_in)
     error = st.session_state.pop("kikimimi_sign_in_error", None)
     if error:
-        st.error(error)
+        st.error(t(error))  # the fixed refusals have their Japanese; a lock-out's minutes stay in English
     if _single_sign_on_configured():
-        st.button("Sign in with single sign-on", key="sso", on_click=st.login)
-    st.caption("No account yet? An admin adds one with `kikimimi users add NAME --role ROLE`.")
+        st.button(t("Sign in with single sign-on"), key="sso", on_click=st.login)
+    st.caption(t("No account yet? An admin adds one with `kikimimi users add NAME --role ROLE`."))
+
+
+def _browser_locale() -> str:
+    try:
+        return i18n.browser_locale(st.context.locale)
+    except Exception:  # noqa: BLE001 - no request context (bare mode)
+        return "en"
 
 
 def _sign_in() -> None:
@@ -104,7 +159,7 @@ def _sign_out() -> None:
         if user is not None:
             accounts.sign_out(s, user)
     _forget()
-    st.session_state["kikimimi_sign_in_note"] = "Signed out."
+    st.session_state["kikimimi_sign_in_note"] = "Signed out."  # translated where it is shown
     if _single_sign_on_configured() and getattr(st.user, "is_logged_in", False):
         st.logout()
 

@@ -283,3 +283,14 @@ def test_a_japanese_search_for_a_two_character_word(page, server):
     for k in range(count):
         assert "送料" in cards.nth(k).inner_text()
     shot(page, "08-search-souryou")
+
+
+def test_switch_the_ui_to_japanese(page, server):
+    sign_in(page, server, "rin")
+    page.locator(".st-key-ui-language [role='combobox']").first.click()
+    page.get_by_role("option", name="日本語").click()
+    page.get_by_role("heading", name="返信キュー").wait_for()
+    page.get_by_text("rin としてサインイン中").wait_for()
+    shot(page, "09-japanese-ui")
+    page.reload()
+    page.get_by_role("heading", name="返信キュー").wait_for()  # the choice is the user's, kept across sessions
