@@ -25,6 +25,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from sqlmodel import select
 
 from kikimimi import __version__
 from kikimimi.commands.bench import bench_app
@@ -98,8 +99,15 @@ def init(
         shutil.copyfile(EXAMPLE_CONFIG, path)
         console.print(f"wrote {path}: edit the brands and queries, then run [bold]kikimimi run --once[/]")
     settings = load_settings(path)
-    open_session(settings).close()
+    with open_session(settings) as session:
+        admin = session.exec(select(User).where(User.name == "admin")).first()
+        needs_password = admin is not None and admin.password_hash is None
     console.print(f"database ready: {_safe_url(settings.database_url)}")
+    if needs_password:
+        console.print(
+            "to sign in to the dashboard, give the first admin a password: [bold]kikimimi users passwd admin[/]",
+            soft_wrap=True,
+        )
 
 
 @app.command()

@@ -53,6 +53,7 @@ def test_init_writes_a_config_and_keeps_an_existing_one(isolated_environment):
     result = invoke("init")
     config = isolated_environment / "kikimimi.toml"
     assert result.exit_code == 0 and config.exists() and "database ready" in result.output
+    assert "kikimimi users passwd admin" in result.output
     config.write_text(config.read_text() + "\n# mine\n")
     assert "keeping it" in invoke("init").output
     assert config.read_text().endswith("# mine\n")
