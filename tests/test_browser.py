@@ -291,6 +291,7 @@ def test_switch_the_ui_to_japanese(page, server):
     page.get_by_role("option", name="日本語").click()
     page.get_by_role("heading", name="返信キュー").wait_for()
     page.get_by_text("rin としてサインイン中").wait_for()
+    settle(page)
     shot(page, "09-japanese-ui")
     page.reload()
     page.get_by_role("heading", name="返信キュー").wait_for()  # the choice is the user's, kept across sessions

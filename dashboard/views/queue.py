@@ -82,6 +82,15 @@ INTENTS = [
 
 user = require_user()
 tz = display_timezone(user)
+
+
+def keyed(name: str) -> str:
+    """The key of a widget whose options are shown translated: one per language, since Streamlit keeps showing a
+    keyed widget's old labels when only their translation changes (switching language resets these choices)."""
+    me = current_user() or user
+    return name if me.locale == "en" else f"{name}-{me.locale}"
+
+
 t = i18n.translator(user.locale)
 st.title(t("Reply queue"))
 with session() as s:
@@ -104,7 +113,7 @@ def filters() -> dict:
         "text": get("search", ""),
         "since": since,
         "until": until,
-        "states": queries.VIEWS.get(get("view", "To do"), queries.VIEWS["To do"]),
+        "states": queries.VIEWS.get(get(keyed("view"), "To do"), queries.VIEWS["To do"]),
         "platforms": get("platforms", []),
         "languages": get("languages", []),
         "sentiments": get("sentiments", []),
@@ -150,7 +159,7 @@ def bulk_act(action: str) -> None:
         return
     tr = i18n.translator(me.locale)
     with session() as s:
-        if st.session_state.get("bulk-scope") == "all matching the filters":
+        if st.session_state.get(keyed("bulk-scope")) == "all matching the filters":
             ids = queries.queue_ids(s, **filters())
         else:
             ids = sorted(int(k[4:]) for k, v in st.session_state.items() if k.startswith("sel-") and v)
@@ -284,7 +293,7 @@ def card(s, item: queries.QueueItem, *, selectable: bool) -> None:  # noqa: ANN0
 for kind, text in st.session_state.pop("queue-flash", []):
     (st.success if kind == "success" else st.error)(text)
 
-view = st.radio(t("View"), [*queries.VIEWS, queries.SPAM_VIEW], horizontal=True, key="view", format_func=t)
+view = st.radio(t("View"), [*queries.VIEWS, queries.SPAM_VIEW], horizontal=True, key=keyed("view"), format_func=t)
 with session() as s:
     just = [i for i in queries.drafts_by_id(s, st.session_state.get("queue-handled", []))]
     if just:
@@ -312,20 +321,20 @@ if view == queries.SPAM_VIEW:
     st.stop()
 
 f1, f2, f3, f4 = st.columns(4)
-f1.multiselect(t("Platform"), ["x", "reddit", "bluesky", "mastodon"], key="platforms")
-f2.multiselect(t("Language"), ["en", "ja", "other"], key="languages")
-f3.multiselect(t("Sentiment"), ["negative", "neutral", "positive"], key="sentiments")
-f4.multiselect(t("Intent"), INTENTS, key="intents")
+f1.multiselect(t("Platform"), ["x", "reddit", "bluesky", "mastodon"], key="platforms", placeholder=t("Choose options"))
+f2.multiselect(t("Language"), ["en", "ja", "other"], key="languages", placeholder=t("Choose options"))
+f3.multiselect(t("Sentiment"), ["negative", "neutral", "positive"], key="sentiments", placeholder=t("Choose options"))
+f4.multiselect(t("Intent"), INTENTS, key="intents", placeholder=t("Choose options"))
 g1, g2, g3, g4, g5 = st.columns([3, 2, 1, 1, 1])
 g1.text_input(t("Search the posts"), key="search", placeholder="送料, refund, …")
 g2.date_input(t("Posted between"), value=(), key="days", format="YYYY-MM-DD")
 g3.checkbox(t("Questions only"), key="questions-only")
-sort = g4.selectbox(t("Sort"), list(queries.SORTS), format_func=lambda k: t(queries.SORTS[k]), key="sort")
+sort = g4.selectbox(t("Sort"), list(queries.SORTS), format_func=lambda k: t(queries.SORTS[k]), key=keyed("sort"))
 page = g5.number_input(t("Page"), min_value=1, value=1, step=1, key="page")
 
 with st.container(border=True, key="bulk"):
     b1, b2, b3, b4 = st.columns([2, 1, 3, 1])
-    b1.radio(t("Bulk: act on"), BULK_SCOPES, key="bulk-scope", format_func=t)
+    b1.radio(t("Bulk: act on"), BULK_SCOPES, key=keyed("bulk-scope"), format_func=t)
     b2.button(t("Approve"), key="bulk-approve", type="primary", on_click=bulk_act, args=("approve",))
     b3.text_input(t("Reason (to reject)"), key="bulk-reason")
     b4.button(t("Reject"), key="bulk-reject", on_click=bulk_act, args=("reject",))
