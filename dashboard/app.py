@@ -4,12 +4,16 @@ from pathlib import Path
 
 import streamlit as st
 
+from dashboard.auth import require_user
+from dashboard.i18n import translator
+
 HERE = Path(__file__).parent
 st.set_page_config(page_title="Kikimimi", page_icon="👂", layout="wide")
+t = translator(require_user(sidebar=True).locale)  # the sign-in form, before any page
 pages = [
-    st.Page(str(HERE / "views" / "queue.py"), title="Reply queue", icon="📥", default=True),
-    st.Page(str(HERE / "views" / "trends.py"), title="Trends", icon="📈"),
-    st.Page(str(HERE / "views" / "faq.py"), title="FAQ harvest", icon="❓"),
-    st.Page(str(HERE / "views" / "service_level.py"), title="Service levels", icon="⏱️"),
+    st.Page(str(HERE / "views" / "queue.py"), title=t("Reply queue"), icon="📥", default=True),
+    st.Page(str(HERE / "views" / "trends.py"), title=t("Trends"), icon="📈"),
+    st.Page(str(HERE / "views" / "faq.py"), title=t("FAQ harvest"), icon="❓"),
+    st.Page(str(HERE / "views" / "service_level.py"), title=t("Service levels"), icon="⏱️"),
 ]
 st.navigation(pages).run()

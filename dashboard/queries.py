@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlmodel import Session, col, func, select
 
+from kikimimi import audit, search
 from kikimimi.budget import NEARLY_SPENT, budget_line, budget_states, spent_message
+from kikimimi.errors import KikimimiError
 from kikimimi.models import Analysis, Author, DraftState, Post, ReplyDraft, ReviewEvent, User, visible
 from kikimimi.settings import Settings
 from responder.pause import posting_pause
-from responder.workflow import transition
+from responder.workflow import HUMAN_ACTIONS, RULES, transition
 
+S = DraftState
 # unknown: being looked up, nothing to do yet; not_posted: the lookup showed nothing was posted, Retry is offered
-QUEUE_STATES = (DraftState.drafted, DraftState.approved, DraftState.failed, DraftState.unknown, DraftState.not_posted)
+QUEUE_STATES = (S.drafted, S.approved, S.failed, S.unknown, S.not_posted)
+# the queue's views: which states each one lists ("spam" lists posts, not drafts)
+VIEWS: dict[str, tuple[DraftState, ...]] = {
+    "To do": (S.drafted,),
+    "Approved, waiting to post": (S.approved, S.posting),
+    "Needs a look (failed, unknown, not posted)": (S.failed, S.unknown, S.not_posted),
+    "Rejected": (S.rejected,),
+    "Posted or replied by hand": (S.posted, S.replied_by_hand),
+}
+SPAM_VIEW = "Spam"
+SORTS = {"priority": "most urgent first", "age": "oldest first", "reach": "most followers first"}
 
 
 @dataclass
@@ -31,13 +46,76 @@ def queue(
     states: tuple[DraftState, ...] = QUEUE_STATES,
     platforms: list[str] | None = None,
     languages: list[str] | None = None,
+    sentiments: list[str] | None = None,
+    intents: list[str] | None = None,
+    questions_only: bool = False,
+    text: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    sort: str = "priority",
     limit: int = 20,
     offset: int = 0,
 ) -> tuple[list[QueueItem], int]:
-    """Drafts waiting for a person, most urgent first; returns (page of items, total)."""
-    stmt = (
+    """Drafts in `states` that match the filters, sorted (`SORTS`); returns (page of items, total)."""
+    stmt = _filtered(
+        select(ReplyDraft, Post, Author, Analysis),
+        states=states,
+        platforms=platforms,
+        languages=languages,
+        sentiments=sentiments,
+        intents=intents,
+        questions_only=questions_only,
+        text=text,
+        since=since,
+        until=until,
+    )
+    total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
+    order = {
+        "priority": (col(Analysis.priority).desc(), col(Post.created_at)),
+        "age": (col(Post.created_at),),
+        "reach": (func.coalesce(col(Author.followers_count), 0).desc(), col(Analysis.priority).desc()),
+    }[sort]
+    rows = session.exec(stmt.order_by(*order, col(ReplyDraft.id)).offset(offset).limit(limit)).all()
+    return [QueueItem(*row) for row in rows], int(total)
+
+
+def queue_ids(session: Session, **filters: object) -> list[int]:
+    """The ids of every draft the same filters match (what "all matching the filters" acts on)."""
+    stmt = _filtered(select(ReplyDraft.id), **filters)  # type: ignore[arg-type]
+    return [i for i in session.exec(stmt.order_by(col(ReplyDraft.id))) if i is not None]
+
+
+def drafts_by_id(session: Session, draft_ids: list[int]) -> list[QueueItem]:
+    """These drafts with their post, author and analysis, in the order given (the cards just acted on)."""
+    if not draft_ids:
+        return []
+    rows = session.exec(
         select(ReplyDraft, Post, Author, Analysis)
         .join(Post, col(Post.id) == col(ReplyDraft.post_id))
+        .join(Author, col(Author.id) == col(Post.author_id))
+        .join(Analysis, col(Analysis.post_id) == col(Post.id))
+        .where(col(ReplyDraft.id).in_(draft_ids))
+        .execution_options(populate_existing=True)
+    ).all()
+    found = {row[0].id: QueueItem(*row) for row in rows}
+    return [found[i] for i in draft_ids if i in found]
+
+
+def _filtered(
+    stmt,  # noqa: ANN001 - a select over ReplyDraft
+    *,
+    states: tuple[DraftState, ...] = QUEUE_STATES,
+    platforms: list[str] | None = None,
+    languages: list[str] | None = None,
+    sentiments: list[str] | None = None,
+    intents: list[str] | None = None,
+    questions_only: bool = False,
+    text: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
+):  # noqa: ANN202
+    stmt = (
+        stmt.join(Post, col(Post.id) == col(ReplyDraft.post_id))
         .join(Author, col(Author.id) == col(Post.author_id))
         .join(Analysis, col(Analysis.post_id) == col(Post.id))
         .where(col(ReplyDraft.state).in_([s.value for s in states]))
@@ -47,11 +125,57 @@ def queue(
         stmt = stmt.where(col(Post.platform).in_(platforms))
     if languages:
         stmt = stmt.where(col(Analysis.language).in_(languages))
+    if sentiments:
+        stmt = stmt.where(col(Analysis.sentiment).in_(sentiments))
+    if intents:
+        stmt = stmt.where(col(Analysis.intent).in_(intents))
+    if questions_only:
+        stmt = stmt.where(col(Analysis.is_question))
+    if since is not None:
+        stmt = stmt.where(col(Post.created_at) >= since)
+    if until is not None:
+        stmt = stmt.where(col(Post.created_at) < until)
+    if text.strip():
+        stmt = search.matching(stmt, text)
+    return stmt
+
+
+def day_range(first: date | None, last: date | None, tz: str) -> tuple[datetime | None, datetime | None]:
+    """The reader's local days first..last (inclusive) as a UTC [since, until) range."""
+    zone = ZoneInfo(tz)
+    since = datetime.combine(first, time.min, zone).astimezone(UTC) if first else None
+    until = datetime.combine(last + timedelta(days=1), time.min, zone).astimezone(UTC) if last else None
+    return since, until
+
+
+@dataclass
+class SpamItem:
+    post: Post
+    author: Author
+    analysis: Analysis
+
+
+def spam(session: Session, *, limit: int = 20, offset: int = 0) -> tuple[list[SpamItem], int]:
+    """Posts the analysis marked as spam (newest first), where a person can rescue a misfiled customer."""
+    stmt = (
+        select(Post, Author, Analysis)
+        .join(Author, col(Author.id) == col(Post.author_id))
+        .join(Analysis, col(Analysis.post_id) == col(Post.id))
+        .where(col(Analysis.is_spam))
+    )
     total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
-    rows = session.exec(
-        stmt.order_by(col(Analysis.priority).desc(), col(Post.created_at)).offset(offset).limit(limit)
-    ).all()
-    return [QueueItem(*row) for row in rows], int(total)
+    rows = session.exec(stmt.order_by(col(Post.created_at).desc(), col(Post.id)).offset(offset).limit(limit)).all()
+    return [SpamItem(*row) for row in rows], int(total)
+
+
+def state_actions(draft: ReplyDraft) -> list[str]:
+    """The people's actions the draft's state allows, whoever asks (the page shows them; roles decide on click)."""
+    return [a for a in HUMAN_ACTIONS if DraftState(draft.state) in RULES[a].sources]
+
+
+def local_time(moment: datetime, tz: str) -> str:
+    """A stored UTC time as the reader's local time, with the zone's abbreviation."""
+    return moment.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def author_history(session: Session, author: Author, *, exclude_post_id: int | None = None) -> pd.DataFrame:
@@ -87,17 +211,58 @@ def review_log(session: Session, draft_id: int) -> list[ReviewEvent]:
     return list(session.exec(select(ReviewEvent).where(ReviewEvent.draft_id == draft_id).order_by(ReviewEvent.at)))
 
 
-def act_on_draft(session: Session, draft_id: int, action: str, user: User, text: str | None = None) -> ReplyDraft:
-    """Edit, approve or reject a draft as `user`; an edit to the text is saved before approving it."""
-    draft = session.get(ReplyDraft, draft_id)
+def act_on_draft(
+    session: Session,
+    draft_id: int,
+    action: str,
+    user: User,
+    text: str | None = None,
+    *,
+    note: str | None = None,
+    link: str | None = None,
+) -> ReplyDraft:
+    """Take one action on a draft as `user` and commit, or roll back everything and raise.
+
+    An edit to the text is saved before approving it (the approval covers what the person saw). The role is
+    checked first, so a refused request writes nothing before its refusal is recorded.
+    """
+    draft = session.get(ReplyDraft, draft_id, populate_existing=True)
     if draft is None:
         raise LookupError(f"no draft {draft_id}")
-    if text is not None and text != draft.text and action != "reject":
-        transition(session, draft, "edit", user, text=text)
-    if action != "edit":
-        transition(session, draft, action, user)
-    session.commit()
+    try:
+        edited = text is not None and text != draft.text and action in ("edit", "approve", "retry")
+        if edited and action != "edit" and user.role not in RULES[action].roles:
+            transition(session, draft, action, user)  # refused before the edit is written
+        if edited:
+            transition(session, draft, "edit", user, text=text)
+        if action != "edit":
+            transition(session, draft, action, user, note=note, link=link or None)
+        session.commit()
+    except KikimimiError as exc:
+        session.rollback()
+        audit.settle(session, exc)
+        raise
     return draft
+
+
+@dataclass
+class BulkResult:
+    done: list[int] = field(default_factory=list)
+    refused: dict[int, str] = field(default_factory=dict)  # draft id -> why
+
+
+def bulk(session: Session, draft_ids: list[int], action: str, user: User, *, note: str | None = None) -> BulkResult:
+    """Approve or reject many drafts, each checked and committed on its own (one refusal stops no other)."""
+    if action not in ("approve", "reject"):
+        raise ValueError(f"bulk {action!r}: only approve and reject")
+    result = BulkResult()
+    for draft_id in draft_ids:
+        try:
+            act_on_draft(session, draft_id, action, user, note=note)
+            result.done.append(draft_id)
+        except (KikimimiError, LookupError) as exc:
+            result.refused[draft_id] = str(exc)
+    return result
 
 
 def pause_banner(session: Session) -> str | None:

@@ -16,15 +16,20 @@ def md_text(text: object) -> str:
     return escaped.replace("\r\n", "\n").replace("\n", "  \n")
 
 
-def md_link(label: str, url: object) -> str:
-    """A Markdown link to a stored http(s) URL, or "" when the URL is anything else (javascript:, data:, junk)."""
+def safe_url(url: object) -> str | None:
+    """A stored http(s) URL, percent-encoded so it cannot break out of a link; None for anything else."""
     if not isinstance(url, str) or len(url) > 2000:
-        return ""
+        return None
     try:
         parts = urlsplit(url.strip())
     except ValueError:
-        return ""
+        return None
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        return ""
-    safe_url = quote(url.strip(), safe="/:?#&=%@+~,;!*$'")  # parentheses, brackets, <> and spaces are encoded
-    return f"[{md_text(label)}]({safe_url})"
+        return None
+    return quote(url.strip(), safe="/:?#&=%@+~,;!*$'")  # parentheses, brackets, <> and spaces are encoded
+
+
+def md_link(label: str, url: object) -> str:
+    """A Markdown link to a stored http(s) URL, or "" when the URL is anything else (javascript:, data:, junk)."""
+    checked = safe_url(url)
+    return f"[{md_text(label)}]({checked})" if checked else ""

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import streamlit as st
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from kikimimi.db import get_engine, migrate
 from kikimimi.models import User
@@ -32,15 +32,6 @@ def session() -> Iterator[Session]:
         yield s
 
 
-def acting_user() -> User | None:
-    """The person using the dashboard, chosen in the sidebar (roles decide what they may do)."""
-    with session() as s:
-        users = list(s.exec(select(User).order_by(User.name)))
-    if not users:
-        st.sidebar.warning("No users yet: add one with `kikimimi users add NAME --role approver`.")
-        return None
-    names = [u.name for u in users]
-    chosen = st.sidebar.selectbox("Acting as", names, key="acting_user")
-    user = users[names.index(chosen)]
-    st.sidebar.caption(f"role: {user.role}")
-    return user
+def display_timezone(user: User | None) -> str:
+    """The reader's time zone: their own choice, else the `display_timezone` setting."""
+    return (user.time_zone if user else None) or settings().display_timezone

@@ -26,6 +26,7 @@ from rich.progress import (
 )
 from rich.table import Table
 from sqlalchemy.exc import OperationalError
+from sqlmodel import select
 
 from kikimimi import __version__
 from kikimimi.commands.bench import bench_app
@@ -101,8 +102,15 @@ def init(
         shutil.copyfile(EXAMPLE_CONFIG, path)
         console.print(f"wrote {path}: edit the brands and queries, then run [bold]kikimimi run --once[/]")
     settings = load_settings(path)
-    open_session(settings).close()
+    with open_session(settings) as session:
+        admin = session.exec(select(User).where(User.name == "admin")).first()
+        needs_password = admin is not None and admin.password_hash is None
     console.print(f"database ready: {_safe_url(settings.database_url)}")
+    if needs_password:
+        console.print(
+            "to sign in to the dashboard, give the first admin a password: [bold]kikimimi users passwd admin[/]",
+            soft_wrap=True,
+        )
 
 
 @app.command()
@@ -180,58 +188,157 @@ def _budget_cell(state: dict) -> str:
     return f"{state['read']} of {state['budget']}{spent}"
 
 
+HostOption = Annotated[
+    str, typer.Option(help="Address to serve on: 127.0.0.1 (this machine only) unless you mean otherwise.")
+]
+
+
 @app.command()
 def dashboard(
     config: ConfigOption = None,
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 8501,
+    host: HostOption = "127.0.0.1",
 ) -> None:
-    """Open the Streamlit dashboard (reply queue, trends, FAQ, service levels)."""
+    """Open the Streamlit dashboard (reply queue, trends, FAQ, service levels); people sign in."""
     settings = load_settings(config, fallback_to_example=True)
-    _serve_dashboard(settings, port)
+    _serve_dashboard(settings, port, host)
 
 
 @app.command()
 def demo(
     no_dashboard: Annotated[bool, typer.Option("--no-dashboard", help="Run the pipeline only (headless).")] = False,
     port: Annotated[int, typer.Option(help="Dashboard port.")] = 8501,
+    host: HostOption = "127.0.0.1",
+    admin_password: Annotated[
+        str | None,
+        typer.Option(help="The first admin's password (default: generated and printed once, on a fresh database)."),
+    ] = None,
 ) -> None:
     """The whole pipeline on the bundled sample feed (SQLite in your data dir), then the dashboard."""
     settings = load_settings(EXAMPLE_CONFIG)
     console.print(f"demo database: {_safe_url(settings.database_url)}")
     summary = _run_with_progress(settings)
     _report(summary, json_output=False)
+    _first_admin(settings, admin_password)
     if not no_dashboard:
-        _serve_dashboard(settings, port)
+        _serve_dashboard(settings, port, host)
+
+
+def _first_admin(settings: Settings, password: str | None) -> None:
+    """Give the first admin a password (generated and shown once) unless it has one; say how to sign in."""
+    from kikimimi import accounts, audit
+
+    with open_session(settings) as session:
+        admin = accounts.find_user(session, "admin")
+        if admin is None:
+            console.print("sign in with one of your users (`kikimimi users list`)")
+            return
+        if admin.password_hash is not None and password is None:
+            console.print(
+                "sign in as [bold]admin[/] with the password printed when the demo first ran"
+                " (forgot it? `kikimimi users passwd admin`)"
+            )
+            return
+        generated = password is None
+        password = password or accounts.generate_password()
+        accounts.set_password(session, audit.OPERATOR, "admin", password)
+    if generated:
+        console.print(
+            f"sign in as [bold]admin[/] with the password [bold]{password}[/] (shown only now;"
+            " change it with `kikimimi users passwd admin`)",
+            soft_wrap=True,
+        )
+    else:
+        console.print("sign in as [bold]admin[/] with the password you gave", soft_wrap=True)
+
+
+PasswordStdin = Annotated[
+    bool,
+    typer.Option("--password-stdin", help="Read the password from standard input (for scripts) instead of asking."),
+]
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return password
 
 
 @users_app.command("add")
 def users_add(
     name: str,
     role: Annotated[Role, typer.Option(help="viewer, responder (edits), approver (approves), admin.")] = Role.responder,
+    password_stdin: PasswordStdin = False,
+    no_password: Annotated[
+        bool, typer.Option("--no-password", help="Change only the role of an existing user (no prompt).")
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Add a user (or change their role)."""
-    from sqlmodel import select
+    """Add a user with a password (asked twice, or read from stdin), or change an existing user's role."""
+    from kikimimi import accounts, audit
 
     settings = load_settings(config, fallback_to_example=True)
     with open_session(settings) as session:
-        user = session.exec(select(User).where(User.name == name)).first() or User(name=name)
-        user.role = role
-        session.add(user)
-        session.commit()
-    console.print(f"{name}: {role.value}")
+        exists = accounts.find_user(session, name) is not None
+        password = None if (no_password and exists) else _read_password(password_stdin)
+        user = accounts.add_user(session, audit.OPERATOR, name, role, password=password)
+    console.print(f"{user.name}: {user.role}" + (" · password set: sign in to the dashboard" if password else ""))
+
+
+@users_app.command("passwd")
+def users_passwd(name: str, password_stdin: PasswordStdin = False, config: ConfigOption = None) -> None:
+    """Set a user's password (their other dashboard sessions end, and a lock-out is lifted)."""
+    from kikimimi import accounts, audit
+
+    settings = load_settings(config, fallback_to_example=True)
+    with open_session(settings) as session:
+        if accounts.find_user(session, name) is None:
+            raise KikimimiError(f"unknown user {name!r}: add one with `kikimimi users add NAME --role ROLE`")
+        accounts.set_password(session, audit.OPERATOR, name, _read_password(password_stdin))
+    console.print(f"{name}: password changed")
+
+
+@users_app.command("deactivate")
+def users_deactivate(name: str, config: ConfigOption = None) -> None:
+    """Stop a user from signing in (their sessions end at once); `kikimimi users add` with a role does not undo it."""
+    from kikimimi import accounts, audit
+
+    with open_session(load_settings(config, fallback_to_example=True)) as session:
+        accounts.set_active(session, audit.OPERATOR, name, False)
+    console.print(f"{name}: deactivated")
 
 
 @users_app.command("list")
-def users_list(config: ConfigOption = None) -> None:
-    """List users and their roles."""
+def users_list(config: ConfigOption = None, json_output: JsonOption = False) -> None:
+    """List users: role, whether they can sign in, and lock-outs."""
     from sqlmodel import select
 
+    from kikimimi.timeutil import utcnow
+
     settings = load_settings(config, fallback_to_example=True)
+    now = utcnow()
     with open_session(settings) as session:
-        table = Table("name", "role")
-        for user in session.exec(select(User).order_by(User.name)):
-            table.add_row(user.name, str(user.role))
+        rows = [
+            {
+                "name": u.name,
+                "role": str(u.role),
+                "active": u.active,
+                "password": u.password_hash is not None,
+                "locked_until": u.locked_until.isoformat() if u.locked_until and u.locked_until > now else None,
+                "locale": u.locale,
+                "time_zone": u.time_zone,
+            }
+            for u in session.exec(select(User).order_by(User.name))
+        ]
+    if json_output:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table("name", "role", "can sign in", "locked until")
+    for r in rows:
+        can = "yes" if r["active"] and r["password"] else ("deactivated" if not r["active"] else "no password yet")
+        table.add_row(r["name"], r["role"], can, r["locked_until"] or "")
     console.print(table)
 
 
@@ -329,7 +436,7 @@ def _report(summary: RunSummary, json_output: bool) -> None:
         )
 
 
-def _serve_dashboard(settings: Settings, port: int) -> None:
+def _serve_dashboard(settings: Settings, port: int, host: str = "127.0.0.1") -> None:
     migrate(settings.database_url)
     env = {**os.environ, "KIKIMIMI_DATABASE_URL": settings.database_url}
     if settings.config_path:
@@ -337,7 +444,8 @@ def _serve_dashboard(settings: Settings, port: int) -> None:
     import dashboard
 
     app_path = Path(dashboard.__file__).resolve().parent / "app.py"
-    console.print(f"dashboard: [bold]http://localhost:{port}[/] (Ctrl-C to stop)")
+    shown = "localhost" if host in ("127.0.0.1", "localhost") else host
+    console.print(f"dashboard: [bold]http://{shown}:{port}[/] (Ctrl-C to stop)")
     cmd = [
         sys.executable,
         "-m",
@@ -348,6 +456,10 @@ def _serve_dashboard(settings: Settings, port: int) -> None:
         "true",
         "--server.port",
         str(port),
+        "--server.address",
+        host,
+        "--client.toolbarMode",
+        "minimal",  # no Deploy or Clear-cache items for the people working the queue
         "--browser.gatherUsageStats",
         "false",
     ]

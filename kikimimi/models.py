@@ -71,10 +71,43 @@ class FaqStatus(StrEnum):
 
 
 class User(SQLModel, table=True):
+    """A person who signs in to the dashboard; `role` decides what the stage functions let them change.
+
+    `password_hash` is an argon2 hash (`kikimimi.accounts`); None means the account cannot sign in yet.
+    `failed_attempts` and `locked_until` throttle guessing; `signed_out_at` invalidates every session cookie
+    issued before it (sign-out, a password change).
+    """
+
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(unique=True, index=True)
     role: Role = Field(default=Role.viewer, sa_type=sa.String(16))
+    password_hash: str | None = None
+    locale: str = Field(default="en", max_length=8)
+    time_zone: str | None = Field(default=None, max_length=64)  # None: the `display_timezone` setting
+    active: bool = True
+    failed_attempts: int = 0
+    locked_until: datetime | None = _ts(default=None)
+    signed_out_at: datetime | None = _ts(default=None)
     created_at: datetime = _ts(default_factory=utcnow)
+
+
+class AuditOutcome(StrEnum):
+    allowed = "allowed"
+    refused = "refused"
+
+
+class AuditEvent(SQLModel, table=True):
+    """One audit table for every action a person (or the operator at the command line) took or tried:
+    who, what, on which target, whether it was allowed, why not, when (`kikimimi.audit`)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _ts(default_factory=utcnow, index=True)
+    actor: str = Field(index=True)
+    action: str = Field(max_length=64, index=True)
+    target_kind: str = Field(max_length=32)
+    target_id: str | None = None
+    outcome: str = Field(max_length=16, index=True)  # AuditOutcome
+    reason: str | None = None
 
 
 class Brand(SQLModel, table=True):
@@ -151,6 +184,15 @@ class Post(PostBase, table=True):
     deleted_at: datetime | None = _ts(default=None, index=True)
     deleted_reason: str | None = Field(default=None, max_length=200)
     deletion_checked_at: datetime | None = _ts(default=None)  # last re-lookup: the next pass checks others first
+    # a person said this is not spam: the analysis stage never marks it spam again (`responder.inbox`)
+    not_spam: bool = False
+
+
+class PostGram(SQLModel, table=True):
+    """One character bigram of a post's text: the full-text index that works for Japanese (`kikimimi.search`)."""
+
+    post_id: int = Field(foreign_key="post.id", primary_key=True)
+    gram: str = Field(primary_key=True, max_length=2, index=True)
 
 
 class Analysis(SQLModel, table=True):

@@ -25,6 +25,7 @@ from kikimimi.models import (
     Role,
     User,
 )
+from kikimimi.search import index_posts
 from kikimimi.settings import Settings
 from listener.runner import collect_pass
 from nlp_models.analyzer import get_analyzer
@@ -77,6 +78,7 @@ def run_once(settings: Settings, progress: Progress | None = None) -> RunSummary
         )
         summary.runs, summary.source_errors = collected.runs, collected.skipped
         summary.erased = sum(r.counts["posts"] for r in erase_expired(session, settings, actor="retention"))
+        index_posts(session)  # full-text search (Japanese too) over what was just collected
         analyzer = get_analyzer(settings.analysis_backend, **backend_options(settings))
         summary.analysed = analyse_pending(session, analyzer, on_batch=lambda d, t: report("analyse", d, t))
         summary.faq = faq_harvest.refresh(session)  # stable ids; accepted answers reach the drafts below

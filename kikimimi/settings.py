@@ -105,6 +105,7 @@ class Settings(BaseSettings):
     display_timezone: str = "Asia/Tokyo"
     # items each platform may read per calendar month (UTC); collection stops at it and resumes next month
     read_budget: dict[Platform, Annotated[int, Field(ge=0)]] = {}
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 90)  # how long a dashboard sign-in lasts
     config_path: Path | None = None  # where the TOML came from (informational)
 
     @classmethod

@@ -105,7 +105,7 @@ def analyse_pending(
         posts = [post for post, _ in rows]
         results = analyzer.analyse([p.text for p in posts], addresses_brand=addressed_flags(session, posts, handles))
         for (post, author), result in zip(rows, results, strict=True):
-            spam = is_spam(post.text)
+            spam = is_spam(post.text) and not post.not_spam  # a person's "not spam" outlives re-analysis
             age_hours = (now - post.created_at).total_seconds() / 3600
             row = existing.get(post.id) or Analysis(post_id=post.id, language="", sentiment="", intent="")
             row.language = result.language

@@ -125,14 +125,18 @@ def faq_answer_for(session: Session, post_id: int) -> str | None:
     return row or None
 
 
-def draft_pending(session: Session, *, templates_dir: Path | None = None, brand: str = "") -> int:
-    """Write a draft for every post that needs a reply, has none yet, and has not been answered by the brand."""
+def draft_pending(
+    session: Session, *, templates_dir: Path | None = None, brand: str = "", post_ids: list[int] | None = None
+) -> int:
+    """Write a draft for every post that needs a reply, has none yet, and has not been answered by the brand.
+
+    `post_ids` limits it to those posts (a person's "not spam" rescue drafts that one post at once)."""
     reply = aliased(Post)
     answered = exists().where(
         reply.platform == Post.platform, reply.parent_external_id == Post.external_id, reply.is_brand_reply
     )
     has_draft = select(ReplyDraft.post_id)
-    rows = session.exec(
+    stmt = (
         select(Post, Analysis, Author)
         .join(Analysis, col(Analysis.post_id) == col(Post.id))
         .join(Author, col(Author.id) == col(Post.author_id))
@@ -140,8 +144,10 @@ def draft_pending(session: Session, *, templates_dir: Path | None = None, brand:
         .where(visible())  # deleted or made private on its platform: never answered
         .where(col(Post.id).not_in(has_draft))
         .where(~answered)
-        .order_by(col(Analysis.priority).desc())
-    ).all()
+    )
+    if post_ids is not None:
+        stmt = stmt.where(col(Post.id).in_(post_ids))
+    rows = session.exec(stmt.order_by(col(Analysis.priority).desc())).all()
     for post, analysis, author in rows:
         # Rows analysed before the consistency rule existed get the same answer as new ones.
         intent, _ = consistent_intent(analysis.intent, is_question=analysis.is_question, sentiment=analysis.sentiment)

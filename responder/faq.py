@@ -19,7 +19,8 @@ from datetime import datetime, timedelta
 import numpy as np
 from sqlmodel import Session, col, delete, select
 
-from kikimimi.errors import KikimimiError
+from kikimimi import audit
+from kikimimi.errors import KikimimiError, PermissionDenied
 from kikimimi.models import (
     Analysis,
     Brand,
@@ -29,6 +30,8 @@ from kikimimi.models import (
     FaqStatus,
     ListeningQuery,
     Post,
+    Role,
+    User,
     visible,
 )
 from kikimimi.timeutil import utcnow
@@ -357,63 +360,92 @@ def candidates(
 
 
 # ---------------------------------------------------------------- the lead's decisions
+# Approvers and admins decide FAQ entries; every decision, allowed or refused, is in the audit table.
+
+DECIDERS = frozenset({Role.approver, Role.admin})
 
 
-def _get(session: Session, cluster_id: int) -> FaqCluster:
+def _refuse(session: Session, actor: User, action: str, target: object, error: Exception) -> Exception:
+    return audit.refused(session, actor, f"faq_{action}", "faq", target, error)
+
+
+def _get(session: Session, cluster_id: int, actor: User, action: str) -> FaqCluster:
+    """The cluster a decision is about, once `actor` may decide; otherwise refused (and audited)."""
+    if actor.role not in DECIDERS or not actor.active:
+        raise _refuse(
+            session,
+            actor,
+            action,
+            cluster_id,
+            PermissionDenied(f"{actor.name} ({actor.role}) may not {action} FAQ entries"),
+        )
     cluster = session.get(FaqCluster, cluster_id)
     if cluster is None or cluster.merged_into_id is not None:
-        raise FaqError(f"no FAQ cluster {cluster_id}")
+        raise _refuse(session, actor, action, cluster_id, FaqError(f"no FAQ cluster {cluster_id}"))
     return cluster
 
 
-def _decide(session: Session, cluster: FaqCluster) -> FaqCluster:
+def _decide(session: Session, cluster: FaqCluster, actor: User | None = None, action: str = "") -> FaqCluster:
     cluster.pinned = True
     cluster.updated_at = utcnow()
     session.add(cluster)
+    if actor is not None:
+        audit.record(session, actor, f"faq_{action}", "faq", cluster.id)
     session.commit()
     session.refresh(cluster)
     return cluster
 
 
-def accept(session: Session, cluster_id: int, *, answer: str | None = None) -> FaqCluster:
+def refresh_as(session: Session, actor: User) -> RefreshSummary:
+    """A person's "refresh candidates" (approvers and admins): the same re-grouping the pipeline runs, audited."""
+    if actor.role not in DECIDERS or not actor.active:
+        error = PermissionDenied(f"{actor.name} ({actor.role}) may not refresh FAQ candidates")
+        raise _refuse(session, actor, "refresh", None, error)
+    summary = refresh(session)
+    audit.record(session, actor, "faq_refresh", "faq", None, reason=f"{summary.candidates} candidates")
+    session.commit()
+    return summary
+
+
+def accept(session: Session, cluster_id: int, *, actor: User, answer: str | None = None) -> FaqCluster:
     """Make a candidate an FAQ entry (optionally with its answer)."""
-    cluster = _get(session, cluster_id)
+    cluster = _get(session, cluster_id, actor, "accept")
     cluster.status = FaqStatus.accepted
     if answer is not None:
         cluster.answer = answer.strip() or None
-    return _decide(session, cluster)
+    return _decide(session, cluster, actor, "accept")
 
 
-def dismiss(session: Session, cluster_id: int) -> FaqCluster:
+def dismiss(session: Session, cluster_id: int, *, actor: User) -> FaqCluster:
     """Not an FAQ: it stays dismissed, and similar new questions join it instead of re-forming."""
-    cluster = _get(session, cluster_id)
+    cluster = _get(session, cluster_id, actor, "dismiss")
     cluster.status = FaqStatus.dismissed
-    return _decide(session, cluster)
+    return _decide(session, cluster, actor, "dismiss")
 
 
-def rename(session: Session, cluster_id: int, label: str) -> FaqCluster:
+def rename(session: Session, cluster_id: int, label: str, *, actor: User) -> FaqCluster:
     """Give the entry the lead's own title; re-grouping will not overwrite it."""
+    cluster = _get(session, cluster_id, actor, "rename")
     if not label.strip():
-        raise FaqError("a label cannot be empty")
-    cluster = _get(session, cluster_id)
+        raise _refuse(session, actor, "rename", cluster_id, FaqError("a label cannot be empty"))
     cluster.label = label.strip()
     cluster.renamed = True
-    return _decide(session, cluster)
+    return _decide(session, cluster, actor, "rename")
 
 
-def attach_answer(session: Session, cluster_id: int, answer: str) -> FaqCluster:
+def attach_answer(session: Session, cluster_id: int, answer: str, *, actor: User) -> FaqCluster:
     """The help-centre answer; once accepted it also fills replies to later posts in the cluster."""
-    cluster = _get(session, cluster_id)
+    cluster = _get(session, cluster_id, actor, "answer")
     cluster.answer = answer.strip() or None
-    return _decide(session, cluster)
+    return _decide(session, cluster, actor, "answer")
 
 
-def merge(session: Session, target_id: int, source_ids: Sequence[int]) -> FaqCluster:
+def merge(session: Session, target_id: int, source_ids: Sequence[int], *, actor: User) -> FaqCluster:
     """Fold other clusters into ``target_id``; the sources point at it and disappear from lists."""
-    target = _get(session, target_id)
-    sources = [_get(session, sid) for sid in source_ids if sid != target_id]
+    target = _get(session, target_id, actor, "merge")
+    sources = [_get(session, sid, actor, "merge") for sid in source_ids if sid != target_id]
     if not sources:
-        raise FaqError("merge needs at least one other cluster")
+        raise _refuse(session, actor, "merge", target_id, FaqError("merge needs at least one other cluster"))
     for source in sources:
         for m in session.exec(select(FaqMember).where(FaqMember.cluster_id == source.id)):
             m.cluster_id = target_id
@@ -427,17 +459,17 @@ def merge(session: Session, target_id: int, source_ids: Sequence[int]) -> FaqClu
     session.flush()
     target.size = len(session.exec(select(FaqMember).where(FaqMember.cluster_id == target_id)).all())
     _refresh_details(session, [target])
-    return _decide(session, target)
+    return _decide(session, target, actor, "merge")
 
 
-def split(session: Session, cluster_id: int) -> list[FaqCluster]:
+def split(session: Session, cluster_id: int, *, actor: User) -> list[FaqCluster]:
     """Split a cluster that mixes needs in two or more; the largest part keeps the id and decisions."""
-    cluster = _get(session, cluster_id)
+    cluster = _get(session, cluster_id, actor, "split")
     rows = session.exec(
         select(Post).join(FaqMember, col(FaqMember.post_id) == col(Post.id)).where(FaqMember.cluster_id == cluster_id)
     ).all()
     if len(rows) < 2:
-        raise FaqError("a cluster needs at least two questions to split")
+        raise _refuse(session, actor, "split", cluster_id, FaqError("a cluster needs at least two questions to split"))
     x, _ = stored_embeddings(session, rows)
     labels = split_labels(x)
     parts = [cluster]
@@ -453,8 +485,8 @@ def split(session: Session, cluster_id: int) -> list[FaqCluster]:
                 session.add(member)
     session.flush()
     _refresh_details(session, parts)
-    for part in parts:
-        _decide(session, part)
+    for k, part in enumerate(parts):
+        _decide(session, part, actor if k == 0 else None, "split")
     return parts
 
 

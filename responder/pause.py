@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from kikimimi import audit
 from kikimimi.errors import PermissionDenied
 from kikimimi.models import Flag, FlagEvent, Role, User
 from kikimimi.timeutil import utcnow
@@ -65,8 +66,11 @@ def pause_history(session: Session, limit: int = 20) -> list[FlagEvent]:
 
 
 def _set(session: Session, actor: User, enabled: bool, reason: str, now: datetime) -> PauseState:
-    if actor.role != Role.admin:
-        raise PermissionDenied(f"{actor.name} ({actor.role}) may not {'pause' if enabled else 'resume'} posting")
+    action = "pause_posting" if enabled else "resume_posting"
+    if actor.role != Role.admin or not actor.active:
+        error = PermissionDenied(f"{actor.name} ({actor.role}) may not {'pause' if enabled else 'resume'} posting")
+        raise audit.refused(session, actor, action, "flag", POSTING_PAUSED, error, now=now)
+    audit.record(session, actor, action, "flag", POSTING_PAUSED, reason=reason or None, now=now)
     flag = session.get(Flag, POSTING_PAUSED) or Flag(name=POSTING_PAUSED)
     flag.enabled, flag.reason, flag.changed_by, flag.changed_at = enabled, reason or None, actor.name, now
     session.add(flag)

@@ -27,6 +27,7 @@ from typing import Literal
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
+from kikimimi import audit
 from kikimimi.errors import ConcurrentChange, IllegalTransition, KikimimiError, PermissionDenied
 from kikimimi.models import DraftState, Post, ReplyDraft, ReviewEvent, Role, User
 from kikimimi.timeutil import utcnow
@@ -116,20 +117,72 @@ def transition(
 
     `worker` names the posting worker for lease actions; `now` is the clock (tests pass one in).
     `external_id` is the platform's id for `mark_posted`/`confirm_posted`; `link` and `replied_at` describe
-    a reply a person sent by hand.
+    a reply a person sent by hand. A person's move, allowed or refused, is also in the audit table
+    (`kikimimi.audit`); the poster's moves are in `ReviewEvent` only.
     """
+    if actor == SYSTEM:
+        return _transition(
+            session,
+            draft,
+            action,
+            actor,
+            text=text,
+            note=note,
+            worker=worker,
+            now=now,
+            lease_seconds=lease_seconds,
+            external_id=external_id,
+            link=link,
+            replied_at=replied_at,
+        )
+    try:
+        moved = _transition(
+            session,
+            draft,
+            action,
+            actor,
+            text=text,
+            note=note,
+            worker=worker,
+            now=now,
+            lease_seconds=lease_seconds,
+            external_id=external_id,
+            link=link,
+            replied_at=replied_at,
+        )
+    except (PermissionDenied, IllegalTransition) as exc:
+        raise audit.refused(session, actor, action, "draft", draft.id, exc, now=now) from None
+    audit.record(session, actor, action, "draft", draft.id, reason=note, now=now)
+    return moved
+
+
+def _transition(
+    session: Session,
+    draft: ReplyDraft,
+    action: str,
+    actor: User | str,
+    *,
+    text: str | None,
+    note: str | None,
+    worker: str | None,
+    now: datetime | None,
+    lease_seconds: float,
+    external_id: str | None,
+    link: str | None,
+    replied_at: datetime | None,
+) -> ReplyDraft:
     rule = RULES.get(action)
     if rule is None:
         raise IllegalTransition(f"unknown action {action!r}")
     now = now or utcnow()
     actor_name, role = (SYSTEM, SYSTEM) if actor == SYSTEM else (actor.name, actor.role)  # type: ignore[union-attr]
-    if role not in rule.roles:
+    if role not in rule.roles or (isinstance(actor, User) and not actor.active):
         raise PermissionDenied(f"{actor_name} ({role}) may not {action} a reply")
     before = DraftState(draft.state)
     if before not in rule.sources:
         reason = f" ({rule.why})" if rule.why else ""
         raise IllegalTransition(f"cannot {action} a reply that is {before.value}{reason}")
-    _check_preconditions(draft, action, rule, text=text, worker=worker, external_id=external_id, now=now)
+    _check_preconditions(draft, action, rule, text=text, note=note, worker=worker, external_id=external_id, now=now)
     if action in ("approve", "retry"):
         _check_length(session, draft)
     if action == "mark_replied_by_hand":
@@ -177,12 +230,15 @@ def _check_preconditions(
     rule: Rule,
     *,
     text: str | None,
+    note: str | None,
     worker: str | None,
     external_id: str | None,
     now: datetime,
 ) -> None:
     if action == "edit" and (not text or not text.strip()):
         raise IllegalTransition("a reply cannot be empty")
+    if action == "reject" and not (note and note.strip()):
+        raise IllegalTransition("say why the reply is rejected")
     if action in ("approve", "retry") and not draft.text.strip():
         raise IllegalTransition("cannot approve an empty reply")
     if action == "start_posting" and draft.approved_version != draft.version:

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -54,6 +55,7 @@ def test_init_writes_a_config_and_keeps_an_existing_one(isolated_environment):
     result = invoke("init")
     config = isolated_environment / "kikimimi.toml"
     assert result.exit_code == 0 and config.exists() and "database ready" in result.output
+    assert "kikimimi users passwd admin" in result.output
     config.write_text(config.read_text() + "\n# mine\n")
     assert "keeping it" in invoke("init").output
     assert config.read_text().endswith("# mine\n")
@@ -104,10 +106,56 @@ def test_analyse_redo(isolated_environment):
     assert result.exit_code == 0 and "analysed" in result.output
 
 
-def test_users_add_and_list():
-    assert invoke("users", "add", "aki", "--role", "approver").exit_code == 0
+def sign_in(name: str, password: str):
+    from kikimimi import accounts
+    from kikimimi.pipeline import open_session
+    from kikimimi.settings import load_settings
+
+    with open_session(load_settings(fallback_to_example=True)) as s:
+        return accounts.authenticate(s, name, password)
+
+
+def test_users_add_asks_for_a_password_twice_and_list_shows_who_can_sign_in():
+    added = runner.invoke(cli.app, ["users", "add", "aki", "--role", "approver"], input="tea-leaves-9\ntea-leaves-9\n")
+    assert added.exit_code == 0, added.output
+    assert "tea-leaves-9" not in added.output  # hidden input is never echoed
+    assert sign_in("aki", "tea-leaves-9").role == "approver"
+    rows = {r["name"]: r for r in json.loads(invoke("users", "list", "--json").output)}
+    assert rows["aki"]["role"] == "approver" and rows["aki"]["password"] is True
+    assert rows["admin"]["password"] is False  # the first admin has none until someone sets it
     listing = invoke("users", "list").output
-    assert "aki" in listing and "approver" in listing and "admin" in listing
+    assert "aki" in listing and "approver" in listing and "no password yet" in listing
+
+
+def test_passwords_from_stdin_are_checked_and_changeable(monkeypatch, capsys):
+    from kikimimi.accounts import SignInRefused
+
+    ok = runner.invoke(
+        cli.app, ["users", "add", "rin", "--role", "responder", "--password-stdin"], input="first-pass\n"
+    )
+    assert ok.exit_code == 0
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO("short\n"))
+    assert run_main(monkeypatch, "users", "passwd", "rin", "--password-stdin") == 2
+    assert "at least 8 characters" in capsys.readouterr().err
+    changed = runner.invoke(cli.app, ["users", "passwd", "rin", "--password-stdin"], input="second-pass\n")
+    assert changed.exit_code == 0 and "password changed" in changed.output
+    with pytest.raises(SignInRefused):
+        sign_in("rin", "first-pass")
+    assert sign_in("rin", "second-pass").name == "rin"
+    role_only = invoke("users", "add", "rin", "--role", "approver", "--no-password")
+    assert role_only.exit_code == 0 and sign_in("rin", "second-pass").role == "approver"
+
+
+def test_demo_prints_the_first_admins_password_once(isolated_environment):
+    first = invoke("demo", "--no-dashboard")
+    assert first.exit_code == 0, first.output
+    password = re.search(r"sign in as admin with the password (\S+) \(shown only now", " ".join(first.output.split()))
+    assert password, first.output
+    assert sign_in("admin", password.group(1)).role == "admin"
+    again = invoke("demo", "--no-dashboard")
+    assert password.group(1) not in again.output and "password printed when the demo first ran" in again.output
+    chosen = invoke("demo", "--no-dashboard", "--admin-password", "my-own-admin-pw")
+    assert chosen.exit_code == 0 and sign_in("admin", "my-own-admin-pw").name == "admin"
 
 
 def test_dashboard_serves_the_app_with_the_same_database(monkeypatch):
@@ -117,6 +165,9 @@ def test_dashboard_serves_the_app_with_the_same_database(monkeypatch):
     assert result.exit_code == 0 and "http://localhost:8765" in result.output
     [(cmd, env)] = calls
     assert cmd[1:4] == ["-m", "streamlit", "run"] and cmd[4].endswith("dashboard/app.py") and "8765" in cmd
+    assert cmd[cmd.index("--server.address") + 1] == "127.0.0.1"  # this machine only, unless --host says so
+    assert invoke("dashboard", "--host", "0.0.0.0").exit_code == 0
+    assert calls[1][0][calls[1][0].index("--server.address") + 1] == "0.0.0.0"
     assert env["KIKIMIMI_DATABASE_URL"].endswith("kikimimi.sqlite3")
 
 

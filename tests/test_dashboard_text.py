@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 from markdown_it import MarkdownIt
+from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
+from dashboard.auth import sign_in_for_test
 from dashboard.safe import md_link, md_text
-from kikimimi.models import Analysis, ReplyDraft
+from kikimimi.models import Analysis, ReplyDraft, User
 from kikimimi.pipeline import open_session
 from listener.store import upsert_posts
 from tests.conftest import make_post
@@ -73,7 +75,10 @@ def test_the_queue_page_shows_crafted_posts_as_text(settings, monkeypatch):
             s.add(ReplyDraft(post_id=post_id, text="Thanks for writing!"))
         s.commit()
     monkeypatch.setenv("KIKIMIMI_DATABASE_URL", settings.database_url)
-    at = AppTest.from_file(str(PAGES / "queue.py"), default_timeout=60).run()
+    at = AppTest.from_file(str(PAGES / "queue.py"), default_timeout=60)
+    with open_session(settings) as s:
+        sign_in_for_test(at, s.exec(select(User.id).where(User.name == "admin")).one())  # the first admin
+    at.run()
     assert not at.exception, [e.value for e in at.exception]
     html = "\n".join(rendered(m.value) for m in at.markdown)
     assert "<img" not in html and "<script" not in html and "<h1" not in html and 'href="javascript' not in html

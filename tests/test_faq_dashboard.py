@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
-from kikimimi.models import FaqCluster, FaqStatus
+from dashboard.auth import sign_in_for_test
+from kikimimi.models import AuditEvent, FaqCluster, FaqStatus, Role, User
 from kikimimi.pipeline import open_session, run_once
+from kikimimi.settings import load_settings
 
 PAGE = Path(__file__).parent.parent / "dashboard" / "views" / "faq.py"
 
@@ -26,8 +29,15 @@ def _run(at: AppTest) -> AppTest:
     return at
 
 
+def signed_in(name: str) -> AppTest:
+    at = AppTest.from_file(str(PAGE), default_timeout=120)
+    with open_session(load_settings()) as s:
+        sign_in_for_test(at, s.exec(select(User.id).where(User.name == name)).one())
+    return at
+
+
 def test_lead_refreshes_accepts_merges_and_exports(sample_feed):
-    at = _run(AppTest.from_file(str(PAGE), default_timeout=120))
+    at = _run(signed_in("admin"))
     assert any(b.key and b.key.startswith("accept-") for b in at.button)  # the pipeline's refresh formed them
     at.button(key="faq-refresh").click()
     _run(at)
@@ -56,3 +66,18 @@ def test_lead_refreshes_accepts_merges_and_exports(sample_feed):
     at.selectbox(key="faq-format").set_value("md")
     _run(at)
     assert any("1 accepted entries with answers" in c.value for c in at.caption)
+
+
+def test_a_responder_cannot_decide_faq_entries_from_the_page(sample_feed):
+    with open_session(sample_feed) as s:
+        s.add(User(name="rin", role=Role.responder))
+        s.commit()
+    at = _run(signed_in("rin"))
+    first = next(int(b.key.split("-")[1]) for b in at.button if b.key and b.key.startswith("accept-"))
+    at.button(key=f"accept-{first}").click()
+    _run(at)
+    assert any("rin (responder) may not accept FAQ entries" in e.value for e in at.error)
+    with open_session(sample_feed) as s:
+        assert s.get(FaqCluster, first).status == FaqStatus.candidate
+        refusal = s.exec(select(AuditEvent).where(AuditEvent.outcome == "refused")).one()
+        assert (refusal.actor, refusal.action, refusal.target_id) == ("rin", "faq_accept", str(first))

@@ -12,7 +12,7 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 from kikimimi.cli import app
-from kikimimi.models import Analysis, FaqCluster, FaqMember, FaqStatus, Post, ReplyDraft
+from kikimimi.models import Analysis, AuditEvent, FaqCluster, FaqMember, FaqStatus, Post, ReplyDraft, Role, User
 from kikimimi.pipeline import stats
 from listener.store import upsert_posts
 from nlp_models.faq.summary import language_of
@@ -20,6 +20,8 @@ from responder import faq
 from responder.drafting import draft_pending
 from tests.conftest import make_post
 from tests.test_faq_grouping import _paraphrases
+
+LEAD = User(name="lea", role=Role.approver)  # a support lead: approvers decide FAQ entries
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -111,9 +113,9 @@ def test_lead_decisions_survive_regrouping(harvested):
     session, gold = harvested
     pay = _cluster_for(session, gold, "payment_methods")
     sizes = _cluster_for(session, gold, "size_availability")
-    faq.accept(session, pay.id, answer="We take cards, PayPal and konbini payment.")
-    faq.rename(session, pay.id, "Payment methods / お支払い方法")
-    faq.dismiss(session, sizes.id)
+    faq.accept(session, pay.id, answer="We take cards, PayPal and konbini payment.", actor=LEAD)
+    faq.rename(session, pay.id, "Payment methods / お支払い方法", actor=LEAD)
+    faq.dismiss(session, sizes.id, actor=LEAD)
     newcomer = _question(session, "new-1", "do you accept paypal or only credit cards?", days_ago=0.1)
     faq.refresh(session)
     kept = session.get(FaqCluster, pay.id)
@@ -131,7 +133,7 @@ def test_merge_then_split(harvested):
     a = _cluster_for(session, gold, "payment_methods")
     b = _cluster_for(session, gold, "size_availability")
     before = stats(session)["faq_clusters"]
-    merged = faq.merge(session, a.id, [b.id])
+    merged = faq.merge(session, a.id, [b.id], actor=LEAD)
     assert merged.size == a.size + b.size
     assert stats(session)["faq_clusters"] == before - 1  # the merged-away cluster is not counted
     ids = [c.id for c in faq.candidates(session)]
@@ -139,7 +141,7 @@ def test_merge_then_split(harvested):
     faq.refresh(session)  # the merge survives re-grouping
     assert session.get(FaqCluster, a.id).size == a.size + b.size
     assert b.id not in [c.id for c in faq.candidates(session)]
-    parts = faq.split(session, a.id)
+    parts = faq.split(session, a.id, actor=LEAD)
     assert len(parts) == 2 and parts[0].id == a.id
     needs = [_need_of(session, gold, p.id) for p in parts]
     assert sorted(needs) == ["payment_methods", "size_availability"]
@@ -149,8 +151,8 @@ def test_exports_hold_accepted_entries_with_answers_only(harvested):
     session, gold = harvested
     pay = _cluster_for(session, gold, "payment_methods")
     shipping = _cluster_for(session, gold, "international_shipping")
-    faq.accept(session, pay.id, answer="We take cards, PayPal and konbini payment.")
-    faq.accept(session, shipping.id)  # accepted but no answer yet: not exportable
+    faq.accept(session, pay.id, answer="We take cards, PayPal and konbini payment.", actor=LEAD)
+    faq.accept(session, shipping.id, actor=LEAD)  # accepted but no answer yet: not exportable
     md = faq.export(session, "md")
     assert md.startswith("# Frequently asked questions")
     assert "We take cards" in md and pay.titles["ja"] in md
@@ -166,7 +168,7 @@ def test_exports_hold_accepted_entries_with_answers_only(harvested):
 def test_accepted_answer_becomes_the_reply_for_a_later_question(harvested):
     session, gold = harvested
     shipping = _cluster_for(session, gold, "international_shipping")
-    faq.accept(session, shipping.id, answer="We ship to 40 countries; see komorebi.example/shipping.")
+    faq.accept(session, shipping.id, answer="We ship to 40 countries; see komorebi.example/shipping.", actor=LEAD)
     later = _question(session, "later", "日本から海外へ発送してもらえますか？", days_ago=0)
     assert faq.place_new_questions(session) == 1
     assert session.get(FaqMember, later.id).cluster_id == shipping.id
@@ -188,7 +190,7 @@ def test_faq_cli_lists_and_exports(settings):
     listed = json.loads(runner.invoke(app, ["faq", "list", "--json"]).output)
     assert len(listed) >= 2 and all("growth" in c and "titles" in c for c in listed)
     with open_session(settings) as session:
-        faq.accept(session, listed[0]["id"], answer="Track it at komorebi.example/track.")
+        faq.accept(session, listed[0]["id"], answer="Track it at komorebi.example/track.", actor=LEAD)
     out = runner.invoke(app, ["faq", "export", "--format", "md"])
     assert out.exit_code == 0 and "komorebi.example/track" in out.output
     bad = runner.invoke(app, ["faq", "export", "--format", "pdf"])
@@ -207,3 +209,22 @@ def test_eval_faq_prints_the_scores(tmp_path):
     scores = json.loads(result.output)
     assert scores["n"] == 48 and {"n_clusters", "nmi", "ari", "accuracy", "seconds"} <= scores.keys()
     assert scores["nmi"] >= 0.8
+
+
+def test_only_approvers_decide_faq_entries_and_every_decision_is_audited(harvested):
+    from kikimimi.errors import PermissionDenied
+
+    session, gold = harvested
+    pay = _cluster_for(session, gold, "payment_methods")
+    rin = User(name="rin", role=Role.responder)
+    with pytest.raises(PermissionDenied, match="rin .*responder.* may not accept"):
+        faq.accept(session, pay.id, actor=rin, answer="anything")
+    session.rollback()
+    assert session.get(FaqCluster, pay.id).status == FaqStatus.candidate
+    faq.accept(session, pay.id, actor=LEAD, answer="Cards and konbini.")
+    rows = session.exec(select(AuditEvent).where(AuditEvent.target_kind == "faq").order_by(AuditEvent.id)).all()
+    assert [(e.actor, e.action, e.target_id, e.outcome) for e in rows] == [
+        ("rin", "faq_accept", str(pay.id), "refused"),
+        ("lea", "faq_accept", str(pay.id), "allowed"),
+    ]
+    assert "may not accept" in rows[0].reason

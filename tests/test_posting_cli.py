@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from sqlmodel import select
 from typer.testing import CliRunner
 
 from kikimimi import cli
@@ -35,13 +36,20 @@ def test_an_admin_pauses_and_resumes_posting_and_status_shows_it(monkeypatch, ca
 
 def test_only_an_admin_may_pause(monkeypatch, capsys):
     invoke("init")
-    invoke("users", "add", "aki", "--role", "approver")
+    runner.invoke(cli.app, ["users", "add", "aki", "--role", "approver", "--password-stdin"], input="aki-secret-1\n")
     monkeypatch.setattr("sys.argv", ["kikimimi", "posting", "pause", "--as", "aki"])
     with pytest.raises(SystemExit) as exit:
         cli.main()
     assert exit.value.code == 2
     assert "may not pause posting" in capsys.readouterr().err
     assert status()["paused"] is False
+    from kikimimi.models import AuditEvent
+    from kikimimi.pipeline import open_session
+    from kikimimi.settings import load_settings
+
+    with open_session(load_settings(fallback_to_example=True)) as s:
+        refusal = s.exec(select(AuditEvent).where(AuditEvent.outcome == "refused")).one()
+        assert (refusal.actor, refusal.action, refusal.target_id) == ("aki", "pause_posting", "posting_paused")
 
 
 def test_the_run_report_counts_unknown_outcomes_and_reconciliations(capsys):

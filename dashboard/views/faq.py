@@ -2,19 +2,26 @@
 
 import streamlit as st
 
+from dashboard.auth import current_user, require_user
 from dashboard.safe import md_link, md_text
 from dashboard.state import session
 from kikimimi.errors import KikimimiError
 from kikimimi.models import FaqStatus
 from responder import faq
 
+user = require_user()
 st.title("FAQ harvest")
 top_left, top_right = st.columns([1, 3])
 
 
 def refresh_now() -> None:
-    with session() as s:
-        summary = faq.refresh(s)
+    me = current_user()
+    try:
+        with session() as s:
+            summary = faq.refresh_as(s, me)
+    except KikimimiError as err:
+        st.session_state["faq-note"] = ("error", str(err))
+        return
     st.session_state["faq-note"] = (
         "success",
         f"refresh: {summary.questions} questions, {summary.candidates} candidates, {summary.created} new",
@@ -28,10 +35,13 @@ statuses = top_right.multiselect(
 
 
 def act(label: str, action, *args, **kwargs) -> None:  # noqa: ANN001 - any responder.faq action
-    """Run one of the lead's decisions (as a button callback, before the page redraws) and note the outcome."""
+    """Run one of the lead's decisions as the signed-in user (a callback, before the page redraws)."""
+    me = current_user()
+    if me is None:
+        return
     try:
         with session() as s:
-            action(s, *args, **kwargs)
+            action(s, *args, actor=me, **kwargs)
         st.session_state["faq-note"] = ("success", f"{label}: done")
     except KikimimiError as err:
         st.session_state["faq-note"] = ("error", str(err))

@@ -4,9 +4,11 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from dashboard.auth import require_user
 from dashboard.state import session, settings
 from responder import sla
 
+require_user()
 st.title("Service levels")
 cfg = settings()
 levels = cfg.service_levels

@@ -4,8 +4,10 @@ import altair as alt
 import streamlit as st
 
 from dashboard import queries
+from dashboard.auth import require_user
 from dashboard.state import session, settings
 
+require_user()
 st.title("Trends")
 tz = settings().display_timezone
 with session() as s:
