@@ -151,8 +151,16 @@ def test_the_trends_page_says_when_collection_stopped_at_the_budget(session, set
     session.commit()
     monkeypatch.setenv("KIKIMIMI_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("KIKIMIMI_READ_BUDGET", '{"x": 5}')
+    from dashboard.auth import sign_in_for_test
+    from kikimimi.models import Role, User
+
+    viewer = User(name="vera", role=Role.viewer)
+    session.add(viewer)
+    session.commit()
     page = Path(__file__).parent.parent / "dashboard" / "views" / "trends.py"
-    at = AppTest.from_file(str(page), default_timeout=60).run()
+    at = AppTest.from_file(str(page), default_timeout=60)
+    sign_in_for_test(at, viewer.id)
+    at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert [w.value for w in at.warning] == [
         "x: read budget used up for 2026-11 (5 of 5 items read); collection resumes on 2026-12-01"
