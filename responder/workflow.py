@@ -120,7 +120,8 @@ def transition(
     a reply a person sent by hand. A person's move, allowed or refused, is also in the audit table
     (`kikimimi.audit`); the poster's moves are in `ReviewEvent` only.
     """
-    if actor == SYSTEM:
+
+    def move() -> ReplyDraft:
         return _transition(
             session,
             draft,
@@ -135,21 +136,11 @@ def transition(
             link=link,
             replied_at=replied_at,
         )
+
+    if actor == SYSTEM:
+        return move()
     try:
-        moved = _transition(
-            session,
-            draft,
-            action,
-            actor,
-            text=text,
-            note=note,
-            worker=worker,
-            now=now,
-            lease_seconds=lease_seconds,
-            external_id=external_id,
-            link=link,
-            replied_at=replied_at,
-        )
+        moved = move()
     except (PermissionDenied, IllegalTransition) as exc:
         raise audit.refused(session, actor, action, "draft", draft.id, exc, now=now) from None
     audit.record(session, actor, action, "draft", draft.id, reason=note, now=now)
