@@ -175,19 +175,19 @@ class BlueskyCollector:
         self._logged_in = True
 
     def _search(self, params: dict[str, Any]) -> Any:
+        return self._query(SEARCH_NSID, atproto_models.AppBskyFeedSearchPosts.Params(**params), "searchPosts")
+
+    def _query(self, nsid: str, params: Any, name: str) -> dict[str, Any]:
+        """One XRPC query read as plain JSON (an HTML page served with status 200 is an error), with retries."""
+
         def fetch() -> Any:
-            model = atproto_models.AppBskyFeedSearchPosts.Params(**params)
-            content = self.client.invoke_query(SEARCH_NSID, params=model, output_encoding="application/json").content
-            if not isinstance(content, dict):  # e.g. an HTML page served with status 200
-                raise PlatformError(PLATFORM, f"searchPosts answered {_describe(content)}, not a JSON object")
+            content = self.client.invoke_query(nsid, params=params, output_encoding="application/json").content
+            if not isinstance(content, dict):
+                raise PlatformError(PLATFORM, f"{name} answered {_describe(content)}, not a JSON object")
             return content
 
         return call_with_retries(
-            fetch,
-            translate=translate_error,
-            sleep=self.sleep,
-            what="bluesky: searchPosts",
-            on_attempt=self.attempts.add,
+            fetch, translate=translate_error, sleep=self.sleep, what=f"bluesky: {name}", on_attempt=self.attempts.add
         )
 
     def _add_follower_counts(self, views: list[Any]) -> None:
@@ -219,20 +219,7 @@ class BlueskyCollector:
                 author["followersCount"] = count
 
     def _profiles(self, dids: list[str]) -> dict[str, int | None]:
-        def fetch() -> Any:
-            params = atproto_models.AppBskyActorGetProfiles.Params(actors=dids)
-            content = self.client.invoke_query(PROFILES_NSID, params=params, output_encoding="application/json").content
-            if not isinstance(content, dict):
-                raise PlatformError(PLATFORM, f"getProfiles answered {_describe(content)}, not a JSON object")
-            return content
-
-        content = call_with_retries(
-            fetch,
-            translate=translate_error,
-            sleep=self.sleep,
-            what="bluesky: getProfiles",
-            on_attempt=self.attempts.add,
-        )
+        content = self._query(PROFILES_NSID, atproto_models.AppBskyActorGetProfiles.Params(actors=dids), "getProfiles")
         counts: dict[str, int | None] = {}
         for profile in fields.items_of(content.get("profiles")):
             did, followers = profile.get("did"), profile.get("followersCount")
@@ -248,17 +235,7 @@ class BlueskyCollector:
     def gone(self, external_ids: list[str]) -> dict[str, str]:
         """Which of these post URIs are deleted now: `getPosts` leaves a deleted post out of its answer."""
         self._ensure_login()
-
-        def fetch() -> Any:
-            params = atproto_models.AppBskyFeedGetPosts.Params(uris=external_ids)
-            content = self.client.invoke_query(POSTS_NSID, params=params, output_encoding="application/json").content
-            if not isinstance(content, dict):
-                raise PlatformError(PLATFORM, f"getPosts answered {_describe(content)}, not a JSON object")
-            return content
-
-        content = call_with_retries(
-            fetch, translate=translate_error, sleep=self.sleep, what="bluesky: getPosts", on_attempt=self.attempts.add
-        )
+        content = self._query(POSTS_NSID, atproto_models.AppBskyFeedGetPosts.Params(uris=external_ids), "getPosts")
         return gone_posts(content, external_ids)
 
 
