@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from nlp_models.training.data import DATA_DIR, SEED, read_rows
+from nlp_models.training.data import DATA_DIR, SEED, SEEDS_DIR, read_rows, sample
 
 __all__ = [
     "LABELS_DIR",
@@ -31,7 +31,6 @@ __all__ = [
 ]
 
 LABELS_DIR = Path(__file__).parent / "labels"
-SEEDS_DIR = Path(__file__).parent
 # Support tweets whose sha1 starts with one of these are kept back for an independent evaluation:
 # never labelled here, never trained or tuned on.
 RESERVED_PREFIXES = "0123"
@@ -111,10 +110,6 @@ def tweet_sha1(text: str) -> str:
     return hashlib.sha1(text.strip().encode()).hexdigest()
 
 
-def _sample(rows: list, k: int, rng: random.Random) -> list:
-    return rows if len(rows) <= k else rng.sample(rows, k)
-
-
 def support_tweet_rows() -> list[Row]:
     """Our labels joined to the support tweets' text (CC BY-NC-SA: measured variant only, never shipped)."""
     path = DATA_DIR / "support_tweets" / "spotifycares_inbound.csv"
@@ -187,7 +182,7 @@ def _bitext(rng: random.Random) -> Iterator[Row]:
     for r in read_rows(DATA_DIR / "intents" / "bitext_ecommerce.csv"):
         by_label.setdefault(r["label"], []).append(r["text"])
     for label, texts in sorted(by_label.items()):
-        for text in _sample(texts, 40, rng):
+        for text in sample(texts, 40, rng):
             yield Row(text, 1, BITEXT_INTENT.get(label), 1, 0.5, "intents/bitext_ecommerce.csv", "en", "train")
 
 
@@ -206,7 +201,7 @@ def _banking(rng: random.Random) -> Iterator[Row]:
                 if label in _BANKING_TECH
                 else "billing_account"
             )
-            for text in _sample(texts, 20 if split == "train" else 5, rng):
+            for text in sample(texts, 20 if split == "train" else 5, rng):
                 yield Row(text, 1, intent, 1, 0.5, "intents/banking77", "en", split)
 
 
@@ -218,7 +213,7 @@ def _clinc(rng: random.Random) -> Iterator[Row]:
         for label, texts in sorted(by_label.items()):
             ask = 0 if label in _CLINC_NOT_ASKS else 1
             k = (30 if not ask else 8) if split == "train" else 2
-            for text in _sample(texts, k, rng):
+            for text in sample(texts, k, rng):
                 yield Row(text, ask, _CLINC_INTENT.get(label, "other"), 1, 0.5, "intents/clinc150", "en", split)
 
 
@@ -236,7 +231,7 @@ def _tweet_acts() -> Iterator[Row]:
 
 def _goemotions(rng: random.Random) -> Iterator[Row]:
     for split, k in (("train", 2500), ("dev", 400)):
-        for r in _sample(read_rows(DATA_DIR / "goemotions_en" / f"{split}.csv"), k, rng):
+        for r in sample(read_rows(DATA_DIR / "goemotions_en" / f"{split}.csv"), k, rng):
             text = r["text"]
             # Reddit comments: chatter and opinions, not posts to a brand. One with "?" may ask.
             # Positive comments are left without an intent: they taught "thank you, lovely" to be `other`.
