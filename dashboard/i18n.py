@@ -1,10 +1,10 @@
 """The dashboard's Japanese and English: gettext message catalogues (Babel), chosen per user.
 
-The strings are English in the code, wrapped in `t(...)`; `locales/ja/LC_MESSAGES/kikimimi.po` holds their
-Japanese. The .po file is compiled in memory when first used, so there is no binary to keep in step. To add
-strings: `pybabel extract -k t -o dashboard/locales/kikimimi.pot dashboard` then
-`pybabel update -i dashboard/locales/kikimimi.pot -d dashboard/locales -D kikimimi`;
-tests/test_i18n.py fails while any string lacks its Japanese.
+The strings are English in the code, wrapped in `t(...)`; the `.po` files in `locales/ja/LC_MESSAGES/` hold
+their Japanese (one file per area of the dashboard, e.g. `kikimimi.po` for sign-in and the queue, so pages can
+grow their catalogues independently; a message belongs to one file only). They are compiled in memory when
+first used, so there is no binary to keep in step. tests/test_i18n.py fails while any string wrapped in t()
+lacks its Japanese.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -30,15 +31,24 @@ LANGUAGES = {"en": "English", "ja": "日本語"}
 @functools.cache
 def translations(locale: str) -> gettext.NullTranslations:
     """The catalogue for `locale` ("en" is the code's own words)."""
-    po = LOCALES_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
-    if locale == "en" or not po.exists():
+    catalog = catalogue(locale)
+    if locale == "en" or not len(catalog):
         return gettext.NullTranslations()
-    with po.open("rb") as fh:
-        catalog = read_po(fh, locale=locale)
     buffer = io.BytesIO()
     write_mo(buffer, catalog)
     buffer.seek(0)
     return Translations(buffer, domain=DOMAIN)
+
+
+def catalogue(locale: str) -> Catalog:
+    """Every `.po` file of `locale`, as one catalogue."""
+    merged = Catalog(locale=locale, domain=DOMAIN)
+    for po in sorted((LOCALES_DIR / locale / "LC_MESSAGES").glob("*.po")):
+        with po.open("rb") as fh:
+            for message in read_po(fh, locale=locale):
+                if message.id:
+                    merged[message.id] = message
+    return merged
 
 
 def translator(locale: str | None) -> Callable[[str], str]:

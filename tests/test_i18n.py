@@ -6,7 +6,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from babel.messages.pofile import read_po
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
@@ -16,7 +15,7 @@ from kikimimi.models import User
 from kikimimi.pipeline import open_session, run_once
 
 DASHBOARD = Path(__file__).parent.parent / "dashboard"
-TRANSLATED = [DASHBOARD / "app.py", DASHBOARD / "auth.py", DASHBOARD / "views" / "queue.py"]
+TRANSLATED = sorted(DASHBOARD.rglob("*.py"))  # a page with no t() calls yet contributes nothing
 
 
 def messages(path: Path) -> set[str]:
@@ -30,8 +29,7 @@ def messages(path: Path) -> set[str]:
 
 
 def test_every_string_has_its_japanese_with_the_same_placeholders():
-    with (i18n.LOCALES_DIR / "ja" / "LC_MESSAGES" / "kikimimi.po").open("rb") as fh:
-        catalog = read_po(fh, locale="ja")
+    catalog = i18n.catalogue("ja")
     wanted = set().union(*(messages(p) for p in TRANSLATED))
     assert len(wanted) > 80
     missing = sorted(m for m in wanted if not (catalog.get(m) and catalog.get(m).string))
