@@ -18,7 +18,7 @@ import pandas as pd
 from sqlalchemy import case
 from sqlmodel import Session, col, func, select
 
-from kikimimi.models import Analysis, AlertKind, Post, visible
+from kikimimi.models import AlertKind, Analysis, Post, visible
 from kikimimi.settings import AlertSettings
 from nlp_models.phrases import top_phrases
 
@@ -219,7 +219,9 @@ def _behind(session: Session, spike: Spike) -> None:
     """Fill in the posts behind a spike and the phrases that set them apart from the baseline's posts."""
     width, base_len, _ = BASES[spike.basis]
 
-    def posts(since: datetime, until: datetime, limit: int, negative_only: bool, latest: bool = False) -> list[tuple[int, str]]:
+    def posts(
+        since: datetime, until: datetime, limit: int, negative_only: bool, latest: bool = False
+    ) -> list[tuple[int, str]]:
         stmt = (
             select(Post.id, Post.text)
             .join(Analysis, col(Analysis.post_id) == col(Post.id))
@@ -239,7 +241,9 @@ def _behind(session: Session, spike: Spike) -> None:
 
     negative_only = spike.kind == AlertKind.negative_spike
     behind = posts(spike.window_start, spike.window_end, POSTS_SHOWN, negative_only)
-    background = posts(spike.window_start - timedelta(hours=base_len), spike.window_start, BACKGROUND_POSTS, False, True)
+    background = posts(
+        spike.window_start - timedelta(hours=base_len), spike.window_start, BACKGROUND_POSTS, False, True
+    )
     spike.post_ids = [i for i, _ in behind]
     spike.phrases = top_phrases([t for _, t in behind], [t for _, t in background])
 
