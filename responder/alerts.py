@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -187,33 +187,27 @@ def _spike_key(spike: Spike) -> str:
 
 
 def _continue_spike(session: Session, spike: Spike, cfg: AlertSettings) -> bool:
-    """A spike seen while an alert of its kind and query is still within its cooldown is that same fire: the alert
-    is extended (and records the slice), no new one is raised."""
+    """A spike that overlaps an alert of its kind and query, or follows it within the cooldown, is that same fire:
+    the alert is extended (and records the slice), no new one is raised."""
     cooldown = timedelta(hours=cfg.cooldown_hours)
-    latest = session.exec(
-        select(Alert)
-        .where(Alert.kind == spike.kind, Alert.key == _spike_key(spike))
-        .where(col(Alert.window_start) <= spike.window_end)
-        .order_by(col(Alert.ongoing_until).desc())
-        .limit(1)
-    ).first()
-    if latest is None or spike.window_end - latest.ongoing_until > cooldown:
-        return False
-    slices = list(latest.details.get("slices", []))
-    if spike.slice_label not in slices:
-        latest.details = {**latest.details, "slices": [*slices, spike.slice_label]}
-    if spike.ongoing_until > latest.ongoing_until:
-        latest.ongoing_until = spike.ongoing_until
-    session.add(latest)
-    session.commit()
-    return True
+    for alert in session.exec(select(Alert).where(Alert.kind == spike.kind, Alert.key == _spike_key(spike))):
+        onset = datetime.fromisoformat(alert.window_key.removesuffix("Z")).replace(tzinfo=UTC)
+        if onset - cooldown <= spike.ongoing_until and spike.onset_start - alert.ongoing_until <= cooldown:
+            slices = list(alert.details.get("slices", []))
+            if spike.slice_label not in slices:
+                alert.details = {**alert.details, "slices": [*slices, spike.slice_label]}
+            alert.ongoing_until = max(alert.ongoing_until, spike.ongoing_until)
+            session.add(alert)
+            session.commit()
+            return True
+    return False
 
 
 def _spike_alert(spike: Spike, brand_id: int | None) -> Alert:
     return Alert(
         kind=spike.kind,
         key=_spike_key(spike),
-        window_key=f"{spike.window_start:%Y-%m-%dT%H:%M}Z/{spike.basis}",
+        window_key=f"{spike.onset_start:%Y-%m-%dT%H:%M}Z",
         brand_id=brand_id,
         query_id=spike.query_id,
         platform=spike.platform,

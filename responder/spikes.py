@@ -3,9 +3,10 @@
 Two windows, both rolling and ending on every hour boundary: the last hour against the 12 before it, and the last
 24 hours against the 14 days before them. A window is a spike when it has enough posts and sits `sensitivity`
 standard deviations above its baseline: a binomial test on the share of negative posts, a Poisson one on the
-number of posts. Consecutive spiking windows of one slice (less than `cooldown_hours` apart) are one spike, told
-by its first window. The counting happens in SQL (posts per slice and UTC hour); only the posts behind each spike
-are read back, for their ids and phrases. Brand replies, spam and deleted posts are left out.
+number of posts. Consecutive spiking windows of one slice (less than `cooldown_hours` apart) are one spike: known
+by its first window (the onset, which names it), told by its strongest one (the peak, whose posts it shows).
+The counting happens in SQL (posts per slice and UTC hour); only the posts behind each spike are read back, for
+their ids and phrases. Brand replies, spam and deleted posts are left out.
 """
 
 from __future__ import annotations
@@ -31,17 +32,18 @@ BACKGROUND_POSTS = 300  # baseline posts read to tell a spike's phrases from the
 
 @dataclass
 class Spike:
-    """One spike of one slice (None: every platform / language), told by its first spiking window."""
+    """One spike of one slice (None: every platform / language): its onset and its peak window so far."""
 
     kind: str  # AlertKind.negative_spike | AlertKind.volume_spike
     basis: str  # "hour" | "day": which window first showed it
     query_id: int | None
     platform: str | None
     language: str | None
-    window_start: datetime
+    onset_start: datetime  # the first spiking window (it names the spike: the alert's window key)
+    window_start: datetime  # the peak: the spiking window furthest above its baseline
     window_end: datetime
     ongoing_until: datetime  # the end of its last spiking window
-    posts: int  # in the first window
+    posts: int  # in the peak window
     negative: int
     observed: float  # negative share, or posts per window
     expected: float  # the baseline's share, or posts per window
@@ -140,7 +142,7 @@ def _detect(
             for kind, hits in windows.items():
                 qid_value = None if pd.isna(qid) else int(qid)
                 found += _episodes(hits, kind, qid_value, plat, lang, cfg)
-    found.sort(key=lambda s: (s.window_end, s.kind, s.query_id or 0, s.slice_label))
+    found.sort(key=lambda s: (s.onset_start, s.kind, s.query_id or 0, s.slice_label))
     for spike in found:
         _behind(session, spike)
     return found
@@ -194,25 +196,35 @@ def _episodes(
         last = spikes_found[-1] if spikes_found else None
         if last is not None and hit["end"] - last.ongoing_until <= cooldown:
             last.ongoing_until = max(last.ongoing_until, hit["end"])
+            if hit["score"] > last.score:
+                _peak(last, hit)
             continue
-        spikes_found.append(
-            Spike(
-                kind=kind,
-                basis=hit["basis"],
-                query_id=query_id,
-                platform=platform,
-                language=language,
-                window_start=hit["start"],
-                window_end=hit["end"],
-                ongoing_until=hit["end"],
-                posts=int(hit["posts"]),
-                negative=int(hit["negative"]),
-                observed=round(float(hit["observed"]), 4),
-                expected=round(float(hit["expected"]), 4),
-                score=round(float(hit["score"]), 2),
-            )
+        spike = Spike(
+            kind=kind,
+            basis=hit["basis"],
+            query_id=query_id,
+            platform=platform,
+            language=language,
+            onset_start=hit["start"],
+            window_start=hit["start"],
+            window_end=hit["end"],
+            ongoing_until=hit["end"],
+            posts=0,
+            negative=0,
+            observed=0.0,
+            expected=0.0,
+            score=0.0,
         )
+        _peak(spike, hit)
+        spikes_found.append(spike)
     return spikes_found
+
+
+def _peak(spike: Spike, hit: dict) -> None:
+    spike.basis, spike.window_start, spike.window_end = hit["basis"], hit["start"], hit["end"]
+    spike.posts, spike.negative = int(hit["posts"]), int(hit["negative"])
+    spike.observed, spike.expected = round(float(hit["observed"]), 4), round(float(hit["expected"]), 4)
+    spike.score = round(float(hit["score"]), 2)
 
 
 def _behind(session: Session, spike: Spike) -> None:
