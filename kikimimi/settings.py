@@ -118,20 +118,20 @@ class BrandConfig(_Strict):
     @field_validator("queries")
     @classmethod
     def _unique_query_names(cls, queries: list[QueryConfig]) -> list[QueryConfig]:
-        names = [q.name for q in queries]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"duplicate query names: {', '.join(duplicates)}")
-        return queries
+        return _unique_names(queries, "query names")
 
     @field_validator("alerts")
     @classmethod
     def _unique_destination_names(cls, alerts: list[Any]) -> list[Any]:
-        names = [a.name for a in alerts]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"duplicate alert destination names: {', '.join(duplicates)}")
-        return alerts
+        return _unique_names(alerts, "alert destination names")
+
+
+def _unique_names(items: list[Any], what: str) -> list[Any]:
+    names = [item.name for item in items]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"duplicate {what}: {', '.join(duplicates)}")
+    return items
 
 
 class AlertSettings(_Strict):
