@@ -15,7 +15,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-from nlp_models.faq.summary import _EN_STOP, language_of
+from nlp_models.faq.summary import _EN_STOP, best_distinct, language_of
 
 _URL_OR_HANDLE = re.compile(r"https?://\S+|www\.\S+|(?<![\w.])@[\w.\-]+|[#＃]")
 _EN_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]+")
@@ -65,12 +65,4 @@ def top_phrases(group: Sequence[str], background: Sequence[str] = (), top: int =
         if share_in < 2 * share_out:  # as common as usual (the brand's own name): says nothing about the group
             continue
         scored.append((share_in * math.log(1 + share_in / share_out), term))
-    scored.sort(key=lambda st: (-st[0], st[1]))
-    chosen: list[str] = []
-    for _, term in scored:
-        if any(term in other or other in term for other in chosen):
-            continue
-        chosen.append(term)
-        if len(chosen) == top:
-            break
-    return chosen
+    return best_distinct(scored, top)

@@ -318,3 +318,19 @@ def test_the_alerts_page_lists_alerts_with_deliveries_and_posts_in_japanese(
     assert at.title[0].value == "アラート" and "初回応答の目標時間を超えました" in text
     assert "Komorebi Tea/ops" in text and "配信済み" in text and "JST" in text
     assert "注文がまだ届きません" in text and f"status/{post.external_id}" in text
+
+
+def test_the_phrases_behind_a_spike_are_its_own_in_japanese_and_english():
+    from nlp_models.phrases import top_phrases
+
+    spike = [
+        "木漏れ日ティーの抹茶がまだ届かない",
+        "木漏れ日ティー、抹茶届きません。配送遅延？",
+        "Komorebi shipping delay again",
+    ]
+    spike.append("komorebi order stuck, shipping delay")
+    usual = ["木漏れ日ティーの抹茶おいしい", "木漏れ日ティー大好き", "komorebi tea is lovely", "komorebi matcha rocks"]
+    phrases = top_phrases(spike, usual)
+    assert "届く" in phrases  # 届かない and 届きません are one word
+    assert {"shipping", "delay"} & set(phrases) or "shipping delay" in phrases
+    assert not {"木漏れ日", "ティー", "komorebi"} & set(phrases)  # in every post, spike or not: says nothing
