@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import threading
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -29,6 +30,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from kikimimi import __version__
+from kikimimi.commands.alerts import alerts_app
 from kikimimi.commands.bench import bench_app
 from kikimimi.commands.collect import collect_command
 from kikimimi.commands.erase import erase_command
@@ -55,6 +57,7 @@ app.add_typer(users_app, name="users")
 app.command(name="collect")(collect_command)
 app.command(name="erase")(erase_command)
 app.add_typer(bench_app, name="bench")
+app.add_typer(alerts_app, name="alerts")
 app.add_typer(eval_app, name="eval")
 eval_app.command("faq")(eval_faq)
 app.add_typer(faq_app, name="faq")
@@ -401,6 +404,7 @@ def _report(summary: RunSummary, json_output: bool) -> None:
         "held_unknown": len(posting.held_unknown),
         "awaiting_retry": len(posting.awaiting_retry),
         "in_flight": len(posting.in_flight),
+        "alerts": asdict(summary.alerts) if summary.alerts else None,
     }
     if json_output:
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
@@ -424,6 +428,7 @@ def _report(summary: RunSummary, json_output: bool) -> None:
         f" · posted {len(posting.posted)}"
         f" · dry-run {len(posting.would_post)} · failed {len(posting.failed)}"
         + (f" · erased past retention {summary.erased}" if summary.erased else "")
+        + (f" · alerts raised {summary.alerts.raised}" if summary.alerts else "")
     )
     if posting.paused:
         console.print("[red]posting is paused[/] (`kikimimi posting status`): nothing was sent after the switch")

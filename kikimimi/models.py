@@ -412,3 +412,67 @@ class ErasureEvent(SQLModel, table=True):
 def visible() -> Any:
     """The condition every listing of posts carries: not deleted or made private on its platform."""
     return col(Post.deleted_at).is_(None)
+
+
+# --- alerts ---
+
+
+class AlertKind(StrEnum):
+    negative_spike = "negative_spike"  # the share of negative posts jumped against its rolling baseline
+    volume_spike = "volume_spike"  # the number of posts jumped against its rolling baseline
+    sla_near = "sla_near"  # a post that needs a reply nears its first-response target, unanswered
+    sla_breach = "sla_breach"  # ... or has passed it
+    frt_jump = "frt_jump"  # the day's median first-response time jumped against the same weekday before
+
+
+class Alert(SQLModel, table=True):
+    """Something the team should hear about now, raised once: unique per (kind, key, window_key), so a re-run,
+    a second worker or a crash between raising and delivering never raises it twice (`responder.alerts`)."""
+
+    __table_args__ = (UniqueConstraint("kind", "key", "window_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32, index=True)  # AlertKind
+    key: str = Field(max_length=200)  # what it is about: "query:3", "post:42", "brand:1:x"
+    window_key: str = Field(max_length=64)  # which window: "2026-11-16T00:00/24h", "target", "2026-11-16"
+    brand_id: int | None = Field(default=None, foreign_key="brand.id", index=True)
+    query_id: int | None = Field(default=None, foreign_key="listeningquery.id")
+    platform: str | None = Field(default=None, max_length=16)
+    window_start: datetime = _ts()
+    window_end: datetime = _ts()
+    ongoing_until: datetime = _ts()  # the end of the last window that still showed it (the cooldown runs from here)
+    details: dict = _json(default_factory=dict)  # figures, the slices that showed it, top phrases
+    post_ids: list = _json(default_factory=list)  # the posts behind it (ids; an erased post simply drops out)
+    created_at: datetime = _ts(default_factory=utcnow, index=True)
+
+
+class DeliveryState(StrEnum):
+    pending = "pending"  # not confirmed yet: tried again at `next_attempt_at`
+    delivered = "delivered"  # the destination confirmed it (2xx, or the SMTP server accepted it)
+    failed = "failed"  # gave up after the most attempts the settings allow
+
+
+class AlertDelivery(SQLModel, table=True):
+    """One alert to one configured destination of its brand; `AlertAttempt` records every try."""
+
+    __table_args__ = (UniqueConstraint("alert_id", "destination"),)
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="alert.id", index=True)
+    destination: str = Field(max_length=200)  # "<brand>/<destination name>" as in kikimimi.toml
+    channel: str = Field(max_length=16)  # webhook | slack | teams | email
+    state: str = Field(default=DeliveryState.pending.value, max_length=16, index=True)  # DeliveryState
+    attempts: int = 0
+    next_attempt_at: datetime = _ts(default_factory=utcnow)
+    lease_until: datetime | None = _ts(default=None)  # a worker is sending it right now; nobody else until then
+    delivered_at: datetime | None = _ts(default=None)
+    last_error: str | None = None
+
+
+class AlertAttempt(SQLModel, table=True):
+    """One try at delivering: when, whether it was confirmed, what the destination said."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: int = Field(foreign_key="alertdelivery.id", index=True)
+    at: datetime = _ts(default_factory=utcnow)
+    ok: bool = False
+    status: int | None = None  # the HTTP status, or the SMTP reply code
+    error: str | None = None

@@ -1,4 +1,4 @@
-"""One pass of the whole pipeline: collect → analyse → draft → post approved replies.
+"""One pass of the whole pipeline: collect → analyse → draft → post approved replies → raise and deliver alerts.
 
 Each stage reads its work from the database and writes results back, so each can also run alone.
 """
@@ -31,6 +31,8 @@ from listener.runner import collect_pass
 from nlp_models.analyzer import get_analyzer
 from nlp_models.stage import analyse_pending
 from responder import faq as faq_harvest
+from responder.alerts import raise_alerts
+from responder.delivery import deliver_due
 from responder.drafting import draft_pending
 from responder.posters import build_posters
 from responder.posting import PostingReport, post_approved
@@ -48,6 +50,22 @@ class RunSummary:
     drafted: int = 0
     erased: int = 0  # posts past their brand's retention_days, erased in this pass
     posting: PostingReport = field(default_factory=PostingReport)
+    alerts: AlertsPass | None = None
+
+
+@dataclass
+class AlertsPass:
+    raised: int = 0  # new alerts
+    delivered: int = 0  # deliveries confirmed in this pass
+    failed: int = 0  # deliveries given up in this pass
+    pending: int = 0  # deliveries tried and to be tried again after their back-off
+
+
+def check_alerts(session: Session, settings: Settings) -> AlertsPass:
+    """Raise what the detectors find (each alert once) and deliver every delivery that is due."""
+    raised = raise_alerts(session, settings)
+    sent = deliver_due(session, settings)
+    return AlertsPass(raised=len(raised.raised), **sent)
 
 
 def open_session(settings: Settings) -> Session:
@@ -66,7 +84,7 @@ def ensure_default_users(session: Session) -> None:
 
 
 def run_once(settings: Settings, progress: Progress | None = None) -> RunSummary:
-    """Collect from every configured source, analyse new posts, draft replies, post approved ones."""
+    """Collect from every configured source, analyse new posts, draft replies, post approved ones, alert."""
     summary = RunSummary()
     report = progress or (lambda stage, done, total: None)
     with open_session(settings) as session:
@@ -87,6 +105,8 @@ def run_once(settings: Settings, progress: Progress | None = None) -> RunSummary
         summary.drafted = draft_pending(session, templates_dir=settings.templates_dir, brand=brand)
         report("draft", summary.drafted, summary.drafted)
         summary.posting = post_approved(session, build_posters(settings), live=settings.live_posting)
+        summary.alerts = check_alerts(session, settings)  # after analysis: spikes, service levels, deliveries
+        report("alerts", summary.alerts.raised, summary.alerts.raised)
     return summary
 
 

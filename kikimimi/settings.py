@@ -59,10 +59,58 @@ class QueryConfig(_Strict):
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
+class _Destination(_Strict):
+    """Where a brand's alerts go. Secrets (URLs with tokens, signing keys, passwords) are never written in the
+    file: it names the environment variable that holds each, and delivery fails clearly while one is unset."""
+
+    name: str = Field(min_length=1, max_length=64)
+
+
+class WebhookDestination(_Destination):
+    """A JSON POST signed with HMAC-SHA256 of the body (header `X-Kikimimi-Signature: sha256=<hex>`)."""
+
+    kind: Literal["webhook"]
+    url_env: str = Field(min_length=1)
+    secret_env: str = Field(min_length=1)
+
+
+class SlackDestination(_Destination):
+    """A Slack incoming webhook."""
+
+    kind: Literal["slack"]
+    url_env: str = Field(min_length=1)
+
+
+class TeamsDestination(_Destination):
+    """A Microsoft Teams incoming webhook."""
+
+    kind: Literal["teams"]
+    url_env: str = Field(min_length=1)
+
+
+class EmailDestination(_Destination):
+    """E-mail over SMTP (STARTTLS unless `starttls = false`, e.g. a relay on localhost)."""
+
+    kind: Literal["email"]
+    host: str = Field(min_length=1)
+    port: int = Field(default=587, ge=1, le=65535)
+    sender: str = Field(min_length=3)
+    to: list[str] = Field(min_length=1)
+    starttls: bool = True
+    username_env: str | None = None
+    password_env: str | None = None
+
+
+AlertDestination = Annotated[
+    WebhookDestination | SlackDestination | TeamsDestination | EmailDestination, Field(discriminator="kind")
+]
+
+
 class BrandConfig(_Strict):
     name: str = Field(min_length=1)
     handles: dict[Platform, list[str]] = {}
     queries: list[QueryConfig] = []
+    alerts: list[AlertDestination] = []  # where this brand's alerts are delivered
     # posts (with their analyses, drafts, FAQ places) older than this are erased by `kikimimi erase --expired`
     # and by every pipeline pass; None keeps them
     retention_days: int | None = Field(default=None, ge=1)
@@ -70,11 +118,40 @@ class BrandConfig(_Strict):
     @field_validator("queries")
     @classmethod
     def _unique_query_names(cls, queries: list[QueryConfig]) -> list[QueryConfig]:
-        names = [q.name for q in queries]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"duplicate query names: {', '.join(duplicates)}")
-        return queries
+        return _unique_names(queries, "query names")
+
+    @field_validator("alerts")
+    @classmethod
+    def _unique_destination_names(cls, alerts: list[Any]) -> list[Any]:
+        return _unique_names(alerts, "alert destination names")
+
+
+def _unique_names(items: list[Any], what: str) -> list[Any]:
+    names = [item.name for item in items]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"duplicate {what}: {', '.join(duplicates)}")
+    return items
+
+
+class AlertSettings(_Strict):
+    """When spikes and service-level slips become alerts, and how deliveries are retried."""
+
+    sensitivity: float = Field(default=3.0, gt=0)  # standard deviations above the baseline that make a spike
+    cooldown_hours: float = Field(default=24.0, ge=0)  # one alert per fire: quiet this long before the next
+    min_posts: int = Field(default=10, ge=1)  # a window with fewer posts is never a volume or negativity spike
+    min_negative: int = Field(default=5, ge=1)  # ... nor a negativity spike with fewer negative posts
+    lookback_hours: int = Field(default=168, ge=1)  # each check looks this far back (a fresh install: one week)
+    sla_warn_at: float = Field(default=0.75, gt=0, lt=1)  # "nears its target": this share of the target passed
+    # a post first collected longer than this after it was posted (a backfill, a fresh install) raises no
+    # service-level alert: the team cannot have answered what it had not seen
+    sla_window_minutes: int = Field(default=120, ge=1)
+    frt_jump_factor: float = Field(default=2.0, gt=1)  # the day's median first response ≥ this × usual ...
+    frt_jump_minutes: float = Field(default=5.0, ge=0)  # ... and at least this many minutes slower
+    frt_min_answered: int = Field(default=3, ge=1)  # a median of fewer answers is noise, not a staffing signal
+    max_attempts: int = Field(default=10, ge=1)  # deliveries given up (state failed) after this many tries
+    retry_seconds: int = Field(default=60, ge=1)  # first back-off; doubled per failure ...
+    retry_max_seconds: int = Field(default=3600, ge=1)  # ... up to this
 
 
 class ServiceLevels(_Strict):
@@ -102,6 +179,7 @@ class Settings(BaseSettings):
     transformers_model: str | None = None
     templates_dir: Path | None = None
     service_levels: ServiceLevels = ServiceLevels()
+    alerts: AlertSettings = AlertSettings()
     display_timezone: str = "Asia/Tokyo"
     # items each platform may read per calendar month (UTC); collection stops at it and resumes next month
     read_budget: dict[Platform, Annotated[int, Field(ge=0)]] = {}

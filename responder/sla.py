@@ -33,8 +33,9 @@ def service_level(minutes: float | None, levels: ServiceLevels) -> str | None:
     return LEVELS[-1]
 
 
-def response_table(session: Session) -> pd.DataFrame:
-    """One row per post that needed a reply: when it was posted, when (if ever) the brand first answered, how often."""
+def response_table(session: Session, *, since: datetime | None = None) -> pd.DataFrame:
+    """One row per post that needed a reply (posted at or after `since`, if given): when it was posted and first
+    collected, when (if ever) the brand first answered, how often."""
     reply = aliased(Post)
     brand_replies = (
         select(
@@ -60,6 +61,7 @@ def response_table(session: Session) -> pd.DataFrame:
             Post.author_id,
             Post.thread_id,
             Post.created_at,
+            Post.ingested_at,
             Analysis.sentiment,
             brand_replies.c.first_reply_at,
             brand_replies.c.replies,
@@ -78,6 +80,8 @@ def response_table(session: Session) -> pd.DataFrame:
             visible() | col(brand_replies.c.first_reply_at).is_not(None) | col(posted_drafts.c.posted_at).is_not(None)
         )
     )
+    if since is not None:
+        stmt = stmt.where(col(Post.created_at) >= since)
     rows = session.exec(stmt).all()  # type: ignore[call-overload]
     frame = pd.DataFrame(
         rows,
@@ -87,6 +91,7 @@ def response_table(session: Session) -> pd.DataFrame:
             "author_id",
             "thread_id",
             "created_at",
+            "ingested_at",
             "sentiment",
             "first_reply_at",
             "replies",
@@ -94,7 +99,7 @@ def response_table(session: Session) -> pd.DataFrame:
             "posted_n",
         ],
     )
-    for column in ("created_at", "first_reply_at", "posted_at"):
+    for column in ("created_at", "ingested_at", "first_reply_at", "posted_at"):
         frame[column] = pd.to_datetime(frame[column], utc=True)
     frame["responded_at"] = frame[["first_reply_at", "posted_at"]].min(axis=1)
     frame["replies"] = frame["replies"].fillna(0) + frame["posted_n"].fillna(0)

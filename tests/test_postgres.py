@@ -1,15 +1,18 @@
 """The same storage paths on a real PostgreSQL server (the production database)."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import Session, func, select
 
 from kikimimi.db import get_engine, migrate
-from kikimimi.models import Post
+from kikimimi.models import Analysis, Post
 from kikimimi.pipeline import run_once
 from kikimimi.settings import EXAMPLE_CONFIG, load_settings
+from kikimimi.timeutil import utcnow
 from listener.store import upsert_posts
+from responder.alerts import waiting_posts
+from responder.spikes import hourly_counts
 from tests.conftest import make_post
 from tests.postgres_server import required_postgres
 
@@ -41,3 +44,29 @@ def test_the_whole_pipeline_runs_on_postgres(pg_url, monkeypatch):
     with Session(get_engine(pg_url)) as s:
         posts = s.exec(select(func.count()).select_from(Post)).one()
     assert posts >= 400 and again.runs[0].new_posts == 0 and again.analysed == 0
+
+
+def test_hourly_counts_and_waiting_posts_agree_on_postgres(pg_url, settings, session):
+    """The one dialect-specific expression (a post's UTC hour) counts alike on SQLite and PostgreSQL."""
+
+    from kikimimi.db import get_engine, migrate
+
+    now = utcnow()
+    posts = [make_post(str(i), created_at=now - timedelta(minutes=25 * i)) for i in range(1, 9)]
+
+    def fill(s) -> tuple[list, list]:  # noqa: ANN001 - a Session
+        ids = upsert_posts(s, posts).new_post_ids
+        for n, post_id in enumerate(ids):
+            sentiment = "negative" if n % 3 == 0 else "neutral"
+            s.add(Analysis(post_id=post_id, language="en", sentiment=sentiment, intent="other", needs_reply=True))
+        s.commit()
+        counts = hourly_counts(s, since=now - timedelta(days=1), until=now)
+        rows = sorted(counts.itertuples(index=False, name=None))
+        return rows, sorted(w.post.external_id for w in waiting_posts(s, settings, now))
+
+    on_sqlite = fill(session)
+    migrate(pg_url)
+    with Session(get_engine(pg_url), expire_on_commit=False) as pg:
+        on_postgres = fill(pg)
+    assert on_sqlite == on_postgres and sum(r[4] for r in on_sqlite[0]) == 8
+    assert on_sqlite[1] == ["2", "3", "4"]  # past 45 of the 60 minutes, and collected within 120 of posting

@@ -149,13 +149,17 @@ def key_phrases(texts: Sequence[str], clusters: dict[int, Sequence[int]], top: i
             for term, freq in cnt.items()
             if (freq >= 2 or size < 4) and term not in common
         ]
-        scored.sort(key=lambda st: (-st[0], st[1]))
-        chosen: list[str] = []
-        for _, term in scored:
-            if any(term in c2 or c2 in term for c2 in chosen):
-                continue
-            chosen.append(term)
-            if len(chosen) == top:
-                break
-        out[c] = chosen
+        out[c] = best_distinct(scored, top)
     return out
+
+
+def best_distinct(scored: list[tuple[float, str]], top: int) -> list[str]:
+    """The `top` best-scored terms, best first, skipping any that contains or is contained in one already chosen."""
+    chosen: list[str] = []
+    for _, term in sorted(scored, key=lambda st: (-st[0], st[1])):
+        if any(term in other or other in term for other in chosen):
+            continue
+        chosen.append(term)
+        if len(chosen) == top:
+            break
+    return chosen

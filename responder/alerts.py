@@ -1,0 +1,316 @@
+"""Alerts: what the team must hear about now, raised once each (beside the SLA clock, as DESIGN.md places them).
+
+Three detectors feed one table: spikes of negativity or volume (`responder.spikes`), posts that need a reply and
+near or pass their first-response target unanswered, and jumps of the day's median first response against the
+same weekday of the weeks before. An `Alert` row is unique per (kind, key, window_key), so raising is idempotent:
+a re-run, a second worker or a crash raises nothing twice. Each new alert gets one `AlertDelivery` per destination
+of its brand; `responder.delivery` sends them. Posts first collected long after they were posted (a backfill, a
+fresh install) raise no service-level alert: nobody could have answered what had not been seen.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from kikimimi.models import (
+    Alert,
+    AlertDelivery,
+    AlertKind,
+    Analysis,
+    Brand,
+    DraftState,
+    ListeningQuery,
+    Post,
+    ReplyDraft,
+    visible,
+)
+from kikimimi.settings import AlertSettings, Settings
+from kikimimi.timeutil import utcnow
+from responder import sla
+from responder.spikes import Spike, spikes_by_slice
+
+log = logging.getLogger(__name__)
+SAME_WEEKDAYS = 4  # the weeks a day's median first response is compared with
+SLOWEST_SHOWN = 20
+
+
+@dataclass
+class FrtJump:
+    """A local day whose median first response jumped against the same weekday before (or the day before)."""
+
+    platform: str | None  # None: every platform
+    day: str  # the local date, ISO
+    median_minutes: float
+    answered: int
+    usual_minutes: float
+    compared_with: str  # "same weekday" | "day before"
+    post_ids: list[int] = field(default_factory=list)  # the day's slowest answered posts, slowest first
+
+
+def frt_jumps(
+    session: Session,
+    *,
+    since: datetime,
+    until: datetime,
+    display_tz: str,
+    settings: AlertSettings | None = None,
+    frame: pd.DataFrame | None = None,
+) -> list[FrtJump]:
+    """Local days in [since, until) whose median first response is ≥ `frt_jump_factor` × and ≥ `frt_jump_minutes`
+    slower than the median of the same weekday in the 4 weeks before (the day before, where those have too few
+    answers), per platform and over all platforms. Oldest first."""
+    cfg = settings or AlertSettings()
+    if frame is None:
+        frame = sla.response_table(session, since=since - timedelta(days=7 * SAME_WEEKDAYS + 1))
+    answered = frame[frame["frt_minutes"].notna() & (frame["created_at"] < pd.Timestamp(until))].copy()
+    if answered.empty:
+        return []
+    zone = ZoneInfo(display_tz)
+    answered["day"] = answered["created_at"].dt.tz_convert(zone).dt.date
+    first_day, last_day = since.astimezone(zone).date(), until.astimezone(zone).date()
+    jumps: list[FrtJump] = []
+    for platform in [None, *sorted(answered["platform"].unique())]:
+        part = answered if platform is None else answered[answered["platform"] == platform]
+        daily = part.groupby("day")["frt_minutes"].agg(["median", "count"])
+        enough = daily[daily["count"] >= cfg.frt_min_answered]["median"]
+        for day, median in enough.items():
+            if not first_day <= day <= last_day:
+                continue
+            weeks = [enough.get(day - timedelta(days=7 * w)) for w in range(1, SAME_WEEKDAYS + 1)]
+            weeks = [m for m in weeks if m is not None]
+            usual, compared = (float(pd.Series(weeks).median()), "same weekday") if weeks else (None, "")
+            if usual is None and (day - timedelta(days=1)) in enough:
+                usual, compared = float(enough[day - timedelta(days=1)]), "day before"
+            if usual is None or median < cfg.frt_jump_factor * usual or median - usual < cfg.frt_jump_minutes:
+                continue
+            slowest = part[part["day"] == day].sort_values("frt_minutes", ascending=False)
+            jumps.append(
+                FrtJump(
+                    platform=platform,
+                    day=day.isoformat(),
+                    median_minutes=round(float(median), 1),
+                    answered=int(daily.loc[day, "count"]),
+                    usual_minutes=round(usual, 1),
+                    compared_with=compared,
+                    post_ids=[int(i) for i in slowest["post_id"].head(SLOWEST_SHOWN)],
+                )
+            )
+    jumps.sort(key=lambda j: (j.day, j.platform or ""))
+    return jumps
+
+
+@dataclass
+class Waiting:
+    """A post that needs a reply, unanswered, past `sla_warn_at` of its target (or past the target)."""
+
+    post: Post
+    minutes: float  # waited so far
+    breached: bool
+
+
+def waiting_posts(session: Session, settings: Settings, now: datetime | None = None) -> list[Waiting]:
+    """Unanswered posts that need a reply and near or passed their first-response target, first collected within
+    `sla_window_minutes` of being posted (older ones arrived by backfill: no alert) and posted in the lookback."""
+    now = now or utcnow()
+    cfg, target = settings.alerts, settings.service_levels.target
+    warn_after = timedelta(minutes=target * cfg.sla_warn_at)
+    reply = Post.__table__.alias("brand_reply")
+    handled = select(ReplyDraft.post_id).where(
+        col(ReplyDraft.state).in_([DraftState.posted.value, DraftState.replied_by_hand.value])
+    )
+    stmt = (
+        select(Post)
+        .join(Analysis, col(Analysis.post_id) == col(Post.id))
+        .where(col(Analysis.needs_reply), ~col(Post.is_brand_reply), visible())
+        .where(col(Post.created_at) >= now - timedelta(hours=cfg.lookback_hours))
+        .where(col(Post.created_at) <= now - warn_after)
+        .where(col(Post.id).not_in(handled))
+        .where(
+            ~select(reply.c.id)
+            .where(reply.c.is_brand_reply, reply.c.platform == Post.platform)
+            .where(reply.c.parent_external_id == Post.external_id)
+            .exists()
+        )
+        .order_by(col(Post.created_at))
+    )
+    window = timedelta(minutes=cfg.sla_window_minutes)
+    out = []
+    for post in session.exec(stmt):
+        if post.ingested_at - post.created_at > window:
+            continue  # a backfill: it was never the team's to answer in time
+        minutes = (now - post.created_at).total_seconds() / 60
+        out.append(Waiting(post=post, minutes=round(minutes, 1), breached=minutes >= target))
+    return out
+
+
+@dataclass
+class RaiseReport:
+    raised: list[Alert] = field(default_factory=list)
+    continued: int = 0  # spikes that went on inside an alert already raised (the cooldown)
+
+
+def raise_alerts(session: Session, settings: Settings, now: datetime | None = None) -> RaiseReport:
+    """Run every detector over the lookback and store each new alert once, with its pending deliveries; commits."""
+    now = now or utcnow()
+    cfg = settings.alerts
+    since = now - timedelta(hours=cfg.lookback_hours)
+    report = RaiseReport()
+    brands = {b.id: b.name for b in session.exec(select(Brand))}
+    query_brand = {q.id: q.brand_id for q in session.exec(select(ListeningQuery))}
+    for spike in spikes_by_slice(session, since=since, until=now, settings=cfg):
+        if _continue_spike(session, spike, cfg):
+            report.continued += 1
+            continue
+        _add(session, settings, brands, report, _spike_alert(spike, query_brand.get(spike.query_id)))
+    for waiting in waiting_posts(session, settings, now):
+        alert = _waiting_alert(waiting, settings)
+        if alert is not None:
+            _add(session, settings, brands, report, alert)
+    frame = sla.response_table(session, since=since - timedelta(days=7 * SAME_WEEKDAYS + 1))
+    window = pd.Timedelta(minutes=cfg.sla_window_minutes)
+    frame = frame[frame["ingested_at"] - frame["created_at"] <= window]  # backfilled posts say nothing of staffing
+    tz = settings.display_timezone
+    for jump in frt_jumps(session, since=since, until=now, display_tz=tz, settings=cfg, frame=frame):
+        _add(session, settings, brands, report, _jump_alert(jump, tz))
+    return report
+
+
+def _spike_key(spike: Spike) -> str:
+    return f"query:{spike.query_id}" if spike.query_id is not None else "query:none"
+
+
+def _continue_spike(session: Session, spike: Spike, cfg: AlertSettings) -> bool:
+    """A spike that overlaps an alert of its kind and query, or follows it within the cooldown, is that same fire:
+    the alert is extended (and records the slice), no new one is raised."""
+    cooldown = timedelta(hours=cfg.cooldown_hours)
+    for alert in session.exec(select(Alert).where(Alert.kind == spike.kind, Alert.key == _spike_key(spike))):
+        onset = datetime.fromisoformat(alert.window_key.removesuffix("Z")).replace(tzinfo=UTC)
+        if onset - cooldown <= spike.ongoing_until and spike.onset_start - alert.ongoing_until <= cooldown:
+            slices = list(alert.details.get("slices", []))
+            if spike.slice_label not in slices:
+                alert.details = {**alert.details, "slices": [*slices, spike.slice_label]}
+            alert.ongoing_until = max(alert.ongoing_until, spike.ongoing_until)
+            session.add(alert)
+            session.commit()
+            return True
+    return False
+
+
+def _spike_alert(spike: Spike, brand_id: int | None) -> Alert:
+    return Alert(
+        kind=spike.kind,
+        key=_spike_key(spike),
+        window_key=f"{spike.onset_start:%Y-%m-%dT%H:%M}Z",
+        brand_id=brand_id,
+        query_id=spike.query_id,
+        platform=spike.platform,
+        window_start=spike.window_start,
+        window_end=spike.window_end,
+        ongoing_until=spike.ongoing_until,
+        details={
+            "basis": spike.basis,
+            "slice": spike.slice_label,
+            "slices": [spike.slice_label],
+            "language": spike.language,
+            "posts": spike.posts,
+            "negative": spike.negative,
+            "observed": spike.observed,
+            "expected": spike.expected,
+            "score": spike.score,
+            "phrases": spike.phrases,
+        },
+        post_ids=spike.post_ids,
+    )
+
+
+def _waiting_alert(waiting: Waiting, settings: Settings) -> Alert | None:
+    post, target = waiting.post, settings.service_levels.target
+    kind = AlertKind.sla_breach if waiting.breached else AlertKind.sla_near
+    due = post.created_at + timedelta(minutes=target)
+    return Alert(
+        kind=kind,
+        key=f"post:{post.id}",
+        window_key=f"{target}min",
+        brand_id=post.brand_id,
+        query_id=post.query_id,
+        platform=post.platform,
+        window_start=post.created_at,
+        window_end=due,
+        ongoing_until=due,
+        details={"minutes": waiting.minutes, "target": target, "url": post.url},
+        post_ids=[post.id],
+    )
+
+
+def _jump_alert(jump: FrtJump, display_tz: str) -> Alert:
+    start = datetime.fromisoformat(jump.day).replace(tzinfo=ZoneInfo(display_tz))
+    end = (start + timedelta(days=1, hours=1)).replace(hour=0)  # the next local midnight, even on a DST day
+    return Alert(
+        kind=AlertKind.frt_jump,
+        key=f"platform:{jump.platform or 'all'}",
+        window_key=jump.day,
+        platform=jump.platform,
+        window_start=start,
+        window_end=end,
+        ongoing_until=end,
+        details={
+            "day": jump.day,
+            "median_minutes": jump.median_minutes,
+            "usual_minutes": jump.usual_minutes,
+            "answered": jump.answered,
+            "compared_with": jump.compared_with,
+        },
+        post_ids=jump.post_ids,
+    )
+
+
+def _add(session: Session, settings: Settings, brands: dict, report: RaiseReport, alert: Alert) -> None:
+    """Store a new alert and a pending delivery per destination, or nothing if it was raised before."""
+    exists = session.exec(
+        select(Alert.id).where(Alert.kind == alert.kind, Alert.key == alert.key, Alert.window_key == alert.window_key)
+    ).first()
+    if exists is not None:
+        return
+    session.add(alert)
+    try:
+        session.flush()
+        for destination, channel in destinations_for(settings, brands.get(alert.brand_id)):
+            session.add(AlertDelivery(alert_id=alert.id, destination=destination, channel=channel))
+        session.commit()
+    except IntegrityError:  # another worker raised it a moment ago
+        session.rollback()
+        return
+    log.info("alert %s raised: %s %s %s", alert.id, alert.kind, alert.key, alert.window_key)
+    report.raised.append(alert)
+
+
+def destinations_for(settings: Settings, brand_name: str | None) -> list[tuple[str, str]]:
+    """("<brand>/<destination>", channel) for a brand's destinations; an alert of no brand goes to every brand's."""
+    return [
+        (f"{brand.name}/{d.name}", d.kind)
+        for brand in settings.brands
+        if brand_name is None or brand.name == brand_name
+        for d in brand.alerts
+    ]
+
+
+def alert_list(session: Session, *, kinds: list[str] | None = None, limit: int = 100) -> list[Alert]:
+    """The newest alerts first (what the Alerts page lists)."""
+    stmt = select(Alert)
+    if kinds:
+        stmt = stmt.where(col(Alert.kind).in_(kinds))
+    return list(session.exec(stmt.order_by(col(Alert.created_at).desc(), col(Alert.id).desc()).limit(limit)))
+
+
+def posts_behind(session: Session, alert: Alert, limit: int = 20) -> list[Post]:
+    """The posts an alert points at that are still stored and shown, in the alert's order."""
+    ids = [int(i) for i in alert.post_ids[:limit]]
+    found = {p.id: p for p in session.exec(select(Post).where(col(Post.id).in_(ids), visible()))}
+    return [found[i] for i in ids if i in found]
