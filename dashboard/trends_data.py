@@ -24,6 +24,7 @@ SENTIMENT_COLOURS = ("#d62728", "#9e9e9e", "#2ca02c")
 # Platforms get colours of their own, never a sentiment's red, grey or green, and keep them whatever is filtered.
 PLATFORMS = ("x", "reddit", "bluesky", "mastodon", "sample")
 PLATFORM_COLOURS = ("#1f3a93", "#f28e2b", "#4fb3d9", "#8e44ad", "#b07aa1")
+QUERY_COLOURS = ("#4e79a7", "#edc948", "#b07aa1", "#76b7b2", "#ff9da7", "#9c755f", "#bab0ac")
 PRESETS = (7, 14, 30, 90)  # days; "custom" picks the dates
 
 
@@ -133,9 +134,7 @@ def comparison(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
         rows.append((platform, now.posts, before.posts, now.negative_share, before.negative_share))
     now, before = totals(current), totals(previous)
     rows.append(("all", now.posts, before.posts, now.negative_share, before.negative_share))
-    return pd.DataFrame(
-        rows, columns=["platform", "posts", "posts_before", "negative_share", "negative_share_before"]
-    )
+    return pd.DataFrame(rows, columns=["platform", "posts", "posts_before", "negative_share", "negative_share_before"])
 
 
 def share_of_voice(session: Session, f: TrendFilter) -> pd.DataFrame:
@@ -155,9 +154,7 @@ def share_of_voice(session: Session, f: TrendFilter) -> pd.DataFrame:
             f,
             by_query=True,
         )
-        .group_by(
-            ListeningQuery.name, ListeningQuery.competitor, Post.platform, Analysis.language, Analysis.sentiment
-        )
+        .group_by(ListeningQuery.name, ListeningQuery.competitor, Post.platform, Analysis.language, Analysis.sentiment)
         .order_by(ListeningQuery.name, Post.platform, Analysis.language, Analysis.sentiment)
     ).all()
     frame = pd.DataFrame(rows, columns=["query", "competitor", "platform", "language", "sentiment", "posts"])
