@@ -22,8 +22,8 @@ from kikimimi.models import Analysis, ListeningQuery, Post, PostQuery, ours, vis
 SENTIMENTS = ("negative", "neutral", "positive")
 SENTIMENT_COLOURS = ("#d62728", "#9e9e9e", "#2ca02c")
 # Platforms get colours of their own, never a sentiment's red, grey or green, and keep them whatever is filtered.
-PLATFORMS = ("x", "reddit", "bluesky", "mastodon", "sample")
-PLATFORM_COLOURS = ("#1f3a93", "#f28e2b", "#4fb3d9", "#8e44ad", "#b07aa1")
+PLATFORMS = ("x", "reddit", "bluesky", "mastodon")
+PLATFORM_COLOURS = ("#1f3a93", "#f28e2b", "#4fb3d9", "#8e44ad")
 QUERY_COLOURS = ("#4e79a7", "#edc948", "#b07aa1", "#76b7b2", "#ff9da7", "#9c755f", "#bab0ac")
 PRESETS = (7, 14, 30, 90)  # days; "custom" picks the dates
 

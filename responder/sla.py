@@ -78,6 +78,7 @@ def _responses(session: Session, scope: Scope, settings: Settings, now: datetime
         )
         .join(replier, col(replier.id) == col(reply.author_id))
         .where(reply.is_brand_reply, col(reply.parent_external_id).is_not(None))
+        .where(col(reply.created_at) >= scope.since)  # no answer comes before the post it answers
         .group_by(reply.platform, reply.parent_external_id)
     )
     if automated:  # a bot's "thanks, we'll get back to you" is no response

@@ -32,7 +32,7 @@ top = st.columns(3)
 days = top[0].selectbox(
     t("Period"), list(td.PRESETS), index=1, format_func=lambda d: t("Last {days} days").format(days=d), key="sla-period"
 )
-platforms = top[1].multiselect(t("Platform"), list(td.PLATFORMS[:4]), key="sla-platforms")
+platforms = top[1].multiselect(t("Platform"), list(td.PLATFORMS), key="sla-platforms")
 languages = top[2].multiselect(t("Language"), ["ja", "en", "other"], key="sla-languages")
 first, last = td.default_range(today, days)
 window = td.period(first, last, tz)

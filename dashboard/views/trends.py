@@ -40,7 +40,7 @@ with session() as s:
     listened = td.queries_listened(s)
     languages_seen = td.languages_seen(s, td.period(first, last, tz))
 languages = top[1].multiselect(t("Language"), languages_seen, key="trend-languages")
-platforms = top[2].multiselect(t("Platform"), list(td.PLATFORMS[:4]), key="trend-platforms")
+platforms = top[2].multiselect(t("Platform"), list(td.PLATFORMS), key="trend-platforms")
 names = {int(r.id): (f"{r.name} ({t('competitor')})" if r.competitor else r.name) for r in listened.itertuples()}
 chosen_queries = top[3].multiselect(
     t("Brand query"), list(names), format_func=lambda i: names.get(i, str(i)), key="trend-queries"
