@@ -201,6 +201,8 @@ def kpis(session: Session, scope: Scope, settings: Settings, now: datetime | Non
     def count_if(condition: Any) -> Any:
         return func.coalesce(func.sum(sa.case((condition, 1), else_=0)), 0)
 
+    level = _level_case(r.c.waited, levels)
+    placed = [count_if((level == rung) & (answered if done else ~answered)) for rung in LEVELS for done in (1, 0)]
     row = session.exec(
         select(  # type: ignore[call-overload]
             func.count(),
@@ -211,15 +213,12 @@ def kpis(session: Session, scope: Scope, settings: Settings, now: datetime | Non
             count_if(answered & (r.c.replies == 1)),
             func.avg(r.c.frt),
             sqltime.median(r.c.frt, name),
+            *placed,  # the ladder, in the same pass
         )
     ).one()
-    total, n_answered, within, past, abandoned, one_touch, mean, med = row
-    ladder = {name: {"answered": 0, "open": 0} for name in LEVELS}
-    placed = select(_level_case(r.c.waited, levels).label("level"), answered.label("answered")).subquery()
-    for level, is_answered, n in session.exec(
-        select(placed.c.level, placed.c.answered, func.count()).group_by(placed.c.level, placed.c.answered)  # type: ignore[call-overload]
-    ):
-        ladder[level]["answered" if is_answered else "open"] += int(n)
+    total, n_answered, within, past, abandoned, one_touch, mean, med = row[:8]
+    counts = iter(row[8:])
+    ladder = {rung: {"answered": int(next(counts)), "open": int(next(counts))} for rung in LEVELS}
     return Kpis(
         needing_reply=int(total),
         answered=int(n_answered),

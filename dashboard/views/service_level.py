@@ -209,7 +209,7 @@ else:
     few = (
         alt.Chart(thin.assign(note=t("too few replies for a median")))
         .mark_tick(color="#9e9e9e", thickness=2, size=14, yOffset=0)
-        .encode(x=x, y=alt.value(0), tooltip=[*tooltip, alt.Tooltip("note:N", title=" ")])
+        .encode(x=x, y=alt.Y(datum=0), tooltip=[*tooltip, alt.Tooltip("note:N", title=" ")])
     )
     goal = (
         alt.Chart(pd.DataFrame({"target": [levels.target / (60 if in_hours else 1)]}))
