@@ -230,3 +230,15 @@ def test_the_service_level_page_states_each_population_and_the_whole_ladder(page
     one_reply = daily[daily["answered"] == 1]
     assert not one_reply.empty and not one_reply["enough"].any()  # drawn as a tick, never a point of the line
     assert any("Grey ticks: days with fewer than 3 replies" in c for c in captions)
+
+
+def test_both_pages_read_in_japanese(pages, session):
+    reader = session.get(User, pages)
+    reader.locale = "ja"
+    session.add(reader)
+    session.commit()
+    trends = page("trends", pages)
+    assert trends.title[0].value == "トレンド" and {m.label for m in trends.metric} == {"投稿", "ネガティブの割合"}
+    levels = page("service_level", pages)
+    assert "返信が必要だった 6 件のうち" in " ".join(c.value for c in levels.caption)
+    assert "時間" in {m.label: m.value for m in levels.metric}["初回応答の中央値"]  # 3.0 時間: hours past two hours
