@@ -138,7 +138,7 @@ def _responses(session: Session, scope: Scope, settings: Settings, now: datetime
         base,
         frt.label("frt"),
         sa.case((base.c.responded_at.is_(None), waited), else_=frt).label("waited"),
-    ).subquery()
+    ).cte("responses").prefix_with("MATERIALIZED")  # computed once, however often a figure reads a column
 
 
 def _minutes(later: Any, earlier: Any, brand: Any, scope: Scope, settings: Settings, name: str, now: datetime) -> Any:
