@@ -115,7 +115,7 @@ def test_a_competitors_post_is_never_in_the_reply_queue(page, server, rival):  #
     box.fill("Rival Tea lost")
     box.press("Enter")
     settle(page)
-    assert page.locator("[class*='st-key-card-']").count() == 0
+    sync_api.expect(page.locator("[class*='st-key-card-']")).to_have_count(0)  # once the search has run
     assert page.get_by_text(RIVAL_TEXT).count() == 0
 
 
