@@ -134,11 +134,8 @@ def _responses(session: Session, scope: Scope, settings: Settings, now: datetime
     base = stmt.subquery()
     frt = _minutes(base.c.responded_at, base.c.created_at, base.c.brand, scope, settings, name, now)
     waited = _minutes(sqltime.at(now), base.c.created_at, base.c.brand, scope, settings, name, now)
-    return select(
-        base,
-        frt.label("frt"),
-        sa.case((base.c.responded_at.is_(None), waited), else_=frt).label("waited"),
-    ).cte("responses").prefix_with("MATERIALIZED")  # computed once, however often a figure reads a column
+    row = select(base, frt.label("frt"), sa.case((base.c.responded_at.is_(None), waited), else_=frt).label("waited"))
+    return row.cte("responses").prefix_with("MATERIALIZED")  # computed once, however often a figure reads it
 
 
 def _minutes(later: Any, earlier: Any, brand: Any, scope: Scope, settings: Settings, name: str, now: datetime) -> Any:
