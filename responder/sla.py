@@ -195,9 +195,6 @@ def kpis(session: Session, scope: Scope, settings: Settings, now: datetime | Non
     answered = r.c.responded_at.is_not(None)
     age = sqltime.minutes_between(sqltime.at(now), r.c.created_at, name)
 
-    def count_if(condition: Any) -> Any:
-        return func.coalesce(func.sum(sa.case((condition, 1), else_=0)), 0)
-
     level = _level_case(r.c.waited, levels)
     placed = [count_if((level == rung) & (answered if done else ~answered)) for rung in LEVELS for done in (1, 0)]
     row = session.exec(
@@ -243,9 +240,6 @@ def per_platform(session: Session, scope: Scope, settings: Settings, now: dateti
     r = _responses(session, scope, settings, now)
     answered = r.c.responded_at.is_not(None)
     age = sqltime.minutes_between(sqltime.at(now), r.c.created_at, name)
-
-    def count_if(condition: Any) -> Any:
-        return func.coalesce(func.sum(sa.case((condition, 1), else_=0)), 0)
 
     rows = session.exec(
         select(  # type: ignore[call-overload]
@@ -357,10 +351,15 @@ def sentiment_recovery(session: Session, scope: Scope, settings: Settings, now: 
     n, improved = session.exec(
         select(  # type: ignore[call-overload]
             func.count(followed.c.next),
-            func.coalesce(func.sum(sa.case((followed.c.next != "negative", 1), else_=0)), 0),
+            count_if(followed.c.next != "negative"),
         )
     ).one()
     return Recovery(rate=_rate(improved, n), followed_up=int(n), improved=int(improved))
+
+
+def count_if(condition: Any) -> Any:
+    """How many rows of a group meet `condition` (0 for an empty group)."""
+    return func.coalesce(func.sum(sa.case((condition, 1), else_=0)), 0)
 
 
 def _rate(part: int, whole: int) -> float | None:
