@@ -285,20 +285,6 @@ def read_budget_line(session: Session, settings: Settings) -> str | None:
     return " · ".join(budget_line(s) for s in nearly) or None
 
 
-def daily_trends(session: Session, display_tz: str) -> pd.DataFrame:
-    """Posts per local day, platform and sentiment (brand replies and spam excluded)."""
-    rows = session.exec(
-        select(Post.created_at, Post.platform, Analysis.sentiment, Analysis.language)
-        .join(Analysis, col(Analysis.post_id) == col(Post.id))
-        .where(~col(Post.is_brand_reply), ~col(Analysis.is_spam), visible())
-    ).all()
-    frame = pd.DataFrame(rows, columns=["created_at", "platform", "sentiment", "language"])
-    if frame.empty:
-        return pd.DataFrame(columns=["day", "platform", "sentiment", "language", "posts"])
-    frame["day"] = pd.to_datetime(frame["created_at"], utc=True).dt.tz_convert(display_tz).dt.strftime("%Y-%m-%d")
-    return frame.groupby(["day", "platform", "sentiment", "language"]).size().rename("posts").reset_index()
-
-
 def negative_spikes(trends: pd.DataFrame, *, factor: float = 2.0, minimum: int = 5) -> pd.DataFrame:
     """Days whose negative count is ≥ `factor` × the median day and at least `minimum` posts."""
     negative = trends[trends["sentiment"] == "negative"].groupby("day")["posts"].sum()

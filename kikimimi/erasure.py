@@ -27,6 +27,7 @@ from kikimimi.models import (
     FaqEmbedding,
     FaqMember,
     Post,
+    PostQuery,
     Quarantine,
     ReplyDraft,
     ReviewEvent,
@@ -162,6 +163,8 @@ def _erase_posts(session: Session, post_ids: Sequence[int]) -> dict[str, int]:
         counts["faq_memberships"] += _delete(session, FaqMember, col(FaqMember.post_id).in_(chunk))
         counts["faq_embeddings"] += _delete(session, FaqEmbedding, col(FaqEmbedding.post_id).in_(chunk))
         counts["analyses"] += _delete(session, Analysis, col(Analysis.post_id).in_(chunk))
+        if links := _delete(session, PostQuery, col(PostQuery.post_id).in_(chunk)):
+            counts["query_links"] += links
         keys = session.exec(select(Post.platform, Post.external_id).where(col(Post.id).in_(chunk))).all()
         for platform, external_id in keys:
             counts["quarantined"] += _delete(

@@ -127,6 +127,7 @@ class ListeningQuery(SQLModel, table=True):
     key: str = Field(index=True)
     definition: dict = _json(default_factory=dict)
     updated_at: datetime = _ts(default_factory=utcnow)
+    competitor: bool = False  # a competitor's brand: counted in share of voice, never drafted for
 
 
 class AuthorBase(SQLModel):
@@ -476,3 +477,32 @@ class AlertAttempt(SQLModel, table=True):
     ok: bool = False
     status: int | None = None  # the HTTP status, or the SMTP reply code
     error: str | None = None
+
+# --- trends ---
+
+
+class PostQuery(SQLModel, table=True):
+    """A post matched by a listening query. A post matched by several queries belongs to each (it counts for
+    every brand it names), whichever query stored it first (`Post.query_id`)."""
+
+    post_id: int = Field(foreign_key="post.id", primary_key=True)
+    query_id: int = Field(foreign_key="listeningquery.id", primary_key=True, index=True)
+
+
+# what the trends and service-level pages group and join by (`dashboard/trends_data.py`, `responder/sla.py`)
+sa.Index("ix_post_created_at_platform", Post.created_at, Post.platform)
+sa.Index("ix_post_author_id_created_at", Post.author_id, Post.created_at)
+sa.Index("ix_post_platform_parent_external_id", Post.platform, Post.parent_external_id)
+sa.Index("ix_replydraft_post_id_state", ReplyDraft.post_id, ReplyDraft.state)
+
+
+def ours() -> Any:
+    """The condition a post is one of our own brands': matched by a query that is not a competitor's, or stored
+    before posts were linked to queries. A post that only competitor queries matched is never drafted for."""
+    linked = sa.exists().where(col(PostQuery.post_id) == col(Post.id))
+    own = (
+        sa.exists()
+        .where(col(PostQuery.post_id) == col(Post.id), col(PostQuery.query_id) == col(ListeningQuery.id))
+        .where(~col(ListeningQuery.competitor))
+    )
+    return own | ~linked

@@ -13,9 +13,10 @@ import tomllib
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from kikimimi.errors import ConfigError
@@ -51,11 +52,15 @@ class QueryConfig(_Strict):
     subreddits: list[str] = []
     mention_handles: bool = True  # also match posts that mention the brand's own accounts
     platforms: list[Platform] = list(PLATFORMS)
+    # a competitor's brand: its posts are collected and analysed (share of voice) but never drafted for
+    competitor: bool = False
 
     @property
     def key(self) -> str:
-        """Stable hash of the canonical query: cursors are keyed by it, so editing a query starts afresh."""
-        canonical = json.dumps(self.model_dump(exclude={"name"}), sort_keys=True, ensure_ascii=False)
+        """Stable hash of the canonical query: cursors are keyed by it, so editing a query starts afresh.
+
+        `competitor` is left out: marking a query as a competitor's changes what is drafted, not what is read."""
+        canonical = json.dumps(self.model_dump(exclude={"name", "competitor"}), sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
@@ -105,6 +110,34 @@ AlertDestination = Annotated[
     WebhookDestination | SlackDestination | TeamsDestination | EmailDestination, Field(discriminator="kind")
 ]
 
+class BusinessHours(_Strict):
+    """The hours a brand's team answers, the same each working day (`days`: 0 = Monday ... 6 = Sunday)."""
+
+    opens: int = Field(default=9, ge=0, le=23)  # hour of the day
+    closes: int = Field(default=18, ge=1, le=24)
+    days: list[Annotated[int, Field(ge=0, le=6)]] = [0, 1, 2, 3, 4]
+    time_zone: str = "Asia/Tokyo"
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, zone: str) -> str:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {zone!r}") from exc
+        return zone
+
+    @model_validator(mode="after")
+    def _opens_before_closing(self) -> BusinessHours:
+        if self.opens >= self.closes:
+            raise ValueError(f"business hours open at {self.opens} but close at {self.closes}")
+        return self
+
+    @property
+    def open_minutes(self) -> int:
+        """Minutes the team is in on one working day."""
+        return max(0, self.closes - self.opens) * 60
+
 
 class BrandConfig(_Strict):
     name: str = Field(min_length=1)
@@ -114,6 +147,10 @@ class BrandConfig(_Strict):
     # posts (with their analyses, drafts, FAQ places) older than this are erased by `kikimimi erase --expired`
     # and by every pipeline pass; None keeps them
     retention_days: int | None = Field(default=None, ge=1)
+    # the brand's accounts that answer automatically (bots, auto-responders): their replies are no first response
+    automated_handles: dict[Platform, list[str]] = {}
+    # when the team answers, in `business_hours.time_zone`: first-response time counts only these hours
+    business_hours: BusinessHours | None = None
 
     @field_validator("queries")
     @classmethod

@@ -52,6 +52,7 @@ def ensure_target(session: Session, brand: BrandConfig, query: QueryConfig) -> T
     if q is None:
         q = ListeningQuery(brand_id=row.id, name=query.name, key=query.key)
     q.key, q.definition, q.updated_at = query.key, query.model_dump(), utcnow()
+    q.competitor = query.competitor
     session.add(q)
     session.flush()
     assert row.id is not None and q.id is not None

@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
 from kikimimi.errors import MalformedPayload
-from kikimimi.models import Author, AuthorCreate, Post, PostCreate
+from kikimimi.models import Author, AuthorCreate, Post, PostCreate, PostQuery
 from kikimimi.text import as_count, short, storable_json, storable_text
 from kikimimi.timeutil import as_utc, utcnow
 
@@ -85,7 +85,8 @@ def upsert_posts(
     """Store posts not seen before (and their authors); a post already stored is counted as a duplicate.
 
     Polling twice is harmless: the unique (platform, external_id) constraint decides, inside the database,
-    so concurrent workers cannot store a post twice either.
+    so concurrent workers cannot store a post twice either. Every post of the page, new or not, is linked to
+    `query_id`: a post that several queries match belongs to each of them (`PostQuery`).
     """
     unique: dict[tuple[str, str], PostCreate] = {}
     for post in posts:
@@ -109,7 +110,18 @@ def upsert_posts(
     result.new_post_ids.extend(session.scalars(stmt, rows))  # RETURNING gives only the rows actually inserted
     result.new = len(result.new_post_ids)
     result.duplicates += len(unique) - result.new
+    if query_id is not None:
+        link_posts(session, list(unique), query_id)
     return result
+
+
+def link_posts(session: Session, keys: list[tuple[str, str]], query_id: int) -> None:
+    """Record that `query_id` matched the stored posts with these (platform, external_id) keys (idempotent)."""
+    for chunk in _chunks(keys):
+        ids = session.exec(select(Post.id).where(tuple_(Post.platform, Post.external_id).in_(chunk))).all()
+        if ids:
+            stmt = _insert(session, PostQuery).on_conflict_do_nothing(index_elements=["post_id", "query_id"])
+            session.execute(stmt, [{"post_id": post_id, "query_id": query_id} for post_id in ids])
 
 
 def _chunks(items: list, size: int = _CHUNK) -> list[list]:

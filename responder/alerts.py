@@ -55,20 +55,17 @@ class FrtJump:
 
 
 def frt_jumps(
-    session: Session,
+    frame: pd.DataFrame,
     *,
     since: datetime,
     until: datetime,
     display_tz: str,
     settings: AlertSettings | None = None,
-    frame: pd.DataFrame | None = None,
 ) -> list[FrtJump]:
     """Local days in [since, until) whose median first response is ≥ `frt_jump_factor` × and ≥ `frt_jump_minutes`
     slower than the median of the same weekday in the 4 weeks before (the day before, where those have too few
-    answers), per platform and over all platforms. Oldest first."""
+    answers), per platform and over all platforms. Oldest first. `frame`: `sla.response_table`'s rows."""
     cfg = settings or AlertSettings()
-    if frame is None:
-        frame = sla.response_table(session, since=since - timedelta(days=7 * SAME_WEEKDAYS + 1))
     answered = frame[frame["frt_minutes"].notna() & (frame["created_at"] < pd.Timestamp(until))].copy()
     if answered.empty:
         return []
@@ -173,11 +170,11 @@ def raise_alerts(session: Session, settings: Settings, now: datetime | None = No
         alert = _waiting_alert(waiting, settings)
         if alert is not None:
             _add(session, settings, brands, report, alert)
-    frame = sla.response_table(session, since=since - timedelta(days=7 * SAME_WEEKDAYS + 1))
+    frame = sla.response_table(session, settings, since=since - timedelta(days=7 * SAME_WEEKDAYS + 1), now=now)
     window = pd.Timedelta(minutes=cfg.sla_window_minutes)
     frame = frame[frame["ingested_at"] - frame["created_at"] <= window]  # backfilled posts say nothing of staffing
     tz = settings.display_timezone
-    for jump in frt_jumps(session, since=since, until=now, display_tz=tz, settings=cfg, frame=frame):
+    for jump in frt_jumps(frame, since=since, until=now, display_tz=tz, settings=cfg):
         _add(session, settings, brands, report, _jump_alert(jump, tz))
     return report
 

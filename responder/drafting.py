@@ -13,7 +13,18 @@ from sqlalchemy import exists
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from kikimimi.models import Analysis, Author, DraftState, FaqCluster, FaqMember, FaqStatus, Post, ReplyDraft, visible
+from kikimimi.models import (
+    Analysis,
+    Author,
+    DraftState,
+    FaqCluster,
+    FaqMember,
+    FaqStatus,
+    Post,
+    ReplyDraft,
+    ours,
+    visible,
+)
 from nlp_models.consistency import consistent_intent
 from nlp_models.types import INTENTS
 
@@ -142,6 +153,7 @@ def draft_pending(
         .join(Author, col(Author.id) == col(Post.author_id))
         .where(Analysis.needs_reply)
         .where(visible())  # deleted or made private on its platform: never answered
+        .where(ours())  # a post only competitor queries matched is theirs to answer, not ours
         .where(col(Post.id).not_in(has_draft))
         .where(~answered)
     )

@@ -1,211 +1,391 @@
 """The service-level clock: first-response time (FRT) and the support KPIs, per platform and per day.
 
-Pure functions over a table of posts that needed a reply (built by `response_table`), so every figure
-on the service-level page is tested without a browser. Storage is UTC; `display_tz` is for grouping only.
+Every figure is an aggregate computed in the database (`GROUP BY`, medians where the database has them) over one
+population: the posts of our own brands that needed a reply and were posted in a `Scope` (a period, platforms,
+languages). Only the groups cross into Python. A response is the first of: a reply by one of the brand's accounts
+that is not an automatic one (`automated_handles`), a posted draft, or a reply a person sent by hand. With
+`business_hours` set for a brand, its FRT counts only the hours its team is in. Storage is UTC; days, weekdays
+and hours are the reader's (`display_tz`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
 
 import pandas as pd
+import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
-from kikimimi.models import Analysis, DraftState, Post, ReplyDraft, visible
-from kikimimi.settings import ServiceLevels
+from kikimimi import sqltime
+from kikimimi.models import Analysis, Author, Brand, DraftState, Post, ReplyDraft, ours, visible
+from kikimimi.settings import BrandConfig, ServiceLevels, Settings
 from kikimimi.timeutil import utcnow
 
 LEVELS = ("Stellar", "Above average", "Average", "Below average", "Unacceptable")
-_SENTIMENT_VALUE = {"negative": -1, "neutral": 0, "positive": 1}
+MIN_REPLIES_FOR_A_MEDIAN = 3  # a median of one or two replies is noise, not a staffing signal
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which posts that needed a reply a figure is about: posted in [since, until), on these platforms and
+    in these languages (None: all)."""
+
+    since: datetime
+    until: datetime
+    platforms: tuple[str, ...] | None = None
+    languages: tuple[str, ...] | None = None
 
 
 def service_level(minutes: float | None, levels: ServiceLevels) -> str | None:
-    """Place one first-response time on the five-level ladder (None while unanswered)."""
+    """Place one first-response time (or an open post's wait so far) on the five-level ladder."""
     if minutes is None or pd.isna(minutes):
         return None
-    for name, bound in zip(
-        LEVELS, (levels.stellar, levels.above_average, levels.average, levels.below_average), strict=False
-    ):
+    for name, bound in zip(LEVELS, _bounds(levels), strict=False):
         if minutes <= bound:
             return name
     return LEVELS[-1]
 
 
-def response_table(session: Session, *, since: datetime | None = None) -> pd.DataFrame:
-    """One row per post that needed a reply (posted at or after `since`, if given): when it was posted and first
-    collected, when (if ever) the brand first answered, how often."""
-    reply = aliased(Post)
+def _bounds(levels: ServiceLevels) -> tuple[int, int, int, int]:
+    return levels.stellar, levels.above_average, levels.average, levels.below_average
+
+
+def _level_case(minutes: Any, levels: ServiceLevels) -> Any:
+    return sa.case(*[(minutes <= b, name) for name, b in zip(LEVELS, _bounds(levels), strict=False)], else_=LEVELS[-1])
+
+
+def _automated(brands: list[BrandConfig]) -> list[tuple[str, str]]:
+    return sorted(
+        {(p, h.lower().lstrip("@")) for b in brands for p, handles in b.automated_handles.items() for h in handles}
+    )
+
+
+def _responses(session: Session, scope: Scope, settings: Settings, now: datetime) -> Any:
+    """One row per post in scope that needed a reply: when it was posted, its first response, how many replies,
+    its minutes to that response (`frt`, NULL while open) and its wait so far (`waited`: FRT, or age if open)."""
+    name = sqltime.dialect(session)
+    reply, replier = aliased(Post), aliased(Author)
+    automated = _automated(settings.brands)
     brand_replies = (
         select(
             reply.platform,
             reply.parent_external_id,
-            func.min(reply.created_at).label("first_reply_at"),
-            func.count().label("replies"),
+            func.min(reply.created_at).label("at"),
+            func.count().label("n"),
         )
-        .where(reply.is_brand_reply)
+        .join(replier, col(replier.id) == col(reply.author_id))
+        .where(reply.is_brand_reply, col(reply.parent_external_id).is_not(None))
+        .where(col(reply.created_at) >= scope.since)  # no answer comes before the post it answers
         .group_by(reply.platform, reply.parent_external_id)
-        .subquery()
     )
-    posted_drafts = (
-        select(ReplyDraft.post_id, func.min(ReplyDraft.posted_at).label("posted_at"), func.count().label("n"))
-        .where(ReplyDraft.state == DraftState.posted)
+    if automated:  # a bot's "thanks, we'll get back to you" is no response
+        brand_replies = brand_replies.where(
+            sa.tuple_(replier.platform, func.lower(replier.handle)).not_in(automated)  # bounded by the config
+        )
+    brand_replies_q = brand_replies.subquery()
+    answered_at = sa.case(
+        (col(ReplyDraft.state) == DraftState.posted.value, col(ReplyDraft.posted_at)),
+        (col(ReplyDraft.state) == DraftState.replied_by_hand.value, col(ReplyDraft.hand_replied_at)),
+    )
+    drafts = (
+        select(ReplyDraft.post_id, func.min(answered_at).label("at"), func.count().label("n"))
+        .where(col(ReplyDraft.state).in_([DraftState.posted.value, DraftState.replied_by_hand.value]))
         .group_by(ReplyDraft.post_id)
         .subquery()
     )
+    first = sa.case(
+        (brand_replies_q.c.at.is_(None), drafts.c.at),
+        (drafts.c.at.is_(None), brand_replies_q.c.at),
+        (brand_replies_q.c.at <= drafts.c.at, brand_replies_q.c.at),
+        else_=drafts.c.at,
+    )
     stmt = (
         select(
-            Post.id,
-            Post.platform,
-            Post.author_id,
-            Post.thread_id,
-            Post.created_at,
-            Post.ingested_at,
-            Analysis.sentiment,
-            brand_replies.c.first_reply_at,
-            brand_replies.c.replies,
-            posted_drafts.c.posted_at,
-            posted_drafts.c.n,
+            col(Post.id).label("post_id"),
+            col(Post.platform).label("platform"),
+            col(Post.author_id).label("author_id"),
+            col(Post.created_at).label("created_at"),
+            col(Post.ingested_at).label("ingested_at"),
+            col(Analysis.language).label("language"),
+            col(Analysis.sentiment).label("sentiment"),
+            col(Brand.name).label("brand"),
+            first.label("responded_at"),
+            (func.coalesce(brand_replies_q.c.n, 0) + func.coalesce(drafts.c.n, 0)).label("replies"),
         )
         .join(Analysis, col(Analysis.post_id) == col(Post.id))
+        .outerjoin(Brand, col(Brand.id) == col(Post.brand_id))
         .outerjoin(
-            brand_replies,
-            (brand_replies.c.platform == Post.platform) & (brand_replies.c.parent_external_id == Post.external_id),
+            brand_replies_q,
+            (brand_replies_q.c.platform == col(Post.platform))
+            & (brand_replies_q.c.parent_external_id == col(Post.external_id)),
         )
-        .outerjoin(posted_drafts, posted_drafts.c.post_id == Post.id)
-        .where(Analysis.needs_reply)
+        .outerjoin(drafts, drafts.c.post_id == col(Post.id))
+        .where(col(Analysis.needs_reply), ~col(Post.is_brand_reply), ours())
+        .where(col(Post.created_at) >= scope.since, col(Post.created_at) < scope.until)
         # a post deleted on its platform before anyone answered cannot be answered: it is no abandonment
-        .where(
-            visible() | col(brand_replies.c.first_reply_at).is_not(None) | col(posted_drafts.c.posted_at).is_not(None)
+        .where(visible() | brand_replies_q.c.at.is_not(None) | drafts.c.at.is_not(None))
+    )
+    if scope.platforms is not None:
+        stmt = stmt.where(col(Post.platform).in_(scope.platforms))
+    if scope.languages is not None:
+        stmt = stmt.where(col(Analysis.language).in_(scope.languages))
+    base = stmt.subquery()
+    frt = _minutes(base.c.responded_at, base.c.created_at, base.c.brand, scope, settings, name, now)
+    waited = _minutes(sqltime.at(now), base.c.created_at, base.c.brand, scope, settings, name, now)
+    row = select(base, frt.label("frt"), sa.case((base.c.responded_at.is_(None), waited), else_=frt).label("waited"))
+    return row.cte("responses").prefix_with("MATERIALIZED")  # computed once, however often a figure reads it
+
+
+def response_table(
+    session: Session, settings: Settings, *, since: datetime, now: datetime | None = None
+) -> pd.DataFrame:
+    """One row per post posted since `since` that needed a reply, as the page counts them: when it was posted and
+    first collected, and its minutes to the first response (NaN while open). For the alerts' jump detection."""
+    now = now or utcnow()
+    responses = _responses(session, Scope(since=since, until=now), settings, now)
+    columns = ["post_id", "platform", "created_at", "ingested_at", "frt_minutes"]
+    rows = session.exec(  # type: ignore[call-overload]
+        select(
+            responses.c.post_id, responses.c.platform, responses.c.created_at, responses.c.ingested_at, responses.c.frt
         )
-    )
-    if since is not None:
-        stmt = stmt.where(col(Post.created_at) >= since)
-    rows = session.exec(stmt).all()  # type: ignore[call-overload]
-    frame = pd.DataFrame(
-        rows,
-        columns=[
-            "post_id",
-            "platform",
-            "author_id",
-            "thread_id",
-            "created_at",
-            "ingested_at",
-            "sentiment",
-            "first_reply_at",
-            "replies",
-            "posted_at",
-            "posted_n",
-        ],
-    )
-    for column in ("created_at", "ingested_at", "first_reply_at", "posted_at"):
+    ).all()
+    frame = pd.DataFrame(rows, columns=columns)
+    for column in ("created_at", "ingested_at"):
         frame[column] = pd.to_datetime(frame[column], utc=True)
-    frame["responded_at"] = frame[["first_reply_at", "posted_at"]].min(axis=1)
-    frame["replies"] = frame["replies"].fillna(0) + frame["posted_n"].fillna(0)
-    frame["frt_minutes"] = (frame["responded_at"] - frame["created_at"]).dt.total_seconds() / 60
-    return frame.drop(columns=["first_reply_at", "posted_at", "posted_n"])
+    frame["frt_minutes"] = pd.to_numeric(frame["frt_minutes"])
+    return frame
+
+
+def _minutes(later: Any, earlier: Any, brand: Any, scope: Scope, settings: Settings, name: str, now: datetime) -> Any:
+    """Minutes from `earlier` to `later`: working minutes for a brand with business hours, else clock minutes."""
+    plain = sqltime.minutes_between(later, earlier, name)
+    branches = []
+    for b in settings.brands:
+        hours = b.business_hours
+        if hours is None:
+            continue
+        clock = sqltime.LocalClock.over(hours.time_zone, scope.since - timedelta(days=1), now + timedelta(days=1))
+
+        def worked(moment: Any, clock: sqltime.LocalClock = clock, hours: Any = hours) -> Any:
+            return clock.business_minutes(moment, name, hours.opens, hours.closes, hours.days)
+
+        branches.append((brand == b.name, worked(later) - worked(earlier)))
+    return sa.case(*branches, else_=plain) if branches else plain
 
 
 @dataclass
 class Kpis:
+    """The headline figures, each with the population it is a share of (`needing_reply`, `answered`, ...)."""
+
     needing_reply: int
     answered: int
-    response_rate: float | None
-    median_frt_minutes: float | None
+    open: int
+    response_rate: float | None  # of needing_reply
+    median_frt_minutes: float | None  # of answered
     mean_frt_minutes: float | None
-    within_target_rate: float | None
-    abandonment_rate: float | None  # of the posts old enough to have missed the target (`past_target`)
-    past_target: int
-    one_touch_rate: float | None
-    levels: dict[str, int]
+    within_target: int
+    within_target_rate: float | None  # of answered
+    past_target: int  # posts older than the target: the only ones that can have been abandoned
+    abandoned: int
+    abandonment_rate: float | None  # of past_target
+    one_touch: int
+    one_touch_rate: float | None  # of answered
+    levels: dict[str, dict[str, int]] = field(default_factory=dict)  # level -> {"answered": n, "open": n}
+
+    @property
+    def ladder_total(self) -> int:
+        return sum(v["answered"] + v["open"] for v in self.levels.values())
 
 
-def kpis(frame: pd.DataFrame, levels: ServiceLevels, now: datetime | None = None) -> Kpis:
+def kpis(session: Session, scope: Scope, settings: Settings, now: datetime | None = None) -> Kpis:
     """Headline KPIs. Abandoned: needed a reply and had none once the target time had passed.
 
     Abandonment is a share of the posts older than the target only: a post that arrived ten minutes ago
-    cannot have been abandoned yet, so counting it would make a busy hour look like good service.
+    cannot have been abandoned yet, so counting it would make a busy hour look like good service. The ladder
+    places every post that needed a reply: answered ones by their FRT, open ones by their wait so far, so its
+    counts add up to `needing_reply`.
     """
     now = now or utcnow()
-    total = len(frame)
-    answered = frame[frame["frt_minutes"].notna()]
-    past_target = (pd.Timestamp(now) - frame["created_at"]).dt.total_seconds() / 60 > levels.target
-    abandoned = frame["frt_minutes"].isna() & past_target
-    counts = answered["frt_minutes"].map(lambda m: service_level(m, levels)).value_counts()
+    levels = settings.service_levels
+    sqltime.prepare(session)
+    name = sqltime.dialect(session)
+    r = _responses(session, scope, settings, now)
+    answered = r.c.responded_at.is_not(None)
+    age = sqltime.minutes_between(sqltime.at(now), r.c.created_at, name)
+
+    level = _level_case(r.c.waited, levels)
+    placed = [count_if((level == rung) & (answered if done else ~answered)) for rung in LEVELS for done in (1, 0)]
+    row = session.exec(
+        select(  # type: ignore[call-overload]
+            func.count(),
+            count_if(answered),
+            count_if(answered & (r.c.frt <= levels.target)),
+            count_if(age > levels.target),
+            count_if(~answered & (age > levels.target)),
+            count_if(answered & (r.c.replies == 1)),
+            func.avg(r.c.frt),
+            sqltime.median(r.c.frt, name),
+            *placed,  # the ladder, in the same pass
+        )
+    ).one()
+    total, n_answered, within, past, abandoned, one_touch, mean, med = row[:8]
+    counts = iter(row[8:])
+    ladder = {rung: {"answered": int(next(counts)), "open": int(next(counts))} for rung in LEVELS}
     return Kpis(
-        needing_reply=total,
-        answered=len(answered),
-        response_rate=_rate(len(answered), total),
-        median_frt_minutes=_num(answered["frt_minutes"].median()),
-        mean_frt_minutes=_num(answered["frt_minutes"].mean()),
-        within_target_rate=_rate(int((answered["frt_minutes"] <= levels.target).sum()), len(answered)),
-        abandonment_rate=_rate(int(abandoned.sum()), int(past_target.sum())),
-        past_target=int(past_target.sum()),
-        one_touch_rate=_rate(int((answered["replies"] == 1).sum()), len(answered)),
-        levels={name: int(counts.get(name, 0)) for name in LEVELS},
+        needing_reply=int(total),
+        answered=int(n_answered),
+        open=int(total) - int(n_answered),
+        response_rate=_rate(n_answered, total),
+        median_frt_minutes=_num(med),
+        mean_frt_minutes=_num(mean),
+        within_target=int(within),
+        within_target_rate=_rate(within, n_answered),
+        past_target=int(past),
+        abandoned=int(abandoned),
+        abandonment_rate=_rate(abandoned, past),
+        one_touch=int(one_touch),
+        one_touch_rate=_rate(one_touch, n_answered),
+        levels=ladder,
     )
 
 
-def daily_frt(frame: pd.DataFrame, display_tz: str, *, min_answered: int = 3) -> pd.DataFrame:
-    """Median FRT per platform per local day (ISO date strings), flagging jumps from the day before.
+def per_platform(session: Session, scope: Scope, settings: Settings, now: datetime | None = None) -> pd.DataFrame:
+    """The KPIs per platform, as the table the page shows and exports."""
+    now = now or utcnow()
+    target = settings.service_levels.target
+    sqltime.prepare(session)
+    name = sqltime.dialect(session)
+    r = _responses(session, scope, settings, now)
+    answered = r.c.responded_at.is_not(None)
+    age = sqltime.minutes_between(sqltime.at(now), r.c.created_at, name)
 
-    A jump is ≥ 2× and ≥ 5 min, between two days that each have at least `min_answered` answers
-    (a median of one or two replies is noise, not a staffing signal).
-    """
-    answered = frame[frame["frt_minutes"].notna()].copy()
-    if answered.empty:
-        return pd.DataFrame(columns=["day", "platform", "median_frt_minutes", "answered", "jump"])
-    answered["day"] = answered["created_at"].dt.tz_convert(display_tz).dt.strftime("%Y-%m-%d")
-    daily = (
-        answered.groupby(["platform", "day"])["frt_minutes"]
-        .agg(["median", "count"])
-        .reset_index()
-        .rename(columns={"median": "median_frt_minutes", "count": "answered"})
-        .sort_values(["platform", "day"])
-    )
-    by_platform = daily.groupby("platform")
-    previous, previous_n = by_platform["median_frt_minutes"].shift(), by_platform["answered"].shift()
-    enough = (daily["answered"] >= min_answered) & (previous_n >= min_answered)
-    daily["jump"] = (
-        enough & (daily["median_frt_minutes"] >= 2 * previous) & (daily["median_frt_minutes"] - previous >= 5)
-    )
-    return daily[["day", "platform", "median_frt_minutes", "answered", "jump"]].reset_index(drop=True)
-
-
-def volume_by_hour(created_at: pd.Series, display_tz: str) -> pd.DataFrame:
-    """Post counts by local weekday and hour, so leads can staff for the busy hours."""
-    local = pd.to_datetime(created_at, utc=True).dt.tz_convert(display_tz)
-    frame = pd.DataFrame({"weekday": local.dt.day_name(), "hour": local.dt.hour})
-    return frame.value_counts().rename("posts").reset_index()
-
-
-def sentiment_recovery(session: Session, frame: pd.DataFrame | None = None) -> float | None:
-    """Among negative posts the brand answered, the share whose author's next post was less negative."""
-    frame = response_table(session) if frame is None else frame
-    answered = frame[(frame["sentiment"] == "negative") & frame["responded_at"].notna()]
-    if answered.empty:
-        return None
     rows = session.exec(
-        select(Post.author_id, Post.created_at, Analysis.sentiment)
-        .join(Analysis, col(Analysis.post_id) == col(Post.id))
-        .where(col(Post.author_id).in_(answered["author_id"].unique().tolist()), ~col(Post.is_brand_reply))
+        select(  # type: ignore[call-overload]
+            r.c.platform,
+            func.count(),
+            count_if(answered),
+            sqltime.median(r.c.frt, name),
+            count_if(answered & (r.c.frt <= target)),
+            count_if(~answered & (age > target)),
+        )
+        .group_by(r.c.platform)
+        .order_by(r.c.platform)
     ).all()
-    later = pd.DataFrame(rows, columns=["author_id", "created_at", "sentiment"])
-    later["created_at"] = pd.to_datetime(later["created_at"], utc=True)
-    improved = followed_up = 0
-    for row in answered.itertuples():
-        after = later[(later["author_id"] == row.author_id) & (later["created_at"] > row.responded_at)]
-        if after.empty:
-            continue
-        followed_up += 1
-        improved += _SENTIMENT_VALUE[after.sort_values("created_at").iloc[0]["sentiment"]] > -1
-    return _rate(improved, followed_up)
+    frame = pd.DataFrame(
+        rows, columns=["platform", "needed_reply", "answered", "median_frt_minutes", "within_target", "abandoned"]
+    )
+    frame["median_frt_minutes"] = frame["median_frt_minutes"].map(_num)
+    return frame
+
+
+def daily_frt(
+    session: Session,
+    scope: Scope,
+    settings: Settings,
+    display_tz: str,
+    *,
+    min_answered: int = MIN_REPLIES_FOR_A_MEDIAN,
+    now: datetime | None = None,
+) -> pd.DataFrame:
+    """Median FRT per platform per local day (ISO date strings), with how many replies it is the median of.
+
+    `enough` is False on a day with fewer than `min_answered` replies: the page shows such a day as too few
+    to tell, never as a point of the line. `jump` flags a median ≥ 2× and ≥ 5 min above the day before,
+    between two days that each have enough replies (`staffing_jumps`).
+    """
+    now = now or utcnow()
+    sqltime.prepare(session)
+    name = sqltime.dialect(session)
+    r = _responses(session, scope, settings, now)
+    clock = sqltime.LocalClock.over(display_tz, scope.since, scope.until)
+    days = (
+        select(clock.day(r.c.created_at, name).label("day"), r.c.platform, r.c.frt)
+        .where(r.c.responded_at.is_not(None))
+        .subquery()
+    )
+    rows = session.exec(
+        select(days.c.day, days.c.platform, sqltime.median(days.c.frt, name), func.count()).group_by(  # type: ignore[call-overload]
+            days.c.day, days.c.platform
+        )
+    ).all()
+    daily = pd.DataFrame(rows, columns=["day", "platform", "median_frt_minutes", "answered"])
+    if daily.empty:
+        return pd.DataFrame(columns=["day", "platform", "median_frt_minutes", "answered", "enough", "jump"])
+    daily = daily.sort_values(["platform", "day"]).reset_index(drop=True)
+    daily["median_frt_minutes"] = daily["median_frt_minutes"].map(_num)
+    daily["enough"] = daily["answered"] >= min_answered
+    daily["jump"] = staffing_jumps(daily)
+    return daily
+
+
+def staffing_jumps(daily: pd.DataFrame) -> pd.Series:
+    """Days whose median FRT jumped from the day before (the page's staffing warning).
+
+    The one place the page's jump detection lives, so the alerts' own detection can replace it in one call.
+    """
+    by_platform = daily.groupby("platform")
+    previous, previous_enough = by_platform["median_frt_minutes"].shift(), by_platform["enough"].shift()
+    enough = daily["enough"] & previous_enough.fillna(False).astype(bool)
+    return enough & (daily["median_frt_minutes"] >= 2 * previous) & (daily["median_frt_minutes"] - previous >= 5)
+
+
+def volume_by_hour(session: Session, scope: Scope, settings: Settings, display_tz: str) -> pd.DataFrame:
+    """Posts that needed a reply by local weekday (0 = Monday) and hour, so leads can staff for the busy hours."""
+    name = sqltime.dialect(session)
+    r = _responses(session, scope, settings, utcnow())
+    weekday, hour = sqltime.LocalClock.over(display_tz, scope.since, scope.until).weekday_hour(r.c.created_at, name)
+    local = select(weekday.label("weekday"), hour.label("hour")).subquery()
+    rows = session.exec(
+        select(local.c.weekday, local.c.hour, func.count()).group_by(local.c.weekday, local.c.hour)  # type: ignore[call-overload]
+    ).all()
+    return pd.DataFrame(rows, columns=["weekday", "hour", "posts"])
+
+
+@dataclass
+class Recovery:
+    rate: float | None  # of `followed_up`
+    followed_up: int  # answered negative posts whose author wrote again after the answer
+    improved: int
+
+
+def sentiment_recovery(session: Session, scope: Scope, settings: Settings, now: datetime | None = None) -> Recovery:
+    """Among negative posts the brand answered, the share whose author's next post was not negative."""
+    r = _responses(session, scope, settings, now or utcnow())
+    later, analysis = aliased(Post), aliased(Analysis)
+    next_sentiment = (
+        select(analysis.sentiment)
+        .join(later, col(later.id) == col(analysis.post_id))
+        .where(col(later.author_id) == r.c.author_id, col(later.created_at) > r.c.responded_at)
+        .where(~col(later.is_brand_reply))
+        .order_by(col(later.created_at), col(later.id))
+        .limit(1)
+        .scalar_subquery()
+    )
+    followed = (
+        select(next_sentiment.label("next"))
+        .where(r.c.sentiment == "negative", r.c.responded_at.is_not(None))
+        .subquery()
+    )
+    n, improved = session.exec(
+        select(  # type: ignore[call-overload]
+            func.count(followed.c.next),
+            count_if(followed.c.next != "negative"),
+        )
+    ).one()
+    return Recovery(rate=_rate(improved, n), followed_up=int(n), improved=int(improved))
+
+
+def count_if(condition: Any) -> Any:
+    """How many rows of a group meet `condition` (0 for an empty group)."""
+    return func.coalesce(func.sum(sa.case((condition, 1), else_=0)), 0)
 
 
 def _rate(part: int, whole: int) -> float | None:
-    return round(part / whole, 4) if whole else None
+    return round(int(part) / int(whole), 4) if whole else None
 
 
-def _num(value: float) -> float | None:
-    return None if pd.isna(value) else round(float(value), 1)
+def _num(value: float | None) -> float | None:
+    return None if value is None or pd.isna(value) else round(float(value), 1)

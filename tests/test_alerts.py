@@ -288,11 +288,10 @@ def test_the_median_first_response_jump_against_the_same_weekday_is_caught():
             rows.append({"post_id": len(rows) + 1, "platform": "x", "created_at": at, "frt_minutes": minutes + k % 2})
     frame = pd.DataFrame(rows)
     jumps = frt_jumps(
-        None,  # type: ignore[arg-type] - the frame is given
+        frame,
         since=start.to_pydatetime(),
         until=(start + pd.Timedelta(days=8)).to_pydatetime(),
         display_tz="Asia/Tokyo",
-        frame=frame,
     )
     assert [(j.platform, j.day, j.usual_minutes, j.median_minutes, j.compared_with) for j in jumps] == [
         (None, "2026-11-23", 3.5, 10.5, "same weekday"),

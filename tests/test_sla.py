@@ -1,13 +1,17 @@
+"""The service-level figures, computed in the database over one stated population (tests/trends_support.py)."""
+
 from datetime import UTC, datetime, timedelta
 
-import pandas as pd
 import pytest
 
-from kikimimi.settings import ServiceLevels
+from kikimimi.settings import BrandConfig, BusinessHours, ServiceLevels, Settings
 from responder import sla
+from tests.conftest import TEST_NOW
+from tests.trends_support import BRAND, seed
 
 LEVELS = ServiceLevels()
-T0 = datetime(2026, 11, 3, 0, 0, tzinfo=UTC)
+NOW = TEST_NOW
+SCOPE = sla.Scope(since=NOW - timedelta(days=7), until=NOW)
 
 
 @pytest.mark.parametrize(
@@ -28,62 +32,109 @@ def test_service_ladder(minutes, level):
     assert sla.service_level(minutes, LEVELS) == level
 
 
-def frame(rows):
-    f = pd.DataFrame(rows, columns=["post_id", "platform", "created_at", "frt_minutes", "replies", "sentiment"])
-    f["created_at"] = pd.to_datetime(f["created_at"], utc=True)
-    return f
+@pytest.fixture
+def seeded(session):
+    return seed(session, NOW)
 
 
-def test_kpis():
-    f = frame(
-        [
-            (1, "x", T0, 10.0, 1, "negative"),
-            (2, "x", T0, 30.0, 2, "neutral"),
-            (3, "reddit", T0, 300.0, 1, "neutral"),
-            (4, "reddit", T0, None, 0, "negative"),  # waited past the target: abandoned
-            (5, "x", T0 + timedelta(hours=5, minutes=30), None, 0, "neutral"),  # still within the target
-        ]
+def brand_settings(brand: BrandConfig = BRAND) -> Settings:
+    return Settings(brands=[brand])
+
+
+def test_kpis_over_the_posts_that_needed_a_reply(session, seeded):
+    k = sla.kpis(session, SCOPE, brand_settings(), NOW)
+    # ours: p1 (brand reply, 10 min), p2 (posted draft, 3 h), p3 (replied by hand, 30 h), p4 (only the bot
+    # answered: open), p6 (30 min old), p8 (20 h old, also a competitor's); p7 is only the competitor's
+    assert (k.needing_reply, k.answered, k.open) == (6, 3, 3)
+    assert k.response_rate == 0.5 and k.median_frt_minutes == 180.0 and k.mean_frt_minutes == pytest.approx(663.3)
+    assert (k.within_target, k.within_target_rate) == (1, pytest.approx(1 / 3, abs=1e-3))
+    assert (k.past_target, k.abandoned, k.abandonment_rate) == (5, 2, 0.4)  # p6 is still within its target
+    assert (k.one_touch, k.one_touch_rate) == (3, 1.0)
+
+
+def test_the_ladder_places_open_posts_by_their_wait_and_sums_to_the_posts_that_needed_a_reply(session, seeded):
+    k = sla.kpis(session, SCOPE, brand_settings(), NOW)
+    assert k.levels == {
+        "Stellar": {"answered": 1, "open": 0},
+        "Above average": {"answered": 1, "open": 1},
+        "Average": {"answered": 0, "open": 1},
+        "Below average": {"answered": 1, "open": 1},
+        "Unacceptable": {"answered": 0, "open": 0},
+    }
+    assert k.ladder_total == k.needing_reply == 6
+
+
+def test_a_bot_reply_is_no_response_unless_the_bot_is_not_listed(session, seeded):
+    unlisted = BRAND.model_copy(update={"automated_handles": {}})
+    assert sla.kpis(session, SCOPE, brand_settings(unlisted), NOW).answered == 4  # p4's bot reply counts now
+    assert sla.kpis(session, SCOPE, brand_settings(), NOW).answered == 3
+
+
+def test_filters_narrow_the_population(session, seeded):
+    reddit = sla.Scope(SCOPE.since, SCOPE.until, platforms=("reddit",))
+    ja = sla.Scope(SCOPE.since, SCOPE.until, languages=("ja",))
+    assert sla.kpis(session, reddit, brand_settings(), NOW).needing_reply == 2
+    assert sla.kpis(session, ja, brand_settings(), NOW).needing_reply == 3
+    table = sla.per_platform(session, SCOPE, brand_settings(), NOW)
+    assert table.to_dict("records") == [
+        {
+            "platform": "reddit",
+            "needed_reply": 2,
+            "answered": 1,
+            "median_frt_minutes": 1800.0,
+            "within_target": 0,
+            "abandoned": 1,
+        },
+        {
+            "platform": "x",
+            "needed_reply": 4,
+            "answered": 2,
+            "median_frt_minutes": 95.0,
+            "within_target": 1,
+            "abandoned": 1,
+        },
+    ]
+
+
+def test_a_day_with_too_few_replies_has_no_median_to_draw(session, seeded):
+    daily = sla.daily_frt(session, SCOPE, brand_settings(), "Asia/Tokyo", now=NOW)
+    rows = {(r.platform, r.day): (r.median_frt_minutes, r.answered, r.enough) for r in daily.itertuples()}
+    assert rows == {("x", "2026-11-19"): (95.0, 2, False), ("reddit", "2026-11-20"): (1800.0, 1, False)}
+    assert not daily["jump"].any()
+    enough = sla.daily_frt(session, SCOPE, brand_settings(), "Asia/Tokyo", min_answered=1, now=NOW)
+    assert enough["enough"].all()
+
+
+def test_volume_by_hour_and_recovery(session, seeded):
+    volume = sla.volume_by_hour(session, SCOPE, brand_settings(), "Asia/Tokyo")
+    assert int(volume["posts"].sum()) == 6
+    thursday = volume[volume["weekday"] == 3].set_index("hour")["posts"]  # 2026-11-19 (JST) was a Thursday
+    assert thursday.to_dict() == {21: 1, 22: 1}  # p1 at 21:00 JST, p2 an hour later
+    recovery = sla.sentiment_recovery(session, SCOPE, brand_settings(), NOW)
+    assert (recovery.followed_up, recovery.improved, recovery.rate) == (1, 1, 1.0)  # p3's author wrote p9, neutral
+
+
+def test_business_hours_count_only_the_hours_the_team_is_in(session):
+    from sqlmodel import select
+
+    from kikimimi.models import Analysis, DraftState, Post, ReplyDraft
+    from listener.runner import ensure_target
+    from listener.store import store_page
+    from tests.trends_support import _post
+
+    hours = BusinessHours(opens=9, closes=18, days=[0, 1, 2, 3, 4], time_zone="Asia/Tokyo")
+    brand = BRAND.model_copy(update={"business_hours": hours})
+    target = ensure_target(session, brand, brand.queries[0])
+    friday_5pm = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)  # 17:00 JST, Friday
+    store_page(
+        session, [_post("f1", "x", friday_5pm, "komorebi?", "yui")], brand_id=target.brand_id, query_id=target.query_id
     )
-    k = sla.kpis(f, LEVELS, now=T0 + timedelta(hours=6))
-    assert (k.needing_reply, k.answered) == (5, 3)
-    assert k.response_rate == 0.6 and k.median_frt_minutes == 30.0 and k.mean_frt_minutes == pytest.approx(113.3)
-    assert k.within_target_rate == pytest.approx(2 / 3, abs=1e-3)
-    assert (k.past_target, k.abandonment_rate) == (4, 0.25)  # post 5 is still within its target: not counted
-    assert k.one_touch_rate == pytest.approx(2 / 3, abs=1e-3)
-    assert k.levels == {"Stellar": 1, "Above average": 1, "Average": 1, "Below average": 0, "Unacceptable": 0}
-
-
-def test_daily_frt_flags_an_overnight_jump_per_platform_in_local_days():
-    f = frame(
-        [
-            (1, "x", "2026-11-02T14:00:00Z", 3.0, 1, "neutral"),  # 23:00 JST on the 2nd
-            (2, "x", "2026-11-02T16:00:00Z", 10.0, 1, "neutral"),  # 01:00 JST on the 3rd
-            (3, "x", "2026-11-03T05:00:00Z", 12.0, 1, "neutral"),
-            (4, "reddit", "2026-11-02T05:00:00Z", 3.0, 1, "neutral"),
-            (5, "reddit", "2026-11-03T05:00:00Z", 4.0, 1, "neutral"),
-        ]
-    )
-    assert not sla.daily_frt(f, "Asia/Tokyo")["jump"].any()  # one or two answers a day is noise
-    daily = sla.daily_frt(f, "Asia/Tokyo", min_answered=1)
-    rows = {(r.platform, r.day): (r.median_frt_minutes, r.jump) for r in daily.itertuples()}
-    assert rows[("x", "2026-11-02")] == (3.0, False)
-    assert rows[("x", "2026-11-03")] == (11.0, True)
-    assert rows[("reddit", "2026-11-03")] == (4.0, False)
-
-
-def test_volume_by_hour_uses_the_display_time_zone():
-    volume = sla.volume_by_hour(pd.Series(pd.to_datetime(["2026-11-02T14:00:00Z"] * 3, utc=True)), "Asia/Tokyo")
-    assert volume.to_dict("records") == [{"weekday": "Monday", "hour": 23, "posts": 3}]
-
-
-def test_response_table_on_the_demo_data(settings):
-    from kikimimi.pipeline import open_session, run_once
-
-    run_once(settings)
-    with open_session(settings) as s:
-        table = sla.response_table(s)
-        recovery = sla.sentiment_recovery(s, table)
-    answered = table.dropna(subset=["frt_minutes"])
-    assert len(answered) >= 30
-    assert (answered["frt_minutes"] >= 5).all() and (answered["frt_minutes"] <= 3 * 24 * 60 + 1).all()
-    assert recovery is None or 0 <= recovery <= 1
+    post_id = session.exec(select(Post.id)).one()
+    session.add(Analysis(post_id=post_id, language="ja", sentiment="neutral", intent="other", needs_reply=True))
+    monday_10am = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 10:00 JST, Monday
+    session.add(ReplyDraft(post_id=post_id, text="ok", state=DraftState.posted, posted_at=monday_10am))
+    session.commit()
+    scope = sla.Scope(since=friday_5pm - timedelta(days=1), until=monday_10am)
+    later = monday_10am + timedelta(hours=1)
+    assert sla.kpis(session, scope, brand_settings(brand), later).median_frt_minutes == 120.0  # 17-18 Fri, 9-10 Mon
+    assert sla.kpis(session, scope, brand_settings(), later).median_frt_minutes == 65 * 60.0  # the clock's hours
