@@ -478,6 +478,7 @@ class AlertAttempt(SQLModel, table=True):
     status: int | None = None  # the HTTP status, or the SMTP reply code
     error: str | None = None
 
+
 # --- trends ---
 
 

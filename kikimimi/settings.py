@@ -110,6 +110,7 @@ AlertDestination = Annotated[
     WebhookDestination | SlackDestination | TeamsDestination | EmailDestination, Field(discriminator="kind")
 ]
 
+
 class BusinessHours(_Strict):
     """The hours a brand's team answers, the same each working day (`days`: 0 = Monday ... 6 = Sunday)."""
 
