@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -26,9 +27,13 @@ from sqlmodel import Session, col, func, select
 from kikimimi.db import get_engine, migrate
 from kikimimi.errors import ConfigError
 from kikimimi.models import Analysis, Author, DraftState, Post, ReplyDraft
+from kikimimi.settings import load_settings
+from kikimimi.workers import tasks
 from kikimimi.workers.broker import check_reachable, make_broker
 from kikimimi.workers.locks import advisory_lock
 from kikimimi.workers.tasks import chunks, declare, send
+from nlp_models.analyzer import get_analyzer
+from nlp_models.stage import analyse_pending
 from responder.fake_platform import FilePlatform
 from responder.posting import idempotency_key
 from responder.trials import _retry_not_posted, _seed_database
@@ -323,3 +328,33 @@ def test_the_single_process_run_never_loads_the_worker_engine_and_no_stage_impor
         for path in (ROOT / stage).rglob("*.py"):
             source = path.read_text()
             assert "kikimimi.workers" not in source and "dramatiq" not in source, path
+
+
+def test_drafting_tasks_racing_on_one_batch_leave_one_draft_per_post(stack: Stack) -> None:
+    ids = seed_posts(stack, 12)
+    settings = load_settings(stack.root / "kikimimi.toml").model_copy(update={"database_url": stack.url})
+    with stack.session() as s:
+        analyse_pending(s, get_analyzer("baseline"), post_ids=ids)
+        needing = set(s.exec(select(Analysis.post_id).where(Analysis.needs_reply)))
+    barrier, errors = threading.Barrier(4), []
+
+    def draft_all() -> None:
+        try:
+            barrier.wait()
+            tasks.draft(ids)
+        except Exception as exc:  # noqa: BLE001 - the test reports any
+            errors.append(repr(exc))
+
+    tasks.configure(tasks.WorkerContext(settings))
+    try:
+        threads = [threading.Thread(target=draft_all) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    finally:
+        tasks.configure(None)
+    assert errors == []
+    with stack.session() as s:
+        drafts = dict(s.exec(select(ReplyDraft.post_id, func.count()).group_by(ReplyDraft.post_id)).all())
+    assert needing and drafts == dict.fromkeys(needing, 1)

@@ -8,7 +8,7 @@ at least once. Our tasks are written to be run twice without harm (see `kikimimi
 from __future__ import annotations
 
 import redis
-from dramatiq.brokers.redis import DEFAULT_HEARTBEAT_TIMEOUT, DEFAULT_MAINTENANCE_CHANCE, RedisBroker
+from dramatiq.brokers.redis import DEFAULT_HEARTBEAT_TIMEOUT, RedisBroker
 from dramatiq.middleware import AgeLimit, Callbacks, Pipelines, Retries, ShutdownNotifications, TimeLimit
 
 from kikimimi.errors import ConfigError
@@ -17,13 +17,16 @@ from kikimimi.redact import redact_url
 MAX_RETRIES = 20  # a task that keeps failing stops after this many tries (it is logged with its traceback)
 MIN_BACKOFF_MS = 5_000  # the first retry waits about this long ...
 MAX_BACKOFF_MS = 300_000  # ... doubling, never longer than five minutes
+# Out of a million broker calls, how many also look for dead workers (Dramatiq's default is 1,000): with a few
+# idle consumers polling every second, a dead worker's messages move on seconds after its heartbeat is stale.
+MAINTENANCE_CHANCE = 10_000
 
 
 def make_broker(
     url: str,
     *,
     heartbeat_timeout_ms: int = DEFAULT_HEARTBEAT_TIMEOUT,
-    maintenance_chance: int = DEFAULT_MAINTENANCE_CHANCE,
+    maintenance_chance: int = MAINTENANCE_CHANCE,
     min_backoff_ms: int = MIN_BACKOFF_MS,
     max_backoff_ms: int = MAX_BACKOFF_MS,
     max_retries: int = MAX_RETRIES,

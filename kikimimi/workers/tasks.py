@@ -95,7 +95,7 @@ _actors: dict[str, dramatiq.Actor] = {}
 _broker: Any = None
 
 
-def configure(context: WorkerContext) -> None:
+def configure(context: WorkerContext | None) -> None:
     """Give this process's tasks their context (a worker does this before it takes any message)."""
     global _context
     _context = context
