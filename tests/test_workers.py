@@ -31,6 +31,7 @@ from kikimimi.settings import load_settings
 from kikimimi.workers import tasks
 from kikimimi.workers.broker import check_reachable, make_broker
 from kikimimi.workers.locks import advisory_lock
+from kikimimi.workers.scheduler import Due, tick
 from kikimimi.workers.tasks import chunks, declare, send
 from nlp_models.analyzer import get_analyzer
 from nlp_models.stage import analyse_pending
@@ -358,3 +359,16 @@ def test_drafting_tasks_racing_on_one_batch_leave_one_draft_per_post(stack: Stac
     with stack.session() as s:
         drafts = dict(s.exec(select(ReplyDraft.post_id, func.count()).group_by(ReplyDraft.post_id)).all())
     assert needing and drafts == dict.fromkeys(needing, 1)
+
+
+def test_the_scheduler_queues_polls_each_poll_interval_and_posting_each_posting_interval(stack: Stack) -> None:
+    settings = load_settings(stack.root / "kikimimi.toml").model_copy(
+        update={"sources": ["sample", "mastodon"], "poll_interval_seconds": 300, "post_interval_seconds": 30}
+    )
+    due = Due()
+    assert tick(settings, due, 1000.0) == ["collect:sample", "collect:mastodon", "retention", "post"]
+    assert tick(settings, due, 1010.0) == []
+    assert tick(settings, due, 1030.0) == ["post"]
+    assert tick(settings, due, 1300.0) == ["collect:sample", "collect:mastodon", "retention", "post"]
+    queued = redis.Redis.from_url(stack.broker_url)
+    assert (queued.llen("kikimimi:collect"), queued.llen("kikimimi:post")) == (6, 3)  # waiting for a worker

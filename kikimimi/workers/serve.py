@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 import dramatiq
 
+from kikimimi.errors import ConfigError
 from kikimimi.workers.tasks import QUEUES, WorkerContext, configure, declare
 
 log = logging.getLogger(__name__)
@@ -16,8 +17,6 @@ STOP_TIMEOUT_MS = 60_000  # on SIGTERM, running tasks get this long to finish; t
 
 def parse_queues(text: str) -> list[str]:
     """`collect,analyse` -> ["collect", "analyse"]; an unknown name is a clear error."""
-    from kikimimi.errors import ConfigError
-
     names = [q.strip() for q in text.split(",") if q.strip()]
     unknown = [q for q in names if q not in QUEUES]
     if unknown or not names:

@@ -68,7 +68,7 @@ class WorkerContext:
     lease_seconds: float = LEASE_SECONDS
     lookup: LookupPolicy | None = None
     analysis_batch: int = ANALYSIS_BATCH
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # one model, several threads
+    analysis_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # one model, many threads
     _posters: dict[str, Poster] | None = field(default=None, repr=False)
 
     @property
@@ -161,7 +161,7 @@ def analyse(post_ids: list[int]) -> int:
     analyzer = ctx.analyzer()
     done = 0
     for attempt in range(ANALYSIS_RACE_ATTEMPTS):
-        with ctx._lock, ctx.session() as session:
+        with ctx.analysis_lock, ctx.session() as session:
             try:
                 done = analyse_pending(session, analyzer, post_ids=post_ids, batch_size=max(1, len(post_ids)))
                 break
