@@ -52,6 +52,14 @@ class TestAnalyzer:
         return self.inner.analyse(texts, addresses_brand)
 
 
+class HangingPlatform(FilePlatform):
+    """The fake platform, whose reply first hangs `WORKER_REPLY_HANG` seconds (a call the test kills inside)."""
+
+    def reply(self, post, text, *, idempotency_key):  # noqa: ANN001, ANN201 - the Poster protocol
+        time.sleep(float(os.environ.get("WORKER_REPLY_HANG", "0")))
+        return super().reply(post, text, idempotency_key=idempotency_key)
+
+
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(name)s %(message)s", stream=sys.stderr)
     settings = load_settings()
@@ -59,7 +67,9 @@ def main() -> None:
     platform_path = os.environ.get("WORKER_PLATFORM")
     context = WorkerContext(
         settings,
-        posters=(lambda: {"x": FilePlatform(platform_path, lag=PLATFORM_LAG, latency=0.6)}) if platform_path else None,
+        posters=(lambda: {"x": HangingPlatform(platform_path, lag=PLATFORM_LAG, latency=0.3)})
+        if platform_path
+        else None,
         analyzers=lambda: analyzer,
         lease_seconds=LEASE_SECONDS,
         lookup=LookupPolicy(lag_seconds=PLATFORM_LAG + 0.3, first_delay=0.05, max_delay=0.2, max_attempts=40),
