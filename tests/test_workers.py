@@ -366,9 +366,9 @@ def test_the_scheduler_queues_polls_each_poll_interval_and_posting_each_posting_
         update={"sources": ["sample", "mastodon"], "poll_interval_seconds": 300, "post_interval_seconds": 30}
     )
     due = Due()
-    assert tick(settings, due, 1000.0) == ["collect:sample", "collect:mastodon", "retention", "post"]
+    assert tick(settings, due, 1000.0) == ["collect:sample", "collect:mastodon", "retention", "alerts", "post"]
     assert tick(settings, due, 1010.0) == []
     assert tick(settings, due, 1030.0) == ["post"]
-    assert tick(settings, due, 1300.0) == ["collect:sample", "collect:mastodon", "retention", "post"]
+    assert tick(settings, due, 1300.0) == ["collect:sample", "collect:mastodon", "retention", "alerts", "post"]
     queued = redis.Redis.from_url(stack.broker_url)
-    assert (queued.llen("kikimimi:collect"), queued.llen("kikimimi:post")) == (6, 3)  # waiting for a worker
+    assert (queued.llen("kikimimi:collect"), queued.llen("kikimimi:post")) == (8, 3)  # waiting for a worker

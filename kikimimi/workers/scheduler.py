@@ -1,5 +1,5 @@
-"""The scheduler: every poll interval, a collection per configured source (and the retention sweep); every
-posting interval, a posting pass. Run one per deployment; the tasks themselves stay safe if two run."""
+"""The scheduler: every poll interval, a collection per configured source, the retention sweep and the alerts
+check; every posting interval, a posting pass. Run one per deployment; the tasks themselves stay safe if two run."""
 
 from __future__ import annotations
 
@@ -29,8 +29,9 @@ def tick(settings: Settings, due: Due, now: float) -> list[str]:
         for source in settings.sources:
             send("collect", source)
             queued.append(f"collect:{source}")
-        send("retention")
-        queued.append("retention")
+        for housekeeping in ("retention", "alerts"):
+            send(housekeeping)
+            queued.append(housekeeping)
         due.collect = now + settings.poll_interval_seconds
     if now >= due.post:
         send("post")

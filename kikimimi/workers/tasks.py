@@ -7,6 +7,7 @@ least once: a worker killed mid-task has its message handed to another worker, a
     draft(post_ids)    responder.drafting.draft_pending for the batch
     post()             responder.posting.post_approved: approved drafts only, each exactly once (leases)
     retention()        kikimimi.erasure.erase_expired
+    alerts()           kikimimi.pipeline.check_alerts: raise each alert once, deliver what is due
 
 Why running twice is harmless:
 
@@ -36,7 +37,7 @@ from sqlmodel import Session
 from kikimimi.db import get_engine
 from kikimimi.erasure import erase_expired
 from kikimimi.errors import ConfigError
-from kikimimi.pipeline import backend_options
+from kikimimi.pipeline import backend_options, check_alerts
 from kikimimi.search import index_posts
 from kikimimi.settings import Settings
 from kikimimi.workers.locks import advisory_lock
@@ -212,10 +213,19 @@ def retention() -> int:
         return sum(r.counts["posts"] for r in erase_expired(session, ctx.settings, actor="retention"))
 
 
+def alerts() -> int:
+    """Raise what the detectors find (each alert once) and deliver what is due; one check at a time, so two
+    workers never deliver one alert twice."""
+    ctx = current()
+    with advisory_lock(ctx.engine, "alerts"), ctx.session() as session:
+        return check_alerts(session, ctx.settings).raised
+
+
 # name: (function, queue, actor options)
 TASKS: dict[str, tuple[Callable[..., Any], str, dict[str, Any]]] = {
     "collect": (collect, "collect", {"time_limit": COLLECT_TIME_LIMIT_MS}),
     "retention": (retention, "collect", {}),
+    "alerts": (alerts, "collect", {}),
     "analyse": (analyse, "analyse", {}),
     "place_faq": (place_faq, "faq", {}),
     "draft": (draft, "draft", {}),
