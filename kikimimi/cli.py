@@ -38,6 +38,7 @@ from kikimimi.commands.faq import eval_faq, faq_app
 from kikimimi.commands.nlp import eval_app
 from kikimimi.commands.posting import posting_app
 from kikimimi.commands.quarantine import quarantine_app
+from kikimimi.commands.workers import scheduler_command, worker_command
 from kikimimi.db import database_unreachable, migrate
 from kikimimi.errors import KikimimiError
 from kikimimi.models import Role, User
@@ -63,6 +64,8 @@ eval_app.command("faq")(eval_faq)
 app.add_typer(faq_app, name="faq")
 app.add_typer(posting_app, name="posting")
 app.add_typer(quarantine_app, name="quarantine")
+app.command(name="worker")(worker_command)
+app.command(name="scheduler")(scheduler_command)
 console = Console()
 err_console = Console(stderr=True)
 log = logging.getLogger("kikimimi")

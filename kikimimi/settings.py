@@ -222,6 +222,9 @@ class Settings(BaseSettings):
     # items each platform may read per calendar month (UTC); collection stops at it and resumes next month
     read_budget: dict[Platform, Annotated[int, Field(ge=0)]] = {}
     session_hours: float = Field(default=12.0, gt=0, le=24 * 90)  # how long a dashboard sign-in lasts
+    # --- workers --- (`kikimimi worker` and `kikimimi scheduler`; the single-process `kikimimi run` needs neither)
+    broker_url: str = "redis://127.0.0.1:6379/0"  # the Redis that carries the task queues
+    post_interval_seconds: int = Field(default=30, ge=1)  # how often the scheduler asks for a posting pass
     config_path: Path | None = None  # where the TOML came from (informational)
 
     @classmethod

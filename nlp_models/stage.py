@@ -63,19 +63,24 @@ def addressed_flags(session: Session, posts: list[Post], handles: dict[int | Non
     ]
 
 
-def pending_posts(session: Session, analyzer: Analyzer, *, redo: bool = False) -> list[int]:
-    """Ids of posts with no analysis, or (with `redo`) with one made by other model versions."""
-    if not redo:
+def pending_posts(
+    session: Session, analyzer: Analyzer | None = None, *, redo: bool = False, post_ids: list[int] | None = None
+) -> list[int]:
+    """Ids of posts with no analysis, or (with `redo` and the analyzer) with one made by other model versions.
+
+    `post_ids` limits it to those posts (a worker's batch: one already analysed elsewhere is not pending)."""
+    among = [col(Post.id).in_(post_ids)] if post_ids is not None else []
+    if not redo or analyzer is None:
         stmt = (
             select(Post.id)
             .outerjoin(Analysis, col(Analysis.post_id) == col(Post.id))
-            .where(col(Analysis.id).is_(None), visible())
+            .where(col(Analysis.id).is_(None), visible(), *among)
         )
         return [pid for pid in session.exec(stmt.order_by(Post.id)) if pid is not None]
     rows = session.exec(
-        select(Post.id, Analysis.backend, Analysis.model_versions).outerjoin(
-            Analysis, col(Analysis.post_id) == col(Post.id)
-        )
+        select(Post.id, Analysis.backend, Analysis.model_versions)
+        .outerjoin(Analysis, col(Analysis.post_id) == col(Post.id))
+        .where(*among)
     )
     return [
         pid
@@ -89,11 +94,14 @@ def analyse_pending(
     analyzer: Analyzer,
     *,
     redo: bool = False,
+    post_ids: list[int] | None = None,
     batch_size: int = 256,
     on_batch: Callable[[int, int], None] | None = None,
 ) -> int:
-    """Analyse every pending post in batches, committing per batch; returns how many were analysed."""
-    ids = pending_posts(session, analyzer, redo=redo)
+    """Analyse every pending post (or the pending ones of `post_ids`) in batches, committing per batch; returns
+    how many were analysed. A post has one stored analysis (`Analysis.post_id` is unique): a worker that races
+    another one to the same post gets an IntegrityError at commit, and its retry finds the post analysed."""
+    ids = pending_posts(session, analyzer, redo=redo, post_ids=post_ids)
     now = utcnow()
     handles = brand_handles(session)
     for start in range(0, len(ids), batch_size):

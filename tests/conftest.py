@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import select
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,15 +14,9 @@ from kikimimi.db import get_engine, migrate
 from kikimimi.models import AuthorCreate, PostCreate, Role, User
 from kikimimi.settings import EXAMPLE_CONFIG, Settings, load_settings
 from kikimimi.timeutil import Clock, using_clock
+from tests.faketime_support import patch_sleep
 
-if os.environ.get("FAKETIME") and os.environ.get("FAKETIME_DONT_FAKE_MONOTONIC") == "1":
-    # `.ci/run` runs the suite once under libfaketime. Its clock_nanosleep moves an absolute *monotonic*
-    # deadline by the fake offset too, so every time.sleep fails with EINVAL; select's relative timeout is
-    # left alone. (Faking the monotonic clock instead makes threading waits hang.)
-    def _sleep(seconds: float) -> None:
-        select.select([], [], [], max(0.0, seconds))
-
-    time.sleep = _sleep
+patch_sleep()  # tests/faketime_support.py says why
 
 # The moment every test runs at. No test reads the wall clock: `.ci/run` also runs the suite months ahead.
 TEST_NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)  # after every recorded fixture
