@@ -106,6 +106,8 @@ class Settings(BaseSettings):
     # items each platform may read per calendar month (UTC); collection stops at it and resumes next month
     read_budget: dict[Platform, Annotated[int, Field(ge=0)]] = {}
     session_hours: float = Field(default=12.0, gt=0, le=24 * 90)  # how long a dashboard sign-in lasts
+    # how long "X is editing this draft" holds after the editor's last activity (nobody else may approve it then)
+    edit_lock_minutes: float = Field(default=5.0, gt=0, le=120)
     config_path: Path | None = None  # where the TOML came from (informational)
 
     @classmethod
