@@ -9,8 +9,6 @@ takes a soft lock kept in the database ("aki is editing this draft"), which appr
 Keyboard: j / k next / previous, a approve, e edit (never while typing, never during IME composition).
 """
 
-import json
-
 import streamlit as st
 
 from dashboard import i18n, queries
@@ -462,34 +460,38 @@ def teamwork_panel(s, item: queries.QueueItem) -> None:  # noqa: ANN001 - a Sess
         c4.button(t("Save corrections"), key=f"correct-{post.id}", on_click=correct, args=(post.id,))
 
 
-def shortcuts(order: list[int], opened: int | None) -> None:
-    """j / k / a / e on the parent page; never while an input has focus or an IME is composing."""
-    config = json.dumps({"order": order, "open": opened})
-    st.html(
-        f"""<script>
-const w = window.parent, doc = w.document;
-w.__kikimimiQueue = {config};
-if (!w.__kikimimiKeys) {{
+SHORTCUTS = """<script>
+// j / k: next / previous row, a: approve, e: edit the open reply. Read from the page at each key press (the rows
+// and the open reply change with every rerun). Never while typing in a field, never while an IME composes.
+(() => {
+  const w = window.parent, doc = w.document;
+  if (w.__kikimimiKeys) return;
   w.__kikimimiKeys = true;
-  doc.addEventListener("keydown", (e) => {{
+  const idOf = (el, prefix) => {
+    const c = el && [...el.classList].find((k) => k.startsWith(prefix));
+    return c ? c.slice(prefix.length) : null;
+  };
+  const typing = (n) => n && (n.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(n.tagName));
+  doc.addEventListener("keydown", (e) => {
     if (e.isComposing || e.keyCode === 229 || e.ctrlKey || e.metaKey || e.altKey) return;
-    const el = doc.activeElement;
-    const typing = (n) => n && (n.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(n.tagName));
-    if (typing(e.target) || typing(el)) return;
-    const q = w.__kikimimiQueue, i = q.order.indexOf(q.open);
-    const press = (sel) => {{ const b = doc.querySelector(sel); if (b) {{ e.preventDefault(); b.click(); }} }};
-    if (e.key === "j" && q.order.length) press(`.st-key-open-${{q.order[Math.min(i + 1, q.order.length - 1)]}} button`);
-    else if (e.key === "k" && q.order.length) press(`.st-key-open-${{q.order[Math.max(i - 1, 0)]}} button`);
-    else if (e.key === "a") press(`.st-key-approve-${{q.open}} button`);
-    else if (e.key === "e") {{
-      const box = doc.querySelector(`.st-key-card-${{q.open}} textarea`);
-      if (box) {{ e.preventDefault(); box.focus(); }}
-    }}
-  }}, true);
-}}
-</script>""",
-        unsafe_allow_javascript=True,
-    )
+    if (typing(e.target) || typing(doc.activeElement)) return;
+    const rows = [...doc.querySelectorAll("[class*='st-key-row-']")].map((r) => idOf(r, "st-key-row-"));
+    const open = idOf(doc.querySelector("[class*='st-key-card-']"), "st-key-card-");
+    const press = (sel) => {
+      const b = doc.querySelector(sel);
+      if (b) { e.preventDefault(); b.click(); }
+    };
+    const i = rows.indexOf(open);
+    if (e.key === "j" && rows.length) press(`.st-key-open-${rows[Math.min(i + 1, rows.length - 1)]} button`);
+    else if (e.key === "k" && rows.length) press(`.st-key-open-${rows[Math.max(i - 1, 0)]} button`);
+    else if (e.key === "a" && open) press(`.st-key-approve-${open} button`);
+    else if (e.key === "e" && open) {
+      const box = doc.querySelector(`.st-key-card-${open} textarea`);
+      if (box) { e.preventDefault(); box.focus(); }
+    }
+  }, true);
+})();
+</script>"""
 
 
 for kind, text in st.session_state.pop("queue-flash", []):
@@ -578,5 +580,5 @@ with session() as s:
             st.info(t("Nothing to show: no reply matches these filters."))
         else:
             detail(s, chosen)
-    shortcuts([item.draft.id for item in just] + [i for i in listed if i not in shown], opened)
+st.html(SHORTCUTS, unsafe_allow_javascript=True)
 st.caption(t("Keys: j / k next / previous · a approve · e edit (not while typing)"))
