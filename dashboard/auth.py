@@ -24,6 +24,7 @@ from kikimimi import accounts
 from kikimimi.errors import KikimimiError
 from kikimimi.models import User
 from kikimimi.timeutil import utcnow
+from responder import teamwork
 
 
 def _(message: str) -> str:
@@ -184,6 +185,7 @@ def _sign_out() -> None:
     with session() as s:
         user = s.get(User, st.session_state.get(SIGNED_IN))
         if user is not None:
+            teamwork.release(s, user)  # nobody is told "they are editing" a draft they closed by signing out
             accounts.sign_out(s, user)
     _forget()
     st.session_state["kikimimi_sign_in_note"] = "Signed out."  # translated where it is shown
