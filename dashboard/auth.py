@@ -21,8 +21,10 @@ import streamlit as st
 from dashboard import i18n, sessions
 from dashboard.state import session, settings
 from kikimimi import accounts
+from kikimimi.errors import KikimimiError
 from kikimimi.models import User
 from kikimimi.timeutil import utcnow
+from responder import teamwork
 
 
 def _(message: str) -> str:
@@ -38,6 +40,8 @@ _MARKED = [
     _("Signed out."),
     _("wrong name or password"),
     _("this account is deactivated: ask an admin"),
+    _("the current password is not right"),
+    _("Password changed."),
 ]
 SIGNED_IN = "kikimimi_user_id"
 _SIGNED_IN_AT = "kikimimi_signed_in_at"
@@ -103,7 +107,31 @@ def preferences(user: User) -> None:
     st.sidebar.selectbox(
         t("Time zone"), zones, index=zones.index(current), key="ui-time-zone", on_change=_save_preferences
     )
+    with st.sidebar.expander(t("Change my password")):
+        with st.form("own-password", clear_on_submit=True):
+            st.text_input(t("Current password"), type="password", key="own-current")
+            st.text_input(t("New password"), type="password", key="own-new")
+            st.form_submit_button(t("Change password"), on_click=_change_own_password)
+        note = st.session_state.pop("own-password-note", None)
+        if note:
+            (st.success if note[0] == "success" else st.error)(t(note[1]))
     st.sidebar.button(t("Sign out"), key="sign-out", on_click=_sign_out)
+
+
+def _change_own_password() -> None:
+    with session() as s:
+        user = s.get(User, st.session_state.get(SIGNED_IN))
+        if user is None:
+            return
+        try:
+            accounts.change_own_password(
+                s, user, st.session_state.get("own-current", ""), st.session_state.get("own-new", "")
+            )
+        except KikimimiError as exc:
+            st.session_state["own-password-note"] = ("error", str(exc))
+            return
+    _remember(user, with_cookie=True)  # this browser stays signed in; every other session has ended
+    st.session_state["own-password-note"] = ("success", "Password changed.")
 
 
 def _save_preferences() -> None:
@@ -157,6 +185,7 @@ def _sign_out() -> None:
     with session() as s:
         user = s.get(User, st.session_state.get(SIGNED_IN))
         if user is not None:
+            teamwork.release(s, user)  # nobody is told "they are editing" a draft they closed by signing out
             accounts.sign_out(s, user)
     _forget()
     st.session_state["kikimimi_sign_in_note"] = "Signed out."  # translated where it is shown

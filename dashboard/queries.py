@@ -12,8 +12,20 @@ from sqlmodel import Session, col, func, select
 from kikimimi import audit, search
 from kikimimi.budget import NEARLY_SPENT, budget_line, budget_states, spent_message
 from kikimimi.errors import KikimimiError
-from kikimimi.models import Analysis, Author, DraftState, Post, ReplyDraft, ReviewEvent, User, visible
+from kikimimi.models import (
+    Analysis,
+    AnalysisCorrection,
+    Assignment,
+    Author,
+    DraftState,
+    Post,
+    ReplyDraft,
+    ReviewEvent,
+    User,
+    visible,
+)
 from kikimimi.settings import Settings
+from responder import inbox, teamwork
 from responder.pause import posting_pause
 from responder.workflow import HUMAN_ACTIONS, RULES, transition
 
@@ -30,6 +42,28 @@ VIEWS: dict[str, tuple[DraftState, ...]] = {
 }
 SPAM_VIEW = "Spam"
 SORTS = {"priority": "most urgent first", "age": "oldest first", "reach": "most followers first"}
+HISTORY_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What the queue lists: the view's states and every filter the page offers (one place, not kwargs twice)."""
+
+    states: tuple[DraftState, ...] = QUEUE_STATES
+    platforms: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    sentiments: tuple[str, ...] = ()  # as the queue shows them: a person's correction wins over the model
+    intents: tuple[str, ...] = ()
+    questions_only: bool = False
+    text: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+    assignee: str | None = None  # only the posts this person has
+    unassigned: bool = False  # only the posts nobody has
+
+    def __post_init__(self) -> None:
+        for name in ("states", "platforms", "languages", "sentiments", "intents"):
+            object.__setattr__(self, name, tuple(getattr(self, name) or ()))
 
 
 @dataclass
@@ -38,55 +72,63 @@ class QueueItem:
     post: Post
     author: Author
     analysis: Analysis
+    corrected: dict[str, str] = field(default_factory=dict)  # field -> a person's latest correction
+    assignee: str | None = None
+
+    @property
+    def sentiment(self) -> str:
+        return self.corrected.get("sentiment", self.analysis.sentiment)
+
+    @property
+    def intent(self) -> str:
+        return self.corrected.get("intent", self.analysis.intent)
+
+    @property
+    def needs_reply(self) -> bool:
+        return self.corrected["needs_reply"] == "true" if "needs_reply" in self.corrected else self.analysis.needs_reply
+
+
+def _where(where: QueueFilter | None, filters: dict) -> QueueFilter:
+    return where if where is not None else QueueFilter(**filters)
 
 
 def queue(
     session: Session,
+    where: QueueFilter | None = None,
+    /,
     *,
-    states: tuple[DraftState, ...] = QUEUE_STATES,
-    platforms: list[str] | None = None,
-    languages: list[str] | None = None,
-    sentiments: list[str] | None = None,
-    intents: list[str] | None = None,
-    questions_only: bool = False,
-    text: str = "",
-    since: datetime | None = None,
-    until: datetime | None = None,
     sort: str = "priority",
     limit: int = 20,
     offset: int = 0,
+    **filters: object,
 ) -> tuple[list[QueueItem], int]:
-    """Drafts in `states` that match the filters, sorted (`SORTS`); returns (page of items, total)."""
-    stmt = _filtered(
-        select(ReplyDraft, Post, Author, Analysis),
-        states=states,
-        platforms=platforms,
-        languages=languages,
-        sentiments=sentiments,
-        intents=intents,
-        questions_only=questions_only,
-        text=text,
-        since=since,
-        until=until,
-    )
-    total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
+    """Drafts that match `where` (or QueueFilter(**filters)), sorted (`SORTS`); returns (page of items, total).
+
+    The page is chosen on draft ids alone (an indexed order, LIMIT/OFFSET), then only its rows are loaded with
+    their post, author and analysis; the total is a count of ids, without the wide rows.
+    """
+    where = _where(where, filters)
+    ids = _filtered(select(ReplyDraft.id), where)
+    total = session.exec(select(func.count()).select_from(ids.subquery())).one()
     order = {
         "priority": (col(Analysis.priority).desc(), col(Post.created_at)),
         "age": (col(Post.created_at),),
         "reach": (func.coalesce(col(Author.followers_count), 0).desc(), col(Analysis.priority).desc()),
     }[sort]
-    rows = session.exec(stmt.order_by(*order, col(ReplyDraft.id)).offset(offset).limit(limit)).all()
-    return [QueueItem(*row) for row in rows], int(total)
+    if sort == "reach":  # the only order on the author: join it for the sort
+        ids = ids.join(Author, col(Author.id) == col(Post.author_id))
+    page = [i for i in session.exec(ids.order_by(*order, col(ReplyDraft.id)).offset(offset).limit(limit)) if i]
+    return drafts_by_id(session, page), int(total)
 
 
-def queue_ids(session: Session, **filters: object) -> list[int]:
+def queue_ids(session: Session, where: QueueFilter | None = None, /, **filters: object) -> list[int]:
     """The ids of every draft the same filters match (what "all matching the filters" acts on)."""
-    stmt = _filtered(select(ReplyDraft.id), **filters)  # type: ignore[arg-type]
+    stmt = _filtered(select(ReplyDraft.id), _where(where, filters))
     return [i for i in session.exec(stmt.order_by(col(ReplyDraft.id))) if i is not None]
 
 
 def drafts_by_id(session: Session, draft_ids: list[int]) -> list[QueueItem]:
-    """These drafts with their post, author and analysis, in the order given (the cards just acted on)."""
+    """These drafts with their post, author, analysis, corrections and assignee, in the order given."""
     if not draft_ids:
         return []
     rows = session.exec(
@@ -97,46 +139,54 @@ def drafts_by_id(session: Session, draft_ids: list[int]) -> list[QueueItem]:
         .where(col(ReplyDraft.id).in_(draft_ids))
         .execution_options(populate_existing=True)
     ).all()
-    found = {row[0].id: QueueItem(*row) for row in rows}
+    post_ids = [row[1].id for row in rows]
+    corrections, assigned = inbox.corrected(session, post_ids), teamwork.assignees(session, post_ids)
+    found = {
+        row[0].id: QueueItem(*row, corrected=corrections.get(row[1].id, {}), assignee=assigned.get(row[1].id))
+        for row in rows
+    }
     return [found[i] for i in draft_ids if i in found]
 
 
-def _filtered(
-    stmt,  # noqa: ANN001 - a select over ReplyDraft
-    *,
-    states: tuple[DraftState, ...] = QUEUE_STATES,
-    platforms: list[str] | None = None,
-    languages: list[str] | None = None,
-    sentiments: list[str] | None = None,
-    intents: list[str] | None = None,
-    questions_only: bool = False,
-    text: str = "",
-    since: datetime | None = None,
-    until: datetime | None = None,
-):  # noqa: ANN202
+def _shown(name: str, column):  # noqa: ANN001, ANN202 - a column of Analysis
+    """An analysis field as the queue shows it: a person's latest correction, else the model's value."""
+    latest = (
+        select(AnalysisCorrection.new_value)
+        .where(col(AnalysisCorrection.post_id) == col(Post.id), col(AnalysisCorrection.field) == name)
+        .order_by(col(AnalysisCorrection.corrected_at).desc(), col(AnalysisCorrection.id).desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return func.coalesce(latest, column)
+
+
+def _filtered(stmt, where: QueueFilter):  # noqa: ANN001, ANN202 - a select over ReplyDraft
     stmt = (
         stmt.join(Post, col(Post.id) == col(ReplyDraft.post_id))
-        .join(Author, col(Author.id) == col(Post.author_id))
         .join(Analysis, col(Analysis.post_id) == col(Post.id))
-        .where(col(ReplyDraft.state).in_([s.value for s in states]))
+        .where(col(ReplyDraft.state).in_([s.value for s in where.states]))
         .where(visible())
     )
-    if platforms:
-        stmt = stmt.where(col(Post.platform).in_(platforms))
-    if languages:
-        stmt = stmt.where(col(Analysis.language).in_(languages))
-    if sentiments:
-        stmt = stmt.where(col(Analysis.sentiment).in_(sentiments))
-    if intents:
-        stmt = stmt.where(col(Analysis.intent).in_(intents))
-    if questions_only:
+    if where.platforms:
+        stmt = stmt.where(col(Post.platform).in_(where.platforms))
+    if where.languages:
+        stmt = stmt.where(col(Analysis.language).in_(where.languages))
+    if where.sentiments:
+        stmt = stmt.where(_shown("sentiment", col(Analysis.sentiment)).in_(where.sentiments))
+    if where.intents:
+        stmt = stmt.where(_shown("intent", col(Analysis.intent)).in_(where.intents))
+    if where.questions_only:
         stmt = stmt.where(col(Analysis.is_question))
-    if since is not None:
-        stmt = stmt.where(col(Post.created_at) >= since)
-    if until is not None:
-        stmt = stmt.where(col(Post.created_at) < until)
-    if text.strip():
-        stmt = search.matching(stmt, text)
+    if where.since is not None:
+        stmt = stmt.where(col(Post.created_at) >= where.since)
+    if where.until is not None:
+        stmt = stmt.where(col(Post.created_at) < where.until)
+    if where.assignee:
+        stmt = stmt.where(col(Post.id).in_(select(Assignment.post_id).where(Assignment.assignee == where.assignee)))
+    if where.unassigned:
+        stmt = stmt.where(col(Post.id).not_in(select(Assignment.post_id)))
+    if where.text.strip():
+        stmt = search.matching(stmt, where.text)
     return stmt
 
 
@@ -179,32 +229,29 @@ def local_time(moment: datetime, tz: str) -> str:
 
 
 def author_history(session: Session, author: Author, *, exclude_post_id: int | None = None) -> pd.DataFrame:
-    """The author's other posts, and posts by the same display name on other platforms (marked as such)."""
-    same_name = (
-        (col(Author.display_name) == author.display_name) & (col(Author.platform) != author.platform)
-        if author.display_name
-        else col(Author.id) == author.id
-    )
-    rows = session.exec(
-        select(
-            Post.created_at,
-            Post.platform,
-            Author.handle,
-            Post.text,
-            Analysis.sentiment,
-            Post.url,
-            col(Author.id) == author.id,
+    """The author's other posts, and posts by the same display name on other platforms (marked as such).
+
+    Two indexed look-ups (posts by author id; authors by display name), newest 50 of both: an OR across the join
+    would scan every post."""
+    columns = (Post.created_at, Post.platform, Author.handle, Post.text, Analysis.sentiment, Post.url)
+
+    def newest(condition) -> list:  # noqa: ANN001
+        return list(
+            session.exec(
+                select(*columns, col(Author.id) == author.id)
+                .join(Author, col(Author.id) == col(Post.author_id))
+                .outerjoin(Analysis, col(Analysis.post_id) == col(Post.id))
+                .where(condition, visible(), col(Post.id) != (exclude_post_id or -1))
+                .order_by(col(Post.created_at).desc())
+                .limit(HISTORY_LIMIT)
+            ).all()
         )
-        .join(Author, col(Author.id) == col(Post.author_id))
-        .outerjoin(Analysis, col(Analysis.post_id) == col(Post.id))
-        .where((col(Author.id) == author.id) | same_name)
-        .where(visible())
-        .where(col(Post.id) != (exclude_post_id or -1))
-        .order_by(col(Post.created_at).desc())
-        .limit(50)
-    ).all()
-    frame = pd.DataFrame(rows, columns=["created_at", "platform", "handle", "text", "sentiment", "url", "same_account"])
-    return frame
+
+    rows = newest(col(Post.author_id) == author.id)
+    if author.display_name:
+        rows += newest((col(Author.display_name) == author.display_name) & (col(Author.platform) != author.platform))
+    rows = sorted(rows, key=lambda row: row[0], reverse=True)[:HISTORY_LIMIT]
+    return pd.DataFrame(rows, columns=["created_at", "platform", "handle", "text", "sentiment", "url", "same_account"])
 
 
 def review_log(session: Session, draft_id: int) -> list[ReviewEvent]:

@@ -67,6 +67,11 @@ def _require_admin(session: Session, actor: User | str, action: str, target: str
     )
 
 
+def users(session: Session) -> list[User]:
+    """Every account, by name (what an admin's Users page lists)."""
+    return list(session.exec(select(User).order_by(User.name)))
+
+
 def add_user(
     session: Session,
     actor: User | str,
@@ -111,12 +116,52 @@ def set_password(session: Session, actor: User | str, name: str, password: str, 
     return user
 
 
+def change_role(session: Session, actor: User | str, name: str, role: Role, *, now: datetime | None = None) -> User:
+    """Give an existing user another role (admins only); the last active admin keeps theirs. Commits."""
+    _require_admin(session, actor, "change_role", name)
+    user = find_user(session, name)
+    if user is None:
+        raise AccountError(f"unknown user {name!r}")
+    if Role(role) != Role.admin:
+        _keep_an_admin(session, actor, user, "change_role")
+    user.role = Role(role)
+    session.add(user)
+    audit.record(session, actor, "change_role", "user", name, reason=f"role {role}", now=now)
+    session.commit()
+    return user
+
+
+def reset_password(session: Session, actor: User | str, name: str, *, now: datetime | None = None) -> str:
+    """Give a user a new generated password (admins only), to be shown once; their sessions end."""
+    _require_admin(session, actor, "reset_password", name)
+    password = generate_password()
+    set_password(session, actor, name, password, now=now)
+    return password
+
+
+def change_own_password(session: Session, user: User, current: str, new: str, *, now: datetime | None = None) -> User:
+    """A signed-in user changes their own password, proving they know the current one."""
+    if user.password_hash is None or not _verify(user.password_hash, current):
+        error = AccountError("the current password is not right")
+        raise audit.refused(session, user, "set_password", "user", user.name, error)
+    return set_password(session, user, user.name, new, now=now)
+
+
+def _keep_an_admin(session: Session, actor: User | str, user: User, action: str) -> None:
+    others = session.exec(select(User).where(User.role == Role.admin, User.active, User.id != user.id)).first()
+    if user.role == Role.admin and user.active and others is None:
+        error = AccountError(f"{user.name} is the last active admin: make someone else admin first")
+        raise audit.refused(session, actor, action, "user", user.name, error)
+
+
 def set_active(session: Session, actor: User | str, name: str, active: bool, *, now: datetime | None = None) -> User:
     """Deactivate (or reactivate) an account: a deactivated user cannot sign in, and their sessions end."""
     _require_admin(session, actor, "activate_user" if active else "deactivate_user", name)
     user = find_user(session, name)
     if user is None:
         raise AccountError(f"unknown user {name!r}")
+    if not active:
+        _keep_an_admin(session, actor, user, "deactivate_user")
     user.active = active
     if not active:
         user.signed_out_at = now or utcnow()

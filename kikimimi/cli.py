@@ -34,6 +34,7 @@ from kikimimi.commands.alerts import alerts_app
 from kikimimi.commands.bench import bench_app
 from kikimimi.commands.collect import collect_command
 from kikimimi.commands.erase import erase_command
+from kikimimi.commands.export import export_app
 from kikimimi.commands.faq import eval_faq, faq_app
 from kikimimi.commands.nlp import eval_app
 from kikimimi.commands.posting import posting_app
@@ -61,6 +62,7 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(eval_app, name="eval")
 eval_app.command("faq")(eval_faq)
+app.add_typer(export_app, name="export")
 app.add_typer(faq_app, name="faq")
 app.add_typer(posting_app, name="posting")
 app.add_typer(quarantine_app, name="quarantine")

@@ -20,13 +20,17 @@ from sqlmodel import Session, col, select
 from kikimimi.errors import KikimimiError
 from kikimimi.models import (
     Analysis,
+    AnalysisCorrection,
+    Assignment,
     Author,
     Brand,
+    EditLock,
     ErasureEvent,
     FaqCluster,
     FaqEmbedding,
     FaqMember,
     Post,
+    PostNote,
     PostQuery,
     Quarantine,
     ReplyDraft,
@@ -37,7 +41,17 @@ from kikimimi.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 _CHUNK = 500  # ids per IN (…) clause
-TABLES = ("posts", "analyses", "drafts", "review_events", "faq_memberships", "faq_embeddings", "quarantined", "authors")
+TABLES = (
+    "posts",
+    "analyses",
+    "drafts",
+    "review_events",
+    "faq_memberships",
+    "faq_embeddings",
+    "quarantined",
+    "team_records",  # the team's notes, corrections, assignments and edit locks on those posts
+    "authors",
+)
 
 
 class ErasureError(KikimimiError):
@@ -158,6 +172,9 @@ def _erase_posts(session: Session, post_ids: Sequence[int]) -> dict[str, int]:
         drafts = list(session.exec(select(ReplyDraft.id).where(col(ReplyDraft.post_id).in_(chunk))))
         for draft_chunk in _chunks(drafts):  # type: ignore[arg-type]
             counts["review_events"] += _delete(session, ReviewEvent, col(ReviewEvent.draft_id).in_(draft_chunk))
+            counts["team_records"] += _delete(session, EditLock, col(EditLock.draft_id).in_(draft_chunk))
+        for model in (PostNote, AnalysisCorrection, Assignment):
+            counts["team_records"] += _delete(session, model, col(model.post_id).in_(chunk))
         counts["drafts"] += _delete(session, ReplyDraft, col(ReplyDraft.post_id).in_(chunk))
         touched_clusters.update(session.exec(select(FaqMember.cluster_id).where(col(FaqMember.post_id).in_(chunk))))
         counts["faq_memberships"] += _delete(session, FaqMember, col(FaqMember.post_id).in_(chunk))

@@ -134,7 +134,7 @@ class AuthorBase(SQLModel):
     platform: str = Field(index=True, max_length=16)
     external_id: str
     handle: str
-    display_name: str | None = None
+    display_name: str | None = Field(default=None, index=True)  # the author's history across platforms
     followers_count: int | None = None
     profile_url: str | None = None
     is_brand: bool = False  # one of the brand's own accounts
@@ -211,7 +211,7 @@ class Analysis(SQLModel, table=True):
     empathy_cues: list = _json(default_factory=list)
     is_spam: bool = False
     needs_reply: bool = Field(default=False, index=True)
-    priority: float = 0.0
+    priority: float = Field(default=0.0, index=True)  # the queue's default order walks this index
     backend: str = ""
     model_versions: dict = _json(default_factory=dict)
     analysed_at: datetime = _ts(default_factory=utcnow)
@@ -507,3 +507,52 @@ def ours() -> Any:
         .where(~col(ListeningQuery.competitor))
     )
     return own | ~linked
+
+
+# --- inbox ---
+
+
+class Assignment(SQLModel, table=True):
+    """Who works a post now (one person at a time): responders take posts themselves, approvers hand them out
+    (`responder.teamwork`). No row: unassigned."""
+
+    post_id: int = Field(foreign_key="post.id", primary_key=True)
+    assignee: str = Field(index=True, max_length=255)  # a User's name
+    assigned_by: str = Field(max_length=255)
+    assigned_at: datetime = _ts(default_factory=utcnow)
+
+
+class EditLock(SQLModel, table=True):
+    """A soft lock: `holder` has this draft open in the editor until `expires_at` (renewed while they work).
+
+    Others are warned, and nobody else may approve the draft while the lock is alive (`responder.workflow`).
+    Kept in the database so every browser and every dashboard process sees it."""
+
+    draft_id: int = Field(foreign_key="replydraft.id", primary_key=True)
+    holder: str = Field(index=True, max_length=255)
+    since: datetime = _ts(default_factory=utcnow)
+    expires_at: datetime = _ts()
+
+
+class PostNote(SQLModel, table=True):
+    """An internal note on a post, for the team only (never posted)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: int = Field(foreign_key="post.id", index=True)
+    author: str = Field(max_length=255)
+    text: str
+    at: datetime = _ts(default_factory=utcnow)
+
+
+class AnalysisCorrection(SQLModel, table=True):
+    """A person's correction of one field of a post's analysis (the model's `Analysis` row is left as it was):
+    the queue shows the latest correction of each field, and `kikimimi export corrections` writes them out
+    for retraining."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: int = Field(foreign_key="post.id", index=True)
+    field: str = Field(max_length=16)  # intent | sentiment | needs_reply
+    old_value: str | None = None
+    new_value: str = Field(max_length=32)
+    corrected_by: str = Field(max_length=255)
+    corrected_at: datetime = _ts(default_factory=utcnow)

@@ -225,6 +225,9 @@ class Settings(BaseSettings):
     # --- workers --- (`kikimimi worker` and `kikimimi scheduler`; the single-process `kikimimi run` needs neither)
     broker_url: str = "redis://127.0.0.1:6379/0"  # the Redis that carries the task queues
     post_interval_seconds: int = Field(default=30, ge=1)  # how often the scheduler asks for a posting pass
+
+    # how long "X is editing this draft" holds after the editor's last activity (nobody else may approve it then)
+    edit_lock_minutes: float = Field(default=5.0, gt=0, le=120)
     config_path: Path | None = None  # where the TOML came from (informational)
 
     @classmethod

@@ -8,16 +8,18 @@ analysis); each rescue, allowed or refused, is in the audit table.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from sqlmodel import Session, col, select
 
 from kikimimi import audit
 from kikimimi.errors import IllegalTransition, PermissionDenied
-from kikimimi.models import Analysis, Author, Post, ReplyDraft, Role, User
+from kikimimi.models import Analysis, AnalysisCorrection, Author, Post, ReplyDraft, Role, User
 from kikimimi.timeutil import utcnow
 from nlp_models.priority import priority_score
-from nlp_models.stage import needs_reply
+from nlp_models.stage import addressed_flags, brand_handles, needs_reply
 from nlp_models.types import EmpathyCue, TextAnalysis
 from responder.drafting import draft_pending
 
@@ -62,3 +64,130 @@ def mark_not_spam(
     session.commit()
     draft_pending(session, templates_dir=templates_dir, brand=brand, post_ids=[post_id])
     return session.exec(select(ReplyDraft).where(ReplyDraft.post_id == post_id)).first()
+
+
+# --- corrections of an analysis (intent, sentiment, needs a reply), kept as such for retraining ---
+
+CORRECTABLE = ("intent", "sentiment", "needs_reply")
+SENTIMENTS = ("negative", "neutral", "positive")
+INTENTS = (
+    "order_status",
+    "product_question",
+    "returns_refunds",
+    "billing_account",
+    "technical_issue",
+    "complaint",
+    "praise",
+    "other",
+)
+
+
+def _as_text(field: str, value: object) -> str:
+    if field == "needs_reply":
+        return "true" if value in (True, "true", "1", 1) else "false"
+    return str(value)
+
+
+def corrected(session: Session, post_ids: list[int]) -> dict[int, dict[str, str]]:
+    """post id -> {field: the latest correction's value} (posts nobody corrected are left out)."""
+    if not post_ids:
+        return {}
+    stmt = (
+        select(AnalysisCorrection)
+        .where(col(AnalysisCorrection.post_id).in_(post_ids))
+        .order_by(col(AnalysisCorrection.corrected_at), col(AnalysisCorrection.id))
+    )
+    latest: dict[int, dict[str, str]] = {}
+    for row in session.exec(stmt):
+        latest.setdefault(row.post_id, {})[row.field] = row.new_value
+    return latest
+
+
+def correct_analysis(
+    session: Session, post_id: int, actor: User, changes: dict[str, object], *, now: datetime | None = None
+) -> list[AnalysisCorrection]:
+    """Record a person's corrections of a post's analysis (the model's row stays as it was); commits.
+
+    Only fields whose value differs from what the queue shows now (the latest correction, else the model's) are
+    recorded; an unknown field or value is refused. Responders and up may correct; each change is audited.
+    """
+    if actor.role not in CORRECTORS or not actor.active:
+        error = PermissionDenied(f"{actor.name} ({actor.role}) may not correct an analysis")
+        raise audit.refused(session, actor, "correct_analysis", "post", post_id, error)
+    analysis = session.exec(select(Analysis).where(Analysis.post_id == post_id)).first()
+    allowed = {"intent": INTENTS, "sentiment": SENTIMENTS, "needs_reply": ("true", "false")}
+    bad = [f"{k}={v!r}" for k, v in changes.items() if k not in allowed or _as_text(k, v) not in allowed[k]]
+    if analysis is None or bad:
+        error = IllegalTransition(f"cannot correct {', '.join(bad)}" if bad else "no analysed post")
+        raise audit.refused(session, actor, "correct_analysis", "post", post_id, error)
+    now = now or utcnow()
+    shown = {f: _as_text(f, getattr(analysis, f)) for f in CORRECTABLE} | corrected(session, [post_id]).get(post_id, {})
+    made = []
+    for field, value in changes.items():
+        new = _as_text(field, value)
+        if new == shown[field]:
+            continue
+        made.append(
+            AnalysisCorrection(
+                post_id=post_id,
+                field=field,
+                old_value=shown[field],
+                new_value=new,
+                corrected_by=actor.name,
+                corrected_at=now,
+            )
+        )
+        audit.record(session, actor, "correct_analysis", "post", post_id, reason=f"{field}: {shown[field]} → {new}")
+    session.add_all(made)
+    session.commit()
+    return made
+
+
+@dataclass
+class CorrectedPost:
+    """One corrected post as training reads it: None where a field was not corrected."""
+
+    post_id: int
+    platform: str
+    language: str
+    text: str
+    addresses_brand: bool
+    needs_reply: str | None
+    intent: str | None
+    sentiment: str | None
+    corrected_by: str
+    corrected_at: datetime
+
+
+def corrected_posts(session: Session) -> list[CorrectedPost]:
+    """Every corrected post (the latest correction of each field wins), oldest correction first."""
+    rows = session.exec(
+        select(AnalysisCorrection, Post, Analysis)
+        .join(Post, col(Post.id) == col(AnalysisCorrection.post_id))
+        .join(Analysis, col(Analysis.post_id) == col(Post.id))
+        .order_by(col(AnalysisCorrection.corrected_at), col(AnalysisCorrection.id))
+    ).all()
+    found: dict[int, CorrectedPost] = {}
+    for correction, post, analysis in rows:
+        item = found.get(post.id)  # type: ignore[arg-type]
+        if item is None:
+            item = found[post.id] = CorrectedPost(  # type: ignore[index]
+                post_id=post.id,  # type: ignore[arg-type]
+                platform=post.platform,
+                language=analysis.language,
+                text=post.text,
+                addresses_brand=False,  # filled in below, for all posts at once
+                needs_reply=None,
+                intent=None,
+                sentiment=None,
+                corrected_by=correction.corrected_by,
+                corrected_at=correction.corrected_at,
+            )
+        setattr(item, correction.field, correction.new_value)
+        item.corrected_by, item.corrected_at = correction.corrected_by, correction.corrected_at
+    posts = {post.id: post for _, post, _ in rows}
+    items = list(found.values())
+    flags = addressed_flags(session, [posts[i.post_id] for i in items], brand_handles(session))
+    for item, flag in zip(items, flags, strict=True):
+        item.addresses_brand = flag
+    return items

@@ -32,6 +32,7 @@ from kikimimi.errors import ConcurrentChange, IllegalTransition, KikimimiError, 
 from kikimimi.models import DraftState, Post, ReplyDraft, ReviewEvent, Role, User
 from kikimimi.timeutil import utcnow
 from responder.limits import reply_length
+from responder.teamwork import check_not_locked
 
 SYSTEM = "system"  # the actor for posting transitions, which only the poster makes
 S = DraftState
@@ -176,6 +177,7 @@ def _transition(
     _check_preconditions(draft, action, rule, text=text, note=note, worker=worker, external_id=external_id, now=now)
     if action in ("approve", "retry"):
         _check_length(session, draft)
+        check_not_locked(session, draft, actor_name, now=now)  # someone else may be changing what is approved
     if action == "mark_replied_by_hand":
         replied_at = replied_at or now
         if replied_at.tzinfo is None or replied_at > now + timedelta(minutes=5):

@@ -151,3 +151,66 @@ def test_the_secret_key_comes_from_the_environment_or_a_private_file(isolated_en
     assert sessions.secret_key() == first  # generated once
     monkeypatch.setenv(sessions.SECRET_ENV, "from-the-environment")
     assert sessions.secret_key() == b"from-the-environment"
+
+
+def test_only_admins_change_roles_reset_passwords_and_deactivate_and_the_last_admin_stays(session, aki):
+    ada = accounts.add_user(session, audit.OPERATOR, "ada", Role.admin, password="ada-admin-77")
+    for attempt in (
+        lambda: accounts.change_role(session, aki, "aki", Role.admin),
+        lambda: accounts.reset_password(session, aki, "ada"),
+        lambda: accounts.set_active(session, aki, "ada", False),
+    ):
+        with pytest.raises(PermissionDenied):
+            attempt()
+    assert accounts.change_role(session, ada, "aki", Role.responder).role == Role.responder
+    fresh = accounts.reset_password(session, ada, "aki")
+    assert len(fresh) >= accounts.MIN_PASSWORD_LENGTH
+    assert accounts.authenticate(session, "aki", fresh).name == "aki"
+    with pytest.raises(accounts.AccountError, match="last active admin"):
+        accounts.change_role(session, ada, "ada", Role.viewer)
+    with pytest.raises(accounts.AccountError, match="last active admin"):
+        accounts.set_active(session, ada, "ada", False)
+    rows = [(e.actor, e.action, e.outcome) for e in audited(session, target_kind="user") if e.actor in ("aki", "ada")]
+    assert ("aki", "change_role", "refused") in rows and ("aki", "reset_password", "refused") in rows
+    assert ("ada", "change_role", "allowed") in rows and ("ada", "set_password", "allowed") in rows
+    assert ("ada", "deactivate_user", "refused") in rows
+
+
+def test_a_user_changes_their_own_password_knowing_the_current_one(session, aki):
+    with pytest.raises(accounts.AccountError, match="current password"):
+        accounts.change_own_password(session, aki, "wrong", "new-password-1")
+    accounts.change_own_password(session, aki, "green-tea-42", "new-password-1")
+    assert accounts.authenticate(session, "aki", "new-password-1").name == "aki"
+    with pytest.raises(accounts.SignInRefused):
+        accounts.authenticate(session, "aki", "green-tea-42")
+
+
+def test_the_users_page_adds_a_user_and_shows_the_password_once(settings, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard.auth import sign_in_for_test
+    from kikimimi.db import migrate
+    from kikimimi.pipeline import open_session
+
+    migrate(settings.database_url)
+    monkeypatch.setenv("KIKIMIMI_DATABASE_URL", settings.database_url)
+    with open_session(settings) as s:
+        ada = accounts.add_user(s, audit.OPERATOR, "ada", Role.admin, password="ada-admin-77")
+        vera = accounts.add_user(s, audit.OPERATOR, "vera", Role.viewer, password="vera-views-22")
+    page = str(__import__("pathlib").Path(__file__).parent.parent / "dashboard" / "views" / "users.py")
+    at = AppTest.from_file(page, default_timeout=60)
+    sign_in_for_test(at, ada.id)
+    at.run()
+    at.text_input(key="new-name").set_value("rin")
+    at.selectbox(key="new-role").set_value("responder")
+    at.button[0].click().run()
+    shown = next(m.value for m in at.success if "shown this once" in m.value).rsplit(": ", 1)[1]
+    with open_session(settings) as s:
+        assert accounts.authenticate(s, "rin", shown).role == Role.responder
+    at.run()
+    assert not any("shown this once" in m.value for m in at.success)  # once
+    as_viewer = AppTest.from_file(page, default_timeout=60)
+    sign_in_for_test(as_viewer, vera.id)
+    as_viewer.run()
+    as_viewer.button(key="reset-rin").click().run()
+    assert any("vera (viewer) may not reset password" in e.value for e in as_viewer.error)

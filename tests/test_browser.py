@@ -8,6 +8,7 @@ Screenshots go to tests/screenshots/ (git-ignored) for a person to look at.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -31,7 +32,7 @@ from tests.conftest import TEST_NOW
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = Path(__file__).parent / "screenshots"
-PASSWORDS = {"aki": "aki-approves-1", "vera": "vera-views-22", "rin": "rin-responds-3"}
+PASSWORDS = {"aki": "aki-approves-1", "vera": "vera-views-22", "rin": "rin-responds-3", "ken": "ken-approves-4"}
 TIMEOUT_MS = 30_000
 
 pytestmark = [
@@ -83,7 +84,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         settings = load_settings(EXAMPLE_CONFIG)
         run_once(settings)
         with open_session(settings) as s:
-            for name, role in (("aki", Role.approver), ("vera", Role.viewer), ("rin", Role.responder)):
+            people = (("aki", Role.approver), ("vera", Role.viewer), ("rin", Role.responder), ("ken", Role.approver))
+            for name, role in people:
                 accounts.add_user(s, audit.OPERATOR, name, role, password=PASSWORDS[name])
     port = _free_port()
     command = [
@@ -128,11 +130,17 @@ def browser() -> Iterator[object]:
         launched.close()
 
 
-@pytest.fixture
-def page(browser, server, request):  # noqa: ANN001, ANN201
+def new_tab(browser):  # noqa: ANN001, ANN201
+    """A page in a fresh browser context (its own cookies: another person's browser)."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
     context.set_default_timeout(TIMEOUT_MS)
-    tab = context.new_page()
+    return context.new_page()
+
+
+@pytest.fixture
+def page(browser, server, request):  # noqa: ANN001, ANN201
+    tab = new_tab(browser)
+    context = tab.context
     yield tab
     shot(tab, f"last-{request.node.name[5:45]}")  # where each test ended, passed or not
     context.close()
@@ -171,7 +179,15 @@ def press_target(page, key: str):  # noqa: ANN001, ANN201
     return page.locator(f".st-key-{key} button").first
 
 
+def row_ids(page) -> list[int]:  # noqa: ANN001
+    """The replies listed, top to bottom."""
+    page.locator("[class*='st-key-row-']").first.wait_for()
+    classes = page.locator("[class*='st-key-row-']").evaluate_all("rows => rows.map(r => r.className)")
+    return [int(next(c for c in k.split() if c.startswith("st-key-row-")).removeprefix("st-key-row-")) for k in classes]
+
+
 def first_card_id(page) -> int:  # noqa: ANN001
+    """The reply open in the detail pane."""
     card = page.locator("[class*='st-key-card-']").first
     card.wait_for()
     marker = next(c for c in card.get_attribute("class").split() if c.startswith("st-key-card-"))
@@ -278,11 +294,12 @@ def test_a_japanese_search_for_a_two_character_word(page, server):
     box.press("Enter")
     settle(page)
     page.get_by_text("replies · page").first.wait_for()
-    cards = page.locator("[class*='st-key-card-']")
-    count = cards.count()
+    rows = page.locator("[class*='st-key-row-']")
+    count = rows.count()
     assert count > 0
     for k in range(count):
-        assert "送料" in cards.nth(k).inner_text()
+        assert "送料" in rows.nth(k).inner_text()  # each row shows the words around the match
+    assert "送料" in page.locator("[class*='st-key-card-']").first.inner_text()  # and the open one, whole
     shot(page, "08-search-souryou")
 
 
@@ -296,3 +313,63 @@ def test_switch_the_ui_to_japanese(page, server):
     shot(page, "09-japanese-ui")
     page.reload()
     page.get_by_role("heading", name="返信キュー").wait_for()  # the choice is the user's, kept across sessions
+
+
+def test_a_soft_lock_between_two_signed_in_people(browser, server):
+    ken, aki = new_tab(browser), new_tab(browser)
+    try:
+        sign_in(ken, server, "ken")
+        free = [i for i in row_ids(ken) if "is editing" not in ken.locator(f".st-key-row-{i}").inner_text()]
+        draft_id = free[-1]
+        press_target(ken, f"open-{draft_id}").click()  # ken opens it in the editor
+        ken.locator(f".st-key-card-{draft_id} textarea").wait_for()
+        sign_in(aki, server, "aki")
+        press_target(aki, f"open-{draft_id}").click()
+        aki.get_by_text("ken is editing this draft").wait_for()
+        shot(aki, "10-soft-lock-warning")
+        press_target(aki, f"approve-{draft_id}").click()
+        aki.get_by_text("ken is editing this reply right now").wait_for()
+        shot(aki, "11-approval-refused-while-locked")
+        with server.session() as s:
+            assert s.get(ReplyDraft, draft_id).state == DraftState.drafted
+            refusal = s.exec(
+                select(AuditEvent).where(AuditEvent.actor == "aki", AuditEvent.target_id == str(draft_id))
+            ).one()
+            assert (refusal.action, refusal.outcome) == ("approve", "refused")
+        assert ken.get_by_text("is editing this draft").count() == 0  # the holder sees no warning
+    finally:
+        ken.context.close()
+        aki.context.close()
+
+
+def test_keyboard_shortcuts_do_not_fire_while_typing_in_the_editor(page, server):
+    sign_in(page, server, "ken")
+    choose(page, "platforms", "reddit")
+    first, second = row_ids(page)[:2]
+    assert first_card_id(page) == first
+    editor = page.locator(f".st-key-card-{first} textarea")
+    editor.click()
+    editor.press("Control+End")
+    editor.type(" jka")
+    assert " jka" in editor.input_value()  # typed into the reply, not taken as shortcuts
+    page.get_by_role("heading", name="Reply queue").click()  # leave the editor
+    settle(page)
+    assert first_card_id(page) == first  # j did not move on, a did not approve
+    with server.session() as s:
+        assert s.get(ReplyDraft, first).state == DraftState.drafted
+    page.keyboard.press("j")
+    settle(page)
+    page.locator(f".st-key-card-{second}").wait_for()
+    page.keyboard.press("k")
+    settle(page)
+    page.locator(f".st-key-card-{first}").wait_for()
+    shot(page, "12-keyboard")
+
+
+def test_mastodon_handles_are_not_mail_links(page, server):
+    sign_in(page, server, "vera")
+    choose(page, "platforms", "mastodon")
+    page.locator("[class*='st-key-row-']").first.wait_for()
+    handle = page.locator("[class*='st-key-row-']").first.inner_text().replace("\u2060", "")
+    assert re.search(r"@\w+@[\w.-]+\.\w+", handle)  # shown as @user@instance
+    assert page.locator("a[href^='mailto:']").count() == 0

@@ -206,7 +206,12 @@ def test_queue_page_shows_analysis_and_replyability(demo):
     at = page("queue")
     text = " ".join(m.value for m in at.markdown)
     assert "intent" in text and "priority" in text and ("replyable" in text or "reply by hand" in text)
-    assert len(at.text_area) == 10  # one page of drafts, most urgent first
+    rows = [b.key for b in at.button if b.key and b.key.startswith("open-")]
+    assert len(rows) == 10 and len(at.text_area) == 1  # one page of drafts as rows; the first one open to edit
+    with open_session(demo) as s:
+        items, _ = queries.queue(s, states=(DraftState.drafted,), limit=10)
+    assert rows == [f"open-{i.draft.id}" for i in items]  # most urgent first
+    assert at.text_area[0].key.startswith(f"text-{items[0].draft.id}-")
 
 
 def test_trends_page_calls_out_the_negative_spike(gold_sentiment):

@@ -14,6 +14,7 @@ from kikimimi import cli
 from kikimimi.erasure import ErasureError, erase_author, erase_expired, parse_author
 from kikimimi.models import (
     Analysis,
+    AnalysisCorrection,
     Author,
     AuthorCreate,
     Brand,
@@ -23,6 +24,7 @@ from kikimimi.models import (
     FaqEmbedding,
     FaqMember,
     Post,
+    PostNote,
     Quarantine,
     ReplyDraft,
     ReviewEvent,
@@ -70,6 +72,12 @@ def seed(session, *, brand_id: int | None = None) -> dict[str, Post]:
     session.flush()
     session.add(ReviewEvent(draft_id=draft.id, actor="rin", action="edit", to_state="drafted", version=1))
     session.add(Quarantine(platform="x", external_id="2", raw='{"text": "Still waiting"}', error="test"))
+    session.add(PostNote(post_id=posts["2"].id, author="rin", text="asked the warehouse"))
+    session.add(
+        AnalysisCorrection(
+            post_id=posts["1"].id, field="intent", old_value="shipping", new_value="order_status", corrected_by="rin"
+        )
+    )
     session.commit()
     return posts
 
@@ -85,6 +93,7 @@ def test_an_author_is_erased_with_everything_derived_and_audited_without_content
         "faq_memberships": 1,
         "faq_embeddings": 2,
         "quarantined": 1,
+        "team_records": 2,
         "authors": 1,
     }
     session.expire_all()
