@@ -412,3 +412,23 @@ class ErasureEvent(SQLModel, table=True):
 def visible() -> Any:
     """The condition every listing of posts carries: not deleted or made private on its platform."""
     return col(Post.deleted_at).is_(None)
+
+
+# --- replies ---
+
+
+class ReplyTemplate(SQLModel, table=True):
+    """One saved version of a reply template (e.g. "ja/order_status.j2"), edited by an admin in the dashboard.
+
+    Every save is a new row with the next version; the packaged file is version 0 and is never stored. The
+    composer uses the newest version of each name (`responder.template_versions`).
+    """
+
+    __table_args__ = (UniqueConstraint("name", "version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64, index=True)
+    version: int
+    body: str
+    saved_by: str
+    note: str | None = None
+    saved_at: datetime = _ts(default_factory=utcnow)

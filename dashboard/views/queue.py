@@ -185,10 +185,11 @@ def rescue(post_id: int) -> None:
     if me is None:
         return
     tr = i18n.translator(me.locale)
-    brand = settings().brands[0].name if settings().brands else ""
     with session() as s:
         try:
-            draft = inbox.mark_not_spam(s, post_id, me, templates_dir=settings().templates_dir, brand=brand)
+            draft = inbox.mark_not_spam(
+                s, post_id, me, templates_dir=settings().templates_dir, brands=settings().brands
+            )
         except KikimimiError as exc:
             flash("error", tr("Post #{id}: {error}").format(id=post_id, error=exc))
             return
