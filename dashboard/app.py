@@ -15,5 +15,6 @@ pages = [
     st.Page(str(HERE / "views" / "trends.py"), title=t("Trends"), icon="📈"),
     st.Page(str(HERE / "views" / "faq.py"), title=t("FAQ harvest"), icon="❓"),
     st.Page(str(HERE / "views" / "service_level.py"), title=t("Service levels"), icon="⏱️"),
+    st.Page(str(HERE / "views" / "templates.py"), title=t("Reply templates"), icon="📝"),
 ]
 st.navigation(pages).run()

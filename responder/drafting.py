@@ -32,6 +32,7 @@ from nlp_models.consistency import consistent_intent
 from nlp_models.types import INTENTS
 from responder import template_versions, workflow
 from responder.brands import brand_config, brand_for
+from responder.limits import reply_length
 from responder.parts import part_topic as _part_topic
 from responder.parts import question_parts
 from responder.thread import Thread, drop_repeated, order_reference, thread_of
@@ -173,6 +174,7 @@ def render_draft(
     order_ref: str | None = None,
     voice: VoiceConfig | None = None,
     thread: Thread | None = None,
+    platform: str | None = None,
     templates_dir: Path | None = None,
     environment: Environment | None = None,
 ) -> tuple[str, str]:
@@ -180,7 +182,8 @@ def render_draft(
 
     `complaint=True` is the older way of saying the post is negative. `parts` are the asks of a multi-part
     question (each gets a sentence); `order_ref` an order number the customer already gave; `thread` the
-    thread, whose brand replies are not repeated.
+    thread, whose brand replies are not repeated. With `platform`, acknowledgements after the first, then parts,
+    are left out until the reply fits the platform's limit.
     """
     lang = "ja" if language == "ja" else "en"
     if complaint is not None and sentiment == "neutral":
@@ -196,33 +199,50 @@ def render_draft(
         "topic": choice.topic,
         "order_ref": order_ref,
     }
-    sentences = []
-    if len(parts) > 1:
-        answered_faq = False
-        for part in parts:
-            topic = _part_topic(part, choice.topic)
-            faq = faq_answer if faq_answer and not answered_faq and topic == choice.topic else None
-            answered_faq = answered_faq or faq is not None
-            part_template, _ = _template(env, lang, topic)
-            values = {**common, "topic": topic, "name": None, "ack": [], "faq_answer": faq, "parts": []}
-            sentences.append(_tidy(part_template.render(**values, part=part), lang))
+    topics = [_part_topic(part, choice.topic) for part in parts] if len(parts) > 1 else []
+    # the FAQ answer goes to the first part on the post's own topic (else the first part), once
+    faq_at = next((i for i, topic in enumerate(topics) if topic == choice.topic), 0)
+    answers = [
+        _part_sentence(env, lang, part, topic, faq_answer if i == faq_at else None, common)
+        for i, (part, topic) in enumerate(zip(parts, topics, strict=True))
+    ]
+    ack = acknowledgements(cues if cues is not None else [{"kind": k} for k in cue_kinds], lang, sentiment=sentiment)
     values = {
         **common,
         "name": first_name(display_name, lang, voice.honorific),
-        "ack": acknowledgements(
-            cues if cues is not None else [{"kind": k} for k in cue_kinds], lang, sentiment=sentiment
-        ),
         "faq_answer": faq_answer,
-        "parts": sentences,
         "part": None,
     }
-    text = _tidy(template.render(**values), lang)
-    if thread is not None and thread.brand_replies:
-        text = drop_repeated(text, thread)
-        if not text:  # everything this reply would say, the brand already said here
-            template, name = _template(env, lang, "followup")
-            text = _tidy(template.render(**values), lang)
-    return in_voice(text, voice, lang, negative=sentiment == "negative"), name
+    negative = sentiment == "negative"
+    text = ""
+    # the longest reply that fits the platform: all acknowledgements and parts, then fewer
+    for n_ack, n_parts in _shorter(len(ack), len(answers)):
+        text = _tidy(template.render(**values, ack=ack[:n_ack], parts=answers[:n_parts]), lang)
+        if thread is not None and thread.brand_replies:
+            text = drop_repeated(text, thread)
+            if not text:  # everything this reply would say, the brand already said here
+                template, name = _template(env, lang, "followup")
+                text = _tidy(template.render(**values, ack=[], parts=[]), lang)
+        text = in_voice(text, voice, lang, negative=negative)
+        if platform is None or not reply_length(platform, text).over:
+            break
+    return text, name
+
+
+def _shorter(acks: int, parts: int) -> list[tuple[int, int]]:
+    """(acknowledgements, parts) to try, longest first: drop acknowledgements after the first, then parts."""
+    tries = [(acks, parts)] + [(a, parts) for a in range(acks - 1, 0, -1)]
+    tries += [(min(acks, 1), p) for p in range(parts - 1, 1, -1)] + [(min(acks, 1), 0), (0, 0)]
+    return list(dict.fromkeys(tries))
+
+
+def _part_sentence(
+    env: Environment, lang: str, part: str, topic: str, faq_answer: str | None, common: dict[str, Any]
+) -> str:
+    """The one sentence that answers one part of a multi-part question, from its topic's template."""
+    template, _ = _template(env, lang, topic)
+    values = {**common, "topic": topic, "name": None, "ack": [], "faq_answer": faq_answer, "parts": [], "part": part}
+    return _tidy(template.render(**values), lang)
 
 
 def _template(env: Environment, lang: str, which: str) -> tuple[Any, str]:
@@ -302,6 +322,7 @@ def compose(
         order_ref=order_reference(post, thread),
         voice=voice,
         thread=thread,
+        platform=post.platform,
         environment=env,
     )
     return Composed(text, template_versions.label(name, dict(saved)))
@@ -351,3 +372,39 @@ def draft_pending(
     session.commit()
     log.info("drafted %d replies", len(rows))
     return len(rows)
+
+
+def preview(
+    session: Session,
+    post_id: int,
+    name: str,
+    text: str,
+    *,
+    brands: Sequence[BrandConfig] = (),
+    templates_dir: Path | None = None,
+) -> Composed:
+    """The draft a real stored post would get if template `name` read `text` (nothing is saved or written)."""
+    row = session.exec(
+        select(Post, Analysis, Author)
+        .join(Analysis, col(Analysis.post_id) == col(Post.id))
+        .join(Author, col(Author.id) == col(Post.author_id))
+        .where(Post.id == post_id)
+    ).first()
+    if row is None:
+        raise LookupError(f"no analysed post {post_id}")
+    saved = template_versions.newest(session)
+    saved[name] = template_versions.SavedTemplate(name, -1, text)  # the unsaved text, shown as "@v-1"
+    return compose(session, *row, brands=brands, templates_dir=templates_dir, saved=saved)
+
+
+def preview_posts(session: Session, language: str, *, limit: int = 40) -> list[Post]:
+    """Real posts to preview a template on: the newest analysed posts in `language` that need a reply."""
+    return list(
+        session.exec(
+            select(Post)
+            .join(Analysis, col(Analysis.post_id) == col(Post.id))
+            .where(Analysis.language == language, Analysis.needs_reply, visible())
+            .order_by(col(Post.created_at).desc())
+            .limit(limit)
+        )
+    )

@@ -18,7 +18,9 @@ _QUOTE_CHARS = 60
 _NOISE = re.compile(r"https?://\S+|[@＠][\w.]+|[#＃]\w+|[(（][^)）]{0,30}[)）]\s*$")
 _SPLIT = re.compile(r"([^?？!！。\n.]+)([?？]+|[!！。.]+|\n+|$)")
 _EN_ASK = re.compile(
-    r"^(?:how|what|when|where|why|which|who|can|could|do|does|did|is|are|will|would|should|any|anyone)\b", re.I
+    r"^(?:how|what|when|where|why|which|who|anyone|any chance)\b"
+    r"|^(?:can|could|do|does|did|is|are|will|would|should)\s+(?:you|i|we|it|they|there|this|that|these|the|my|your)\b",
+    re.I,
 )
 _EN_LEAD = re.compile(r"^(?:and|also|plus|oh|so|but|or)\b[\s,]*", re.I)
 _JA_ASK = re.compile(r"(?:ますか|ですか|でしょうか|ませんか|かな[ぁあ〜]*|の[？?]?|ますでしょうか|ある[？?]?)$")

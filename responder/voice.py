@@ -19,7 +19,7 @@ from kikimimi.models import Analysis, Post, ReplyDraft
 from kikimimi.settings import BrandConfig, VoiceConfig, VoiceWords
 from responder.brands import brand_config, brand_for
 
-__all__ = ["Finding", "lint", "lint_draft", "in_voice", "voice_of"]
+__all__ = ["Finding", "lint", "lint_draft", "lint_post", "in_voice", "voice_of"]
 
 _EMOJI = regex.compile(r"\p{Extended_Pictographic}(?:\uFE0F|\p{Emoji_Modifier}|\u200D\p{Extended_Pictographic})*")
 _EN_CASUAL = re.compile(r"\b(?:hey|gonna|wanna|gotta|yeah|yep|nope|thx|lol|dude|cuz|ya)\b", re.IGNORECASE)
@@ -134,14 +134,17 @@ def voice_of(brands: Sequence[BrandConfig], session: Session, post: Post) -> Voi
     return config.voice if config else VoiceConfig()
 
 
+def lint_post(session: Session, post: Post, text: str, brands: Sequence[BrandConfig]) -> list[Finding]:
+    """The findings for `text` as a reply to `post`, against the voice of the post's brand."""
+    analysis = session.exec(select(Analysis).where(Analysis.post_id == post.id)).first()
+    language = analysis.language if analysis else (post.language or "en")
+    negative = bool(analysis and analysis.sentiment == "negative")
+    return lint(text, voice_of(brands, session, post), language, negative=negative)
+
+
 def lint_draft(
     session: Session, draft: ReplyDraft, brands: Sequence[BrandConfig], *, text: str | None = None
 ) -> list[Finding]:
     """The findings for `draft` (or for `text`, a person's edit of it not saved yet) against its brand's voice."""
     post = session.get(Post, draft.post_id)
-    if post is None:
-        return []
-    analysis = session.exec(select(Analysis).where(Analysis.post_id == post.id)).first()
-    language = analysis.language if analysis else (post.language or "en")
-    negative = bool(analysis and analysis.sentiment == "negative")
-    return lint(draft.text if text is None else text, voice_of(brands, session, post), language, negative=negative)
+    return [] if post is None else lint_post(session, post, draft.text if text is None else text, brands)

@@ -8,13 +8,14 @@ is shown locked and refused, with the refusal in the audit table.
 
 import streamlit as st
 
-from dashboard import i18n, queries
+from dashboard import i18n, queries, voice_findings
 from dashboard.auth import current_user, require_user
 from dashboard.safe import md_link, md_text, safe_url
 from dashboard.state import display_timezone, session, settings
 from kikimimi import search
 from kikimimi.errors import KikimimiError
 from responder import inbox
+from responder.voice import lint_draft
 from responder.workflow import RULES, allowed_actions
 
 PAGE_SIZE = 10
@@ -254,6 +255,7 @@ def card(s, item: queries.QueueItem, *, selectable: bool) -> None:  # noqa: ANN0
         text_key = f"text-{draft.id}-{draft.version}"
         if "edit" in possible:
             st.text_area(t("Reply"), value=draft.text, key=text_key, height=110, disabled="edit" not in mine)
+            voice_findings.show(lint_draft(s, draft, settings().brands, text=st.session_state.get(text_key)), t)
         else:
             st.markdown(md_text(draft.text))
             text_key = None
