@@ -248,4 +248,3 @@ def test_on_the_demo_feed_drafts_fit_their_voice_their_platform_and_their_sentim
             assert APOLOGY.search(re.split(r"(?<=[.?!。？！])", body)[0]), draft.text  # the apology comes first
         given = next(d.text for p, _, d in rows if "order #KT-20418" in p.text)
         assert "KT-20418" in given and "DM us your order number" not in given
-

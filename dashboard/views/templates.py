@@ -55,9 +55,7 @@ with session() as s:
     versions = template_versions.history(s, name)
 labels = {
     v.version: (
-        t("v{version} · saved by {who}").format(version=v.version, who=v.saved_by)
-        if v.saved_by
-        else t("v0 · packaged")
+        t("v{version} · saved by {who}").format(version=v.version, who=v.saved_by) if v.saved_by else t("v0 · packaged")
     )
     for v in versions
 }
