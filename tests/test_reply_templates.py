@@ -110,3 +110,18 @@ def test_the_page_previews_on_a_real_post_per_language_and_saves_for_admins_only
     assert [(r.name, r.version, r.saved_by) for r in session.exec(select(ReplyTemplate))] == [
         ("ja/praise.j2", 1, "ada")
     ]
+
+
+def test_the_queue_shows_the_brand_voice_findings_of_an_edit_before_approval(session, people, settings, monkeypatch):
+    monkeypatch.setenv("KIKIMIMI_DATABASE_URL", settings.database_url)
+    _, approver = people
+    _praise(session)
+    draft_pending(session, brands=settings.brands)
+    at = AppTest.from_file(str(PAGE.with_name("queue.py")), default_timeout=60)
+    sign_in_for_test(at, approver.id)
+    at.run()
+    assert any("Brand voice: nothing to fix" in c.value for c in at.caption)
+    at.text_area[0].set_value("Hey Mika, unfortunately we're out of it").run()
+    shown = " ".join(m.value for m in at.markdown)
+    assert "Brand voice: 3 to fix before approving" in shown and "Too casual for the brand's voice: Hey" in shown
+    assert "Avoid “unfortunately”" in shown and "End with the sign-off “— Komorebi Tea”" in shown
