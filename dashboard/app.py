@@ -18,6 +18,7 @@ pages = [
     st.Page(str(HERE / "views" / "faq.py"), title=t("FAQ harvest"), icon="❓"),
     st.Page(str(HERE / "views" / "service_level.py"), title=t("Service levels"), icon="⏱️"),
     st.Page(str(HERE / "views" / "alerts.py"), title=t("Alerts"), icon="🚨"),
+    st.Page(str(HERE / "views" / "templates.py"), title=t("Reply templates"), icon="📝"),
 ]
 if user.role == Role.admin:  # a convenience: kikimimi.accounts refuses everyone else anyway
     pages.append(st.Page(str(HERE / "views" / "users.py"), title=t("Users"), icon="👥"))

@@ -556,3 +556,23 @@ class AnalysisCorrection(SQLModel, table=True):
     new_value: str = Field(max_length=32)
     corrected_by: str = Field(max_length=255)
     corrected_at: datetime = _ts(default_factory=utcnow)
+
+
+# --- replies ---
+
+
+class ReplyTemplate(SQLModel, table=True):
+    """One saved version of a reply template (e.g. "ja/order_status.j2"), edited by an admin in the dashboard.
+
+    Every save is a new row with the next version; the packaged file is version 0 and is never stored. The
+    composer uses the newest version of each name (`responder.template_versions`).
+    """
+
+    __table_args__ = (UniqueConstraint("name", "version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64, index=True)
+    version: int
+    body: str
+    saved_by: str
+    note: str | None = None
+    saved_at: datetime = _ts(default_factory=utcnow)

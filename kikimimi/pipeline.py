@@ -34,6 +34,7 @@ from responder import faq as faq_harvest
 from responder.alerts import raise_alerts
 from responder.delivery import deliver_due
 from responder.drafting import draft_pending
+from responder.generation import suggester
 from responder.posters import build_posters
 from responder.posting import PostingReport, post_approved
 
@@ -101,8 +102,9 @@ def run_once(settings: Settings, progress: Progress | None = None) -> RunSummary
         summary.analysed = analyse_pending(session, analyzer, on_batch=lambda d, t: report("analyse", d, t))
         summary.faq = faq_harvest.refresh(session)  # stable ids; accepted answers reach the drafts below
         report("faq", summary.faq.questions, summary.faq.questions)
-        brand = settings.brands[0].name if settings.brands else ""
-        summary.drafted = draft_pending(session, templates_dir=settings.templates_dir, brand=brand)
+        summary.drafted = draft_pending(
+            session, brands=settings.brands, templates_dir=settings.templates_dir, suggest=suggester(settings)
+        )
         report("draft", summary.drafted, summary.drafted)
         summary.posting = post_approved(session, build_posters(settings), live=settings.live_posting)
         summary.alerts = check_alerts(session, settings)  # after analysis: spikes, service levels, deliveries

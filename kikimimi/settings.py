@@ -140,11 +140,34 @@ class BusinessHours(_Strict):
         return max(0, self.closes - self.opens) * 60
 
 
+class VoiceWords(_Strict):
+    """One language's wording rules for a brand's replies (its style guide)."""
+
+    # the brand's own wording: key = a phrase to avoid, value = the phrase to use instead (drafts use the value)
+    use: dict[str, str] = {}
+    avoid: list[str] = []  # phrases a reply must never contain
+    sign_off: str = ""  # closes every reply, e.g. "— Komorebi Tea" (empty: none)
+
+
+class VoiceConfig(_Strict):
+    """A brand's voice: the composer writes in it and `responder.voice.lint` flags a draft that breaks it."""
+
+    honorific: Literal["様", "さん"] = "さん"  # how a Japanese reply addresses the customer by name
+    formality: Literal["casual", "polite", "formal"] = "polite"  # formal: no English contractions either
+    # never: no emoji at all; not_on_negative: none in a reply to a negative post; allowed: up to max_emoji
+    emoji: Literal["never", "not_on_negative", "allowed"] = "not_on_negative"
+    max_emoji: int = Field(default=1, ge=0)
+    en: VoiceWords = VoiceWords()
+    ja: VoiceWords = VoiceWords()
+
+
 class BrandConfig(_Strict):
     name: str = Field(min_length=1)
     handles: dict[Platform, list[str]] = {}
     queries: list[QueryConfig] = []
     alerts: list[AlertDestination] = []  # where this brand's alerts are delivered
+
+    voice: VoiceConfig = VoiceConfig()
     # posts (with their analyses, drafts, FAQ places) older than this are erased by `kikimimi erase --expired`
     # and by every pipeline pass; None keeps them
     retention_days: int | None = Field(default=None, ge=1)
@@ -216,6 +239,10 @@ class Settings(BaseSettings):
     analysis_backend: str = "default"
     transformers_model: str | None = None
     templates_dir: Path | None = None
+    # optional generated reply suggestions: any local path or hub id of an instruction (causal LM) model, run
+    # through transformers (the `transformers` extra); None keeps the offline templates
+    reply_model: str | None = None
+    reply_model_max_new_tokens: int = Field(default=120, ge=8, le=1024)
     service_levels: ServiceLevels = ServiceLevels()
     alerts: AlertSettings = AlertSettings()
     display_timezone: str = "Asia/Tokyo"

@@ -8,6 +8,7 @@ analysis); each rescue, allowed or refused, is in the audit table.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +18,7 @@ from sqlmodel import Session, col, select
 from kikimimi import audit
 from kikimimi.errors import IllegalTransition, PermissionDenied
 from kikimimi.models import Analysis, AnalysisCorrection, Author, Post, ReplyDraft, Role, User
+from kikimimi.settings import BrandConfig
 from kikimimi.timeutil import utcnow
 from nlp_models.priority import priority_score
 from nlp_models.stage import addressed_flags, brand_handles, needs_reply
@@ -27,7 +29,12 @@ CORRECTORS = frozenset({Role.responder, Role.approver, Role.admin})
 
 
 def mark_not_spam(
-    session: Session, post_id: int, actor: User, *, templates_dir: Path | None = None, brand: str = ""
+    session: Session,
+    post_id: int,
+    actor: User,
+    *,
+    templates_dir: Path | None = None,
+    brands: Sequence[BrandConfig] = (),
 ) -> ReplyDraft | None:
     """Rescue a post from spam for good; returns the draft it now has (None if it needs no reply). Commits."""
     if actor.role not in CORRECTORS or not actor.active:
@@ -62,7 +69,7 @@ def mark_not_spam(
     session.add_all([post, analysis])
     audit.record(session, actor, "mark_not_spam", "post", post_id)
     session.commit()
-    draft_pending(session, templates_dir=templates_dir, brand=brand, post_ids=[post_id])
+    draft_pending(session, templates_dir=templates_dir, brands=brands, post_ids=[post_id])
     return session.exec(select(ReplyDraft).where(ReplyDraft.post_id == post_id)).first()
 
 

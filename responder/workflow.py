@@ -328,3 +328,34 @@ def _apply(
         draft.unknown_since = None
     if action == "confirm_not_posted":
         draft.error = note
+
+
+def create_draft(
+    session: Session,
+    post: Post,
+    text: str,
+    *,
+    template: str | None,
+    created_by: str = SYSTEM,
+    now: datetime | None = None,
+) -> ReplyDraft:
+    """A new draft for `post`, in `drafted` and nothing else: written by a template or a generator, it waits for a
+    person to approve it like any draft. Its first `ReviewEvent` says who wrote it."""
+    now = now or utcnow()
+    draft = ReplyDraft(post_id=post.id, text=text, template=template, created_by=created_by, state=S.drafted)  # type: ignore[arg-type]
+    draft.created_at = draft.updated_at = now
+    session.add(draft)
+    session.flush()
+    session.add(
+        ReviewEvent(
+            draft_id=draft.id,  # type: ignore[arg-type]
+            actor=created_by,
+            action="draft",
+            from_state=None,
+            to_state=S.drafted.value,
+            version=draft.version,
+            note=template,
+            at=now,
+        )
+    )
+    return draft

@@ -34,7 +34,8 @@ def test_japanese_complaint_gets_a_japanese_reply_acknowledging_the_anniversary(
         language="ja",
         display_name="さくら🌸",
         cue_kinds=["occasion:anniversary"],
-        complaint=True,
+        is_question=True,
+        sentiment="negative",
     )
     assert template == "ja/order_status.j2"
     assert text.startswith("さくらさん、") and "記念日" in text and "ご注文番号" in text and "申し訳" in text
@@ -46,15 +47,18 @@ def test_english_reply_greets_by_name_and_mentions_the_deadline():
         language="en",
         display_name="Mika Tanaka",
         cue_kinds=["deadline", "deadline"],
-        complaint=True,
+        is_question=True,
+        sentiment="negative",
     )
     assert text.startswith("Hi Mika, we're so sorry") and text.count("deadline") == 1
     assert template == "en/returns_refunds.j2"
 
 
 def test_a_question_is_answered_as_a_question_not_as_a_complaint():
-    question, _ = render_draft(intent="billing_account", language="ja", display_name=None, cue_kinds=[])
-    problem, _ = render_draft(intent="billing_account", language="ja", display_name=None, cue_kinds=[], complaint=True)
+    question, _ = render_draft(intent="billing_account", language="ja", display_name=None, is_question=True)
+    problem, _ = render_draft(
+        intent="billing_account", language="ja", display_name=None, is_question=True, sentiment="negative"
+    )
     assert "申し訳" not in question and "お問い合わせありがとうございます" in question
     assert "申し訳ございません" in problem
 

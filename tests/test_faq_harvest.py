@@ -168,13 +168,14 @@ def test_exports_hold_accepted_entries_with_answers_only(harvested):
 def test_accepted_answer_becomes_the_reply_for_a_later_question(harvested):
     session, gold = harvested
     shipping = _cluster_for(session, gold, "international_shipping")
-    faq.accept(session, shipping.id, answer="We ship to 40 countries; see komorebi.example/shipping.", actor=LEAD)
+    # the answer is in the later question's language: an answer only reaches replies written in its language
+    faq.accept(session, shipping.id, answer="海外40か国へ発送しております。", actor=LEAD)
     later = _question(session, "later", "日本から海外へ発送してもらえますか？", days_ago=0)
     assert faq.place_new_questions(session) == 1
     assert session.get(FaqMember, later.id).cluster_id == shipping.id
     draft_pending(session)
     draft = session.exec(select(ReplyDraft).where(ReplyDraft.post_id == later.id)).one()
-    assert "We ship to 40 countries" in draft.text
+    assert "海外40か国へ発送しております" in draft.text
 
 
 def test_faq_cli_lists_and_exports(settings):

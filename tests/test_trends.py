@@ -21,6 +21,7 @@ from kikimimi.models import Analysis, Post, PostQuery, ReplyDraft, Role, User
 from kikimimi.settings import Settings
 from listener.store import store_page
 from responder import sla
+from responder.brands import brand_for
 from responder.drafting import draft_pending
 from tests.conftest import TEST_NOW
 from tests.trends_support import BRAND, _post, seed
@@ -41,9 +42,10 @@ def test_a_post_matched_by_two_queries_belongs_to_both_and_only_ours_are_drafted
     assert (ids["p8"], seeded.rival_query) in links and (ids["p8"], seeded.brand_query) in links
     assert session.get(Post, ids["p8"]).query_id == seeded.rival_query  # the competitor's query stored it first
     assert {q for p, q in links if p == ids["p7"]} == {seeded.rival_query}
-    draft_pending(session, brand=BRAND.name)
+    draft_pending(session, brands=[BRAND])
     drafted = set(session.exec(select(ReplyDraft.post_id)))
     assert ids["p8"] in drafted and ids["p6"] in drafted  # p8 is ours too, though a competitor query stored it
+    assert brand_for(session, session.get(Post, ids["p8"])).name == BRAND.name  # and drafted in our name
     assert ids["p7"] not in drafted  # only the competitor's: collected and analysed, never drafted
     queued, total = queries.queue(session, limit=50)
     assert ids["p7"] not in {item.post.id for item in queued} and total == len(queued)

@@ -11,7 +11,7 @@ Keyboard: j / k next / previous, a approve, e edit (never while typing, never du
 
 import streamlit as st
 
-from dashboard import i18n, queries
+from dashboard import i18n, queries, voice_findings
 from dashboard.auth import current_user, require_user
 from dashboard.safe import md_link, md_text, safe_url
 from dashboard.state import display_timezone, session, settings
@@ -19,6 +19,7 @@ from kikimimi import search
 from kikimimi.errors import KikimimiError
 from kikimimi.timeutil import utcnow
 from responder import inbox, teamwork
+from responder.voice import lint_draft
 from responder.workflow import RULES, allowed_actions
 
 PAGE_SIZE = 10
@@ -200,10 +201,11 @@ def rescue(post_id: int) -> None:
     me, tr = signed_in()
     if me is None:
         return
-    brand = settings().brands[0].name if settings().brands else ""
     with session() as s:
         try:
-            draft = inbox.mark_not_spam(s, post_id, me, templates_dir=settings().templates_dir, brand=brand)
+            draft = inbox.mark_not_spam(
+                s, post_id, me, templates_dir=settings().templates_dir, brands=settings().brands
+            )
         except KikimimiError as exc:
             flash("error", tr("Post #{id}: {error}").format(id=post_id, error=exc))
             return
@@ -375,6 +377,7 @@ def detail(s, item: queries.QueueItem) -> None:  # noqa: ANN001 - a Session
                     )
                 )
             st.text_area(t("Reply"), value=draft.text, key=text_key, height=110, disabled="edit" not in mine)
+            voice_findings.show(lint_draft(s, draft, settings().brands, text=st.session_state.get(text_key)), t)
         else:
             st.markdown(md_text(draft.text))
             text_key = None
