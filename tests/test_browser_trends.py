@@ -53,7 +53,7 @@ def rival(server):  # noqa: F811 - the fixture imported above
         s.add(Analysis(post_id=post.id, language="en", sentiment="negative", intent="complaint", needs_reply=True))
         s.commit()
         index_posts(s)  # searchable in the queue, like every collected post
-        draft_pending(s, brand=brand.name)
+        draft_pending(s, brands=[brand])
         assert s.exec(select(ReplyDraft).where(ReplyDraft.post_id == post.id)).first() is None
         return post.id
 

@@ -46,6 +46,7 @@ from nlp_models.analyzer import Analyzer, get_analyzer
 from nlp_models.stage import analyse_pending, pending_posts
 from responder.drafting import draft_pending
 from responder.faq import place_new_questions
+from responder.generation import suggester
 from responder.posters import build_posters
 from responder.posting import LookupPolicy, Poster, post_approved
 from responder.workflow import LEASE_SECONDS
@@ -187,9 +188,15 @@ def place_faq(post_ids: list[int]) -> int:
 def draft(post_ids: list[int]) -> int:
     """Draft a reply for each of `post_ids` that needs one and has none."""
     ctx = current()
-    brand = ctx.settings.brands[0].name if ctx.settings.brands else ""
+    settings = ctx.settings
     with advisory_lock(ctx.engine, "draft"), ctx.session() as session:
-        return draft_pending(session, templates_dir=ctx.settings.templates_dir, brand=brand, post_ids=post_ids)
+        return draft_pending(
+            session,
+            brands=settings.brands,
+            templates_dir=settings.templates_dir,
+            post_ids=post_ids,
+            suggest=suggester(settings),
+        )
 
 
 def post() -> dict:
