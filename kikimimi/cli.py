@@ -390,7 +390,7 @@ def _report(summary: RunSummary, json_output: bool) -> None:
         "faq_candidates": summary.faq.candidates if summary.faq else 0,
         "drafted": summary.drafted,
         "posted": len(posting.posted),
-        "would_post": len(posting.would_post),
+        "would_post": posting.would_post_total,
         "failed": len(posting.failed),
         # posting exactly once: an unknown outcome is looked up, never posted again
         "posting_paused": posting.paused,
@@ -422,7 +422,7 @@ def _report(summary: RunSummary, json_output: bool) -> None:
     console.print(
         f"analysed {summary.analysed} · FAQ candidates {data['faq_candidates']} · drafted {summary.drafted}"
         f" · posted {len(posting.posted)}"
-        f" · dry-run {len(posting.would_post)} · failed {len(posting.failed)}"
+        f" · dry-run {posting.would_post_total} · failed {len(posting.failed)}"
         + (f" · erased past retention {summary.erased}" if summary.erased else "")
     )
     if posting.paused:

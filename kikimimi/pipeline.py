@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, col, func, select
 
 from kikimimi.budget import budget_states
-from kikimimi.db import get_engine, migrate
+from kikimimi.db import get_engine, insert_for, migrate
 from kikimimi.erasure import erase_expired
 from kikimimi.models import (
     Analysis,
@@ -61,7 +61,8 @@ def open_session(settings: Settings) -> Session:
 def ensure_default_users(session: Session) -> None:
     """A fresh database gets one admin, so the dashboard can approve out of the box."""
     if session.exec(select(func.count()).select_from(User)).one() == 0:
-        session.add(User(name="admin", role=Role.admin))
+        # another process starting on the same fresh database may add it first: that is the same admin
+        session.execute(insert_for(session, User).values(name="admin", role=Role.admin).on_conflict_do_nothing())
         session.commit()
 
 

@@ -13,7 +13,20 @@ from sqlalchemy import exists
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from kikimimi.models import Analysis, Author, DraftState, FaqCluster, FaqMember, FaqStatus, Post, ReplyDraft, visible
+from kikimimi.db import insert_for
+from kikimimi.models import (
+    OPEN_DRAFT_CLAUSE,
+    Analysis,
+    Author,
+    DraftState,
+    FaqCluster,
+    FaqMember,
+    FaqStatus,
+    Post,
+    ReplyDraft,
+    visible,
+)
+from kikimimi.timeutil import utcnow
 from nlp_models.consistency import consistent_intent
 from nlp_models.types import INTENTS
 
@@ -115,40 +128,37 @@ def render_draft(
     return " ".join(text.split()) if lang == "en" else text.strip(), name
 
 
-def faq_answer_for(session: Session, post_id: int) -> str | None:
-    """The answer of the accepted FAQ entry this post belongs to, if a lead wrote one."""
-    row = session.exec(
-        select(FaqCluster.answer)
-        .join(FaqMember, col(FaqMember.cluster_id) == col(FaqCluster.id))
-        .where(FaqMember.post_id == post_id, FaqCluster.status == FaqStatus.accepted)
-    ).first()
-    return row or None
-
-
 def draft_pending(
     session: Session, *, templates_dir: Path | None = None, brand: str = "", post_ids: list[int] | None = None
 ) -> int:
     """Write a draft for every post that needs a reply, has none yet, and has not been answered by the brand.
 
-    `post_ids` limits it to those posts (a person's "not spam" rescue drafts that one post at once)."""
+    `post_ids` limits it to those posts (a person's "not spam" rescue drafts that one post at once).
+    Another process drafting at the same time is harmless: the database keeps one open draft per post
+    (`uq_replydraft_open_post`), so a draft it already wrote wins and ours is dropped; returns how many we wrote."""
     reply = aliased(Post)
     answered = exists().where(
         reply.platform == Post.platform, reply.parent_external_id == Post.external_id, reply.is_brand_reply
     )
-    has_draft = select(ReplyDraft.post_id)
+    has_draft = exists().where(ReplyDraft.post_id == Post.id)
+    accepted = aliased(FaqCluster)
     stmt = (
-        select(Post, Analysis, Author)
+        select(Post, Analysis, Author, accepted.answer)  # the FAQ answer in the same query, not one per draft
         .join(Analysis, col(Analysis.post_id) == col(Post.id))
         .join(Author, col(Author.id) == col(Post.author_id))
+        .outerjoin(FaqMember, col(FaqMember.post_id) == col(Post.id))
+        .outerjoin(accepted, (accepted.id == FaqMember.cluster_id) & (accepted.status == FaqStatus.accepted))
         .where(Analysis.needs_reply)
         .where(visible())  # deleted or made private on its platform: never answered
-        .where(col(Post.id).not_in(has_draft))
+        .where(~has_draft)
         .where(~answered)
     )
     if post_ids is not None:
         stmt = stmt.where(col(Post.id).in_(post_ids))
     rows = session.exec(stmt.order_by(col(Analysis.priority).desc())).all()
-    for post, analysis, author in rows:
+    drafts = []
+    now = utcnow()
+    for post, analysis, author, faq_answer in rows:
         # Rows analysed before the consistency rule existed get the same answer as new ones.
         intent, _ = consistent_intent(analysis.intent, is_question=analysis.is_question, sentiment=analysis.sentiment)
         text, template = render_draft(
@@ -158,10 +168,23 @@ def draft_pending(
             cue_kinds=[c["kind"] for c in analysis.empathy_cues],
             complaint=analysis.sentiment == "negative",
             brand=brand,
-            faq_answer=faq_answer_for(session, post.id),  # type: ignore[arg-type]
+            faq_answer=faq_answer or None,
             templates_dir=templates_dir,
         )
-        session.add(ReplyDraft(post_id=post.id, text=text, template=template, state=DraftState.drafted))  # type: ignore[arg-type]
+        drafts.append(
+            {"post_id": post.id, "text": text, "template": template, "state": DraftState.drafted.value}
+            | {"created_at": now, "updated_at": now}
+        )
+    written = 0
+    if drafts:
+        stmt = (
+            insert_for(session, ReplyDraft)
+            .on_conflict_do_nothing(index_elements=["post_id"], index_where=OPEN_DRAFT_CLAUSE)
+            .returning(ReplyDraft.id)
+        )
+        written = len(list(session.scalars(stmt, drafts)))
     session.commit()
-    log.info("drafted %d replies", len(rows))
-    return len(rows)
+    if written < len(drafts):
+        log.info("%d posts were drafted by another process meanwhile", len(drafts) - written)
+    log.info("drafted %d replies", written)
+    return written

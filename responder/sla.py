@@ -19,6 +19,7 @@ from kikimimi.timeutil import utcnow
 
 LEVELS = ("Stellar", "Above average", "Average", "Below average", "Unacceptable")
 _SENTIMENT_VALUE = {"negative": -1, "neutral": 0, "positive": 1}
+_CHUNK = 500  # author ids per statement
 
 
 def service_level(minutes: float | None, levels: ServiceLevels) -> str | None:
@@ -181,11 +182,16 @@ def sentiment_recovery(session: Session, frame: pd.DataFrame | None = None) -> f
     answered = frame[(frame["sentiment"] == "negative") & frame["responded_at"].notna()]
     if answered.empty:
         return None
-    rows = session.exec(
-        select(Post.author_id, Post.created_at, Analysis.sentiment)
-        .join(Analysis, col(Analysis.post_id) == col(Post.id))
-        .where(col(Post.author_id).in_(answered["author_id"].unique().tolist()), ~col(Post.is_brand_reply))
-    ).all()
+    authors = answered["author_id"].unique().tolist()
+    rows = [  # in chunks: no statement's parameters grow with the table
+        row
+        for start in range(0, len(authors), _CHUNK)
+        for row in session.exec(
+            select(Post.author_id, Post.created_at, Analysis.sentiment)
+            .join(Analysis, col(Analysis.post_id) == col(Post.id))
+            .where(col(Post.author_id).in_(authors[start : start + _CHUNK]), ~col(Post.is_brand_reply))
+        ).all()
+    ]
     later = pd.DataFrame(rows, columns=["author_id", "created_at", "sentiment"])
     later["created_at"] = pd.to_datetime(later["created_at"], utc=True)
     improved = followed_up = 0

@@ -41,6 +41,13 @@ def _render_item(type_: str, obj, autogen_context):  # type: ignore[no-untyped-d
 
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
+    from kikimimi.db import schema_lock  # processes that start together migrate one after the other
+
+    with schema_lock(connection):
+        _configure_and_run(connection)
+
+
+def _configure_and_run(connection) -> None:  # type: ignore[no-untyped-def]
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
