@@ -82,7 +82,8 @@ def run_once(settings: Settings, progress: Progress | None = None) -> RunSummary
         index_posts(session)  # full-text search (Japanese too) over what was just collected
         analyzer = get_analyzer(settings.analysis_backend, **backend_options(settings))
         summary.analysed = analyse_pending(session, analyzer, on_batch=lambda d, t: report("analyse", d, t))
-        summary.faq = faq_harvest.refresh(session)  # stable ids; accepted answers reach the drafts below
+        # new questions join their clusters (a full re-grouping when due); accepted answers reach the drafts below
+        summary.faq = faq_harvest.update(session, refresh_hours=settings.faq_refresh_hours)
         report("faq", summary.faq.questions, summary.faq.questions)
         brand = settings.brands[0].name if settings.brands else ""
         summary.drafted = draft_pending(session, templates_dir=settings.templates_dir, brand=brand)

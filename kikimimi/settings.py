@@ -106,6 +106,9 @@ class Settings(BaseSettings):
     # items each platform may read per calendar month (UTC); collection stops at it and resumes next month
     read_budget: dict[Platform, Annotated[int, Field(ge=0)]] = {}
     session_hours: float = Field(default=12.0, gt=0, le=24 * 90)  # how long a dashboard sign-in lasts
+    # hours between full FAQ re-groupings in `kikimimi run` (0: every pass); between them each pass only places
+    # the new questions into the existing clusters. `kikimimi faq refresh` re-groups on demand.
+    faq_refresh_hours: float = Field(default=6.0, ge=0, le=24 * 30)
     config_path: Path | None = None  # where the TOML came from (informational)
 
     @classmethod
