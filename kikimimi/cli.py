@@ -52,6 +52,8 @@ app = typer.Typer(
 )
 users_app = typer.Typer(help="Manage who may edit and approve replies.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
 app.command(name="collect")(collect_command)
 app.command(name="erase")(erase_command)
 app.add_typer(bench_app, name="bench")
@@ -134,6 +136,14 @@ def run(
         _report(_run_with_progress(settings, quiet=json_output), json_output)
         stop.wait(every)
     console.print("stopped")
+
+
+@db_app.command("upgrade")
+def db_upgrade(config: ConfigOption = None) -> None:
+    """Bring the configured database to the newest schema (processes that start together take turns)."""
+    settings = load_settings(config, fallback_to_example=True)
+    migrate(settings.database_url)
+    console.print(f"database at the newest schema: {_safe_url(settings.database_url)}")
 
 
 @app.command()

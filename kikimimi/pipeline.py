@@ -78,6 +78,8 @@ def run_once(settings: Settings, progress: Progress | None = None) -> RunSummary
             on_progress=lambda label, run, _: report(label, run.items_seen, None),
         )
         summary.runs, summary.source_errors = collected.runs, collected.skipped
+        for run in summary.runs:  # the report reads them after the session: a later rollback must not expire them
+            session.expunge(run)
         summary.erased = sum(r.counts["posts"] for r in erase_expired(session, settings, actor="retention"))
         index_posts(session)  # full-text search (Japanese too) over what was just collected
         analyzer = get_analyzer(settings.analysis_backend, **backend_options(settings))
