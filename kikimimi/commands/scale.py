@@ -2,9 +2,9 @@
 at N posts and at N/10, so how each grows shows as a ratio in one run.
 
 Pages are rendered by Streamlit's AppTest, signed in, with the data caches cleared before every run (a cached
-page measures nothing). Queries are the SQL statements the pages sent, timed at the driver. A pipeline pass is
-`kikimimi run --once` without collectors: 100 new posts are stored as a collector stores them, then indexed,
-analysed, placed in the FAQ, drafted for and (dry run) posted, each stage timed.
+page measures nothing). Queries are the SELECTs the pages sent, run again at the driver with every row fetched.
+A pipeline pass is `kikimimi run --once` without collectors: 100 new posts are stored as a collector stores
+them, then indexed, analysed, placed in the FAQ, drafted for and (dry run) posted, each stage timed.
 """
 
 from __future__ import annotations
@@ -60,25 +60,39 @@ def size_url(base: str | None, posts: int, data_dir: Path) -> str:
 
 
 @contextmanager
-def _statements(engine: Any, into: dict[str, list[float]], labels: dict[str, str], page: str) -> Iterator[None]:
-    """Time every SQL statement sent through `engine` while the block runs, keyed by its text."""
+def _statements(engine: Any, into: dict[str, tuple[str, Any]], page: str) -> Iterator[None]:
+    """Record every SELECT a page sends through `engine` (its text and first parameters), keyed by page and text."""
 
-    def before(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]  # noqa: ANN001
-        conn.info.setdefault("bench_started", []).append(time.perf_counter())
+    def seen(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]  # noqa: ANN001
+        if not executemany and statement.split(None, 1)[0].upper() in ("SELECT", "WITH"):
+            into.setdefault(f"{page}: {' '.join(statement.split())}", (statement, parameters))
 
-    def after(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]  # noqa: ANN001
-        started = conn.info["bench_started"].pop()
-        key = f"{page}: {' '.join(statement.split())}"
-        into[key].append(time.perf_counter() - started)
-        labels.setdefault(key, f"{page}: {_label(statement)}")
-
-    event.listen(engine, "before_cursor_execute", before)
-    event.listen(engine, "after_cursor_execute", after)
+    event.listen(engine, "before_cursor_execute", seen)
     try:
         yield
     finally:
-        event.remove(engine, "before_cursor_execute", before)
-        event.remove(engine, "after_cursor_execute", after)
+        event.remove(engine, "before_cursor_execute", seen)
+
+
+def _replay(engine: Any, statements: dict[str, tuple[str, Any]], repeat: int) -> dict[str, list[float]]:
+    """Each recorded statement run again `repeat` times at the driver, its rows fetched: the query's own time."""
+    out: dict[str, list[float]] = {}
+    raw = engine.raw_connection()
+    try:
+        for key, (statement, parameters) in statements.items():
+            samples = []
+            for _ in range(repeat):
+                cursor = raw.cursor()
+                started = time.perf_counter()
+                cursor.execute(statement, parameters)
+                cursor.fetchall()
+                samples.append(time.perf_counter() - started)
+                cursor.close()
+            out[key] = samples
+        raw.rollback()
+    finally:
+        raw.close()
+    return out
 
 
 def _label(statement: str) -> str:
@@ -90,7 +104,7 @@ def _label(statement: str) -> str:
 
 
 def measure_pages(url: str, repeat: int) -> tuple[dict, dict, float]:
-    """p50/p95 per page and per statement a page sent, and the peak resident memory (MB) afterwards."""
+    """p50/p95 per page and per SELECT a page sent (run again with its rows fetched), and the memory afterwards."""
     import streamlit as st
     from sqlmodel import Session, select
     from streamlit.testing.v1 import AppTest
@@ -106,27 +120,27 @@ def measure_pages(url: str, repeat: int) -> tuple[dict, dict, float]:
     with Session(engine) as s:
         admin_id = s.exec(select(User.id).where(User.name == ADMIN)).one()
     pages: dict[str, list[float]] = defaultdict(list)
-    queries: dict[str, list[float]] = defaultdict(list)
-    labels: dict[str, str] = {}
+    statements: dict[str, tuple[str, Any]] = {}
     for _ in range(repeat):
         for name in PAGES:
             st.cache_data.clear()
             at = AppTest.from_file(str(VIEWS / f"{name}.py"), default_timeout=1800)
             sign_in_for_test(at, admin_id)
-            with _statements(engine, queries, labels, name):
+            with _statements(engine, statements, name):
                 started = time.perf_counter()
                 at.run()
                 pages[name].append(time.perf_counter() - started)
             if at.exception:
                 raise RuntimeError(f"page {name} failed: {[e.value for e in at.exception]}")
     per_query: dict[str, dict] = {}
-    for key, samples in queries.items():
-        label = labels[key]
+    for key, samples in _replay(engine, statements, max(repeat, 5)).items():
+        page, statement = key.split(": ", 1)
+        base = label = f"{page}: {_label(statement)}"
         n = 2
-        while label in per_query:  # two statements with the same tables: number them
-            label = f"{labels[key]} #{n}"
+        while label in per_query:  # two statements on the same tables: number them
+            label = f"{base} #{n}"
             n += 1
-        per_query[label] = _ms(samples) | {"runs": len(samples)}
+        per_query[label] = _ms(samples) | {"sql": statement[:300]}
     return {name: _ms(v) for name, v in pages.items()}, per_query, _rss_mb()
 
 
