@@ -12,9 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, func, select
+from sqlmodel import Session, SQLModel, func, select
 
 from kikimimi.db import get_engine, migrate
 from kikimimi.models import OPEN_DRAFT_STATES, Analysis, DraftState, FaqCluster, Lease, Post, ReplyDraft
@@ -151,10 +153,10 @@ def test_two_processes_migrating_one_fresh_postgres_database_both_succeed(pg_ser
     done = _together([[*_kikimimi(), "db", "upgrade"]] * 2, url)
     assert [p.returncode for p in done] == [0, 0], [p.stderr[-500:] for p in done]
     with create_engine(url).connect() as conn:
-        assert (
-            conn.execute(text("SELECT data_type FROM information_schema.columns WHERE column_name = 'raw'")).scalar()
-            == "jsonb"
-        )
+        raw_type = conn.execute(text("SELECT data_type FROM information_schema.columns WHERE column_name = 'raw'"))
+        assert raw_type.scalar() == "jsonb"
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, SQLModel.metadata) == []  # models and migrations agree on PostgreSQL too
 
 
 @pytest.mark.integration
