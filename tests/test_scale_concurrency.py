@@ -198,3 +198,36 @@ def _together(commands: list[list[str]], url: str) -> list[subprocess.CompletedP
         stdout, stderr = proc.communicate(timeout=300)
         out.append(subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr))
     return out
+
+
+class _Deadlock(Exception):
+    sqlstate = "40P01"
+
+
+def test_a_statement_that_lost_a_deadlock_is_rolled_back_to_its_savepoint_and_run_again(session):
+    from sqlalchemy.exc import OperationalError
+
+    from kikimimi.db import retry_lost_races
+
+    calls = []
+
+    def work() -> str:
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("INSERT ...", {}, _Deadlock("deadlock detected"))
+        return "stored"
+
+    assert retry_lost_races(session, work, what="storing authors") == "stored" and len(calls) == 2
+    with pytest.raises(OperationalError):  # anything else is not retried
+        retry_lost_races(session, lambda: (_ for _ in ()).throw(OperationalError("x", {}, ValueError("no"))), what="x")
+
+
+def test_each_pass_indexes_only_the_posts_it_has_not_indexed(session):
+    from kikimimi.search import index_posts, search_post_ids
+
+    upsert_posts(session, [make_post(f"s{i}", text=f"送料はいくら {i}") for i in range(3)])
+    session.commit()
+    assert index_posts(session) == 3 and index_posts(session) == 0
+    upsert_posts(session, [make_post("s9", text="送料無料ですか")])
+    session.commit()
+    assert index_posts(session) == 1 and len(search_post_ids(session, "送料")) == 4
