@@ -68,13 +68,17 @@ def alembic_config(url: str) -> Config:
 
 @contextmanager
 def schema_lock(connection: Connection) -> Iterator[None]:
-    """Hold the one migration lock of this database while migrating, so processes that start together take turns:
-    a PostgreSQL advisory lock for the transaction, a lock on a file beside a SQLite database."""
+    """Inside a migration's transaction: hold PostgreSQL's one migration lock until it commits, so processes that
+    start together migrate one after the other (SQLite: `sqlite_schema_lock` around the whole transaction)."""
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
-        yield
-        return
-    database = connection.engine.url.database if connection.dialect.name == "sqlite" else None
+    yield
+
+
+@contextmanager
+def sqlite_schema_lock(engine: Engine) -> Iterator[None]:
+    """Around a migration's whole transaction (commit included): a lock on a file beside a SQLite database."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
     if not database or database == ":memory:" or database.startswith("file:"):
         yield
         return
@@ -121,7 +125,7 @@ def retry_lost_races(session: Session, work: Callable[[], T], *, what: str) -> T
 def migrate(url: str) -> None:
     """Bring the database at `url` to the newest schema (creating it if needed)."""
     engine = get_engine(url)
-    with engine.begin() as connection:
+    with sqlite_schema_lock(engine), engine.begin() as connection:
         cfg = alembic_config(url)
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
