@@ -56,6 +56,8 @@ app = typer.Typer(
 )
 users_app = typer.Typer(help="Manage who may edit and approve replies.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
 app.command(name="collect")(collect_command)
 app.command(name="erase")(erase_command)
 app.add_typer(bench_app, name="bench")
@@ -142,6 +144,14 @@ def run(
         _report(_run_with_progress(settings, quiet=json_output), json_output)
         stop.wait(every)
     console.print("stopped")
+
+
+@db_app.command("upgrade")
+def db_upgrade(config: ConfigOption = None) -> None:
+    """Bring the configured database to the newest schema (processes that start together take turns)."""
+    settings = load_settings(config, fallback_to_example=True)
+    migrate(settings.database_url)
+    console.print(f"database at the newest schema: {_safe_url(settings.database_url)}")
 
 
 @app.command()
@@ -398,7 +408,7 @@ def _report(summary: RunSummary, json_output: bool) -> None:
         "faq_candidates": summary.faq.candidates if summary.faq else 0,
         "drafted": summary.drafted,
         "posted": len(posting.posted),
-        "would_post": len(posting.would_post),
+        "would_post": posting.would_post_total,
         "failed": len(posting.failed),
         # posting exactly once: an unknown outcome is looked up, never posted again
         "posting_paused": posting.paused,
@@ -431,7 +441,7 @@ def _report(summary: RunSummary, json_output: bool) -> None:
     console.print(
         f"analysed {summary.analysed} · FAQ candidates {data['faq_candidates']} · drafted {summary.drafted}"
         f" · posted {len(posting.posted)}"
-        f" · dry-run {len(posting.would_post)} · failed {len(posting.failed)}"
+        f" · dry-run {posting.would_post_total} · failed {len(posting.failed)}"
         + (f" · erased past retention {summary.erased}" if summary.erased else "")
         + (f" · alerts raised {summary.alerts.raised}" if summary.alerts else "")
     )

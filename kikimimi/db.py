@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
-from collections.abc import Iterator
+import random
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, create_engine
 
 from kikimimi.errors import ConfigError
@@ -20,6 +25,10 @@ from kikimimi.redact import redact_url
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
+SCHEMA_LOCK_KEY = 0x6B696B69  # "kiki": the PostgreSQL advisory lock every migration takes first
+RETRIES = 4  # a statement that lost a deadlock or serialisation race is tried this many times in all
+_RETRY_BASE_SECONDS = 0.05
+T = TypeVar("T")
 
 
 @cache
@@ -57,10 +66,66 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
+@contextmanager
+def schema_lock(connection: Connection) -> Iterator[None]:
+    """Inside a migration's transaction: hold PostgreSQL's one migration lock until it commits, so processes that
+    start together migrate one after the other (SQLite: `sqlite_schema_lock` around the whole transaction)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+    yield
+
+
+@contextmanager
+def sqlite_schema_lock(engine: Engine) -> Iterator[None]:
+    """Around a migration's whole transaction (commit included): a lock on a file beside a SQLite database."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield
+        return
+    with Path(f"{database}.migrate-lock").expanduser().open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def insert_for(session_or_connection: Any, model: type):  # type: ignore[no-untyped-def]
+    """The dialect's INSERT for `model` (both have ON CONFLICT ... DO NOTHING / DO UPDATE)."""
+    dialect = session_or_connection.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(model)
+    if dialect == "sqlite":
+        return sqlite.insert(model)
+    raise NotImplementedError(f"unsupported database dialect: {dialect}")
+
+
+def lost_a_race(exc: BaseException) -> bool:
+    """A deadlock or serialisation failure (PostgreSQL), or a busy SQLite database: worth trying again."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return code in ("40P01", "40001") or "database is locked" in str(exc.orig)
+
+
+def retry_lost_races(session: Session, work: Callable[[], T], *, what: str) -> T:
+    """Run `work` in a SAVEPOINT; when it loses a deadlock or serialisation race, roll that back and run it again."""
+    for attempt in range(1, RETRIES + 1):
+        try:
+            with session.begin_nested():
+                return work()
+        except DBAPIError as exc:
+            if attempt == RETRIES or not lost_a_race(exc):
+                raise
+            log.info("%s lost a race with another process (%s): trying again", what, type(exc.orig).__name__)
+            time.sleep(_RETRY_BASE_SECONDS * attempt * (1 + random.random()))  # noqa: S311 - jitter, not a secret
+    raise AssertionError("unreachable")
+
+
 def migrate(url: str) -> None:
     """Bring the database at `url` to the newest schema (creating it if needed)."""
     engine = get_engine(url)
-    with engine.begin() as connection:
+    with sqlite_schema_lock(engine), engine.begin() as connection:
         cfg = alembic_config(url)
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")

@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import JSON, Field, SQLModel, UniqueConstraint, col
 
@@ -38,8 +39,11 @@ def _ts(**kw: Any) -> Any:
     return Field(sa_type=UTCDateTime, **kw)
 
 
+JSON_TYPE = JSON().with_variant(JSONB(), "postgresql")  # jsonb on PostgreSQL: indexable, compact, compared by value
+
+
 def _json(**kw: Any) -> Any:
-    return Field(sa_type=JSON, **kw)
+    return Field(sa_type=JSON_TYPE, **kw)
 
 
 class Role(StrEnum):
@@ -62,6 +66,22 @@ class DraftState(StrEnum):
     replied_by_hand = "replied_by_hand"  # a person sent the reply themselves (`hand_replied_by/at/url`)
     rejected = "rejected"
     failed = "failed"  # the platform clearly refused (locked thread, deleted post): `error` says why
+
+
+# The states a draft can still leave (`responder.workflow.RULES` has a move out of each): a post holds at most one
+# draft in these, enforced by the database (`uq_replydraft_open_post`). posted, replied_by_hand and rejected are
+# the end of a draft's life.
+OPEN_DRAFT_STATES = frozenset(
+    {
+        DraftState.drafted,
+        DraftState.approved,
+        DraftState.posting,
+        DraftState.unknown,
+        DraftState.not_posted,
+        DraftState.failed,
+    }
+)
+OPEN_DRAFT_CLAUSE = sa.text("state IN (" + ", ".join(f"'{s.value}'" for s in sorted(OPEN_DRAFT_STATES)) + ")")
 
 
 class FaqStatus(StrEnum):
@@ -174,7 +194,15 @@ class PostCreate(PostBase):
 
 
 class Post(PostBase, table=True):
-    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("platform", "external_id"),
+        sa.Index(
+            "ix_post_not_grams_indexed",
+            "id",
+            sqlite_where=sa.text("grams_indexed = 0"),
+            postgresql_where=sa.text("grams_indexed = false"),
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     author_id: int = Field(foreign_key="author.id", index=True)
     brand_id: int | None = Field(default=None, foreign_key="brand.id", index=True)
@@ -187,6 +215,8 @@ class Post(PostBase, table=True):
     deletion_checked_at: datetime | None = _ts(default=None)  # last re-lookup: the next pass checks others first
     # a person said this is not spam: the analysis stage never marks it spam again (`responder.inbox`)
     not_spam: bool = False
+    # its text is in the full-text index (`kikimimi.search`); a partial index finds the few that are not
+    grams_indexed: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
 class PostGram(SQLModel, table=True):
@@ -232,6 +262,8 @@ class FaqCluster(SQLModel, table=True):
     pinned: bool = False
     renamed: bool = False  # the label is the lead's own; re-grouping leaves it alone
     merged_into_id: int | None = Field(default=None, foreign_key="faqcluster.id")
+    # the sum of its members' FAQ embeddings (float32 bytes), so a new question is placed without reading them all
+    embedding_sum: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
     created_at: datetime = _ts(default_factory=utcnow)
     updated_at: datetime = _ts(default_factory=utcnow)
 
@@ -261,6 +293,15 @@ class ReplyDraft(SQLModel, table=True):
     `unknown_since` is when the outcome became unknown: a lookup must wait out the platform's lag from then.
     """
 
+    __table_args__ = (
+        sa.Index(
+            "uq_replydraft_open_post",
+            "post_id",
+            unique=True,
+            sqlite_where=OPEN_DRAFT_CLAUSE,
+            postgresql_where=OPEN_DRAFT_CLAUSE,
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     post_id: int = Field(foreign_key="post.id", index=True)
     text: str
@@ -408,6 +449,19 @@ class ErasureEvent(SQLModel, table=True):
     actor: str
     counts: dict = _json(default_factory=dict)  # table -> rows removed
     at: datetime = _ts(default_factory=utcnow)
+
+
+# --- scale ---
+
+
+class Lease(SQLModel, table=True):
+    """A named job that one process at a time may run (the FAQ regroup), on SQLite and PostgreSQL alike:
+    taken by a conditional UPDATE, held until `expires_at` (a crashed holder cannot block it for longer)."""
+
+    name: str = Field(primary_key=True, max_length=64)
+    owner: str | None = Field(default=None, max_length=128)
+    expires_at: datetime | None = _ts(default=None)
+    finished_at: datetime | None = _ts(default=None)  # when the job last ran to the end (the schedule reads it)
 
 
 def visible() -> Any:

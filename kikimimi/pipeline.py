@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, col, func, select
 
 from kikimimi.budget import budget_states
-from kikimimi.db import get_engine, migrate
+from kikimimi.db import get_engine, insert_for, migrate
 from kikimimi.erasure import erase_expired
 from kikimimi.models import (
     Analysis,
@@ -80,7 +80,8 @@ def open_session(settings: Settings) -> Session:
 def ensure_default_users(session: Session) -> None:
     """A fresh database gets one admin, so the dashboard can approve out of the box."""
     if session.exec(select(func.count()).select_from(User)).one() == 0:
-        session.add(User(name="admin", role=Role.admin))
+        # another process starting on the same fresh database may add it first: that is the same admin
+        session.execute(insert_for(session, User).values(name="admin", role=Role.admin).on_conflict_do_nothing())
         session.commit()
 
 
@@ -96,11 +97,14 @@ def run_once(settings: Settings, progress: Progress | None = None) -> RunSummary
             on_progress=lambda label, run, _: report(label, run.items_seen, None),
         )
         summary.runs, summary.source_errors = collected.runs, collected.skipped
+        for run in summary.runs:  # the report reads them after the session: a later rollback must not expire them
+            session.expunge(run)
         summary.erased = sum(r.counts["posts"] for r in erase_expired(session, settings, actor="retention"))
         index_posts(session)  # full-text search (Japanese too) over what was just collected
         analyzer = get_analyzer(settings.analysis_backend, **backend_options(settings))
         summary.analysed = analyse_pending(session, analyzer, on_batch=lambda d, t: report("analyse", d, t))
-        summary.faq = faq_harvest.refresh(session)  # stable ids; accepted answers reach the drafts below
+        # new questions join their clusters (a full re-grouping when due); accepted answers reach the drafts below
+        summary.faq = faq_harvest.update(session, refresh_hours=settings.faq_refresh_hours)
         report("faq", summary.faq.questions, summary.faq.questions)
         summary.drafted = draft_pending(
             session, brands=settings.brands, templates_dir=settings.templates_dir, suggest=suggester(settings)

@@ -12,9 +12,10 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 
-from sqlalchemy import Select, delete, func, insert
+from sqlalchemy import Select, delete, false, func, update
 from sqlmodel import Session, col, select
 
+from kikimimi.db import insert_for
 from kikimimi.models import Post, PostGram
 
 _BATCH = 500
@@ -36,18 +37,24 @@ def terms(query: str) -> list[str]:
 
 
 def index_posts(session: Session, post_ids: Iterable[int] | None = None) -> int:
-    """(Re)index these posts, or every post not indexed yet; commits; returns how many were indexed."""
+    """(Re)index these posts, or every post not indexed yet; commits; returns how many were indexed.
+
+    Posts not indexed yet are found through `Post.grams_indexed` (a partial index holds just them), so a pass
+    costs what was collected since the last one, not the size of the table."""
     if post_ids is None:
-        indexed = select(PostGram.post_id).distinct()
-        ids = [i for i in session.exec(select(Post.id).where(col(Post.id).not_in(indexed))) if i is not None]
+        ids = list(session.exec(select(Post.id).where(col(Post.grams_indexed) == false()).order_by(col(Post.id))))
     else:
         ids = list(post_ids)
-        session.execute(delete(PostGram).where(col(PostGram.post_id).in_(ids)))
     for start in range(0, len(ids), _BATCH):
-        rows = session.exec(select(Post.id, Post.text).where(col(Post.id).in_(ids[start : start + _BATCH]))).all()
+        chunk = ids[start : start + _BATCH]
+        if post_ids is not None:
+            session.execute(delete(PostGram).where(col(PostGram.post_id).in_(chunk)))
+        rows = session.exec(select(Post.id, Post.text).where(col(Post.id).in_(chunk))).all()
         values = [{"post_id": pid, "gram": gram} for pid, text in rows for gram in sorted(bigrams(text or ""))]
         if values:
-            session.execute(insert(PostGram), values)
+            # another process indexing the same new posts at the same moment wrote the same grams: keep theirs
+            session.execute(insert_for(session, PostGram).on_conflict_do_nothing(), values)
+        session.execute(update(Post).where(col(Post.id).in_(chunk)).values(grams_indexed=True))
     session.commit()
     return len(ids)
 

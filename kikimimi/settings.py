@@ -255,6 +255,10 @@ class Settings(BaseSettings):
 
     # how long "X is editing this draft" holds after the editor's last activity (nobody else may approve it then)
     edit_lock_minutes: float = Field(default=5.0, gt=0, le=120)
+
+    # hours between full FAQ re-groupings in `kikimimi run` (0: every pass); between them each pass only places
+    # the new questions into the existing clusters. `kikimimi faq refresh` re-groups on demand.
+    faq_refresh_hours: float = Field(default=6.0, ge=0, le=24 * 30)
     config_path: Path | None = None  # where the TOML came from (informational)
 
     @classmethod

@@ -16,6 +16,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from kikimimi import budget
+from kikimimi.db import insert_for
 from kikimimi.errors import ERROR_MESSAGE_LIMIT, ConfigError, MalformedPayload, PlatformError, RateLimited
 from kikimimi.models import Brand, CollectorRun, Cursor, ListeningQuery, PostCreate, RunStatus
 from kikimimi.settings import BrandConfig, QueryConfig, Settings
@@ -39,18 +40,24 @@ class Target:
 
 
 def ensure_target(session: Session, brand: BrandConfig, query: QueryConfig) -> Target:
-    """Create or refresh the Brand and ListeningQuery rows for a configured query."""
-    row = session.exec(select(Brand).where(Brand.name == brand.name)).first()
-    if row is None:
-        row = Brand(name=brand.name)
+    """Create or refresh the Brand and ListeningQuery rows for a configured query.
+
+    Race-free: INSERT ... ON CONFLICT DO NOTHING, then read the row, so processes starting together on one
+    database all get the same rows and none fails on a duplicate name.
+    """
+    session.execute(insert_for(session, Brand).values(name=brand.name, handles={}).on_conflict_do_nothing())
+    row = session.exec(select(Brand).where(Brand.name == brand.name)).one()
     row.handles = {p: list(h) for p, h in brand.handles.items()}
     session.add(row)
     session.flush()
+    session.execute(
+        insert_for(session, ListeningQuery)
+        .values(brand_id=row.id, name=query.name, key=query.key, definition={}, updated_at=utcnow())
+        .on_conflict_do_nothing()
+    )
     q = session.exec(
         select(ListeningQuery).where(ListeningQuery.brand_id == row.id, ListeningQuery.name == query.name)
-    ).first()
-    if q is None:
-        q = ListeningQuery(brand_id=row.id, name=query.name, key=query.key)
+    ).one()
     q.key, q.definition, q.updated_at = query.key, query.model_dump(), utcnow()
     q.competitor = query.competitor
     session.add(q)

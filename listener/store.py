@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import tuple_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
+from kikimimi.db import insert_for, retry_lost_races
 from kikimimi.errors import MalformedPayload
 from kikimimi.models import Author, AuthorCreate, Post, PostCreate, PostQuery
 from kikimimi.text import as_count, short, storable_json, storable_text
@@ -36,22 +36,17 @@ class UpsertResult:
     new_post_ids: list[int] = field(default_factory=list)
 
 
-def _insert(session: Session, model: type):  # type: ignore[no-untyped-def]
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(model)
-    if dialect == "sqlite":
-        return sqlite.insert(model)
-    raise NotImplementedError(f"unsupported database dialect: {dialect}")
-
-
 def upsert_authors(session: Session, authors: Sequence[AuthorCreate]) -> dict[tuple[str, str], int]:
-    """Insert new authors, refresh handle/name/followers of known ones; return ids by (platform, external_id)."""
+    """Insert new authors, refresh handle/name/followers of known ones; return ids by (platform, external_id).
+
+    Rows go in key order, so two processes storing overlapping authors lock them in the same order (no deadlock);
+    a deadlock or serialisation failure all the same (another writer's order) is rolled back and tried again.
+    """
     latest: dict[tuple[str, str], AuthorCreate] = {(a.platform, a.external_id): a for a in authors}
     now = utcnow()
-    rows = [{**a.model_dump(), "first_seen": now, "last_seen": now} for a in latest.values()]
+    rows = [{**latest[key].model_dump(), "first_seen": now, "last_seen": now} for key in sorted(latest)]
     if rows:
-        stmt = _insert(session, Author)
+        stmt = insert_for(session, Author)
         stmt = stmt.on_conflict_do_update(
             index_elements=["platform", "external_id"],
             set_={
@@ -63,7 +58,8 @@ def upsert_authors(session: Session, authors: Sequence[AuthorCreate]) -> dict[tu
                 "last_seen": stmt.excluded.last_seen,
             },
         )
-        session.execute(stmt, rows)  # executemany: batched by SQLAlchemy, no per-size statement compilation
+        # executemany: batched by SQLAlchemy, no per-size statement compilation
+        retry_lost_races(session, lambda: session.execute(stmt, rows), what="storing authors")
     ids: dict[tuple[str, str], int] = {}
     for chunk in _chunks(list(latest)):
         rows = session.exec(
@@ -104,10 +100,15 @@ def upsert_posts(
             "query_id": query_id,
             "ingested_at": now,
         }
-        for post in unique.values()
+        for _, post in sorted(unique.items())  # key order, like the authors: racing writers cannot deadlock
     ]
-    stmt = _insert(session, Post).on_conflict_do_nothing(index_elements=["platform", "external_id"]).returning(Post.id)
-    result.new_post_ids.extend(session.scalars(stmt, rows))  # RETURNING gives only the rows actually inserted
+    stmt = (
+        insert_for(session, Post).on_conflict_do_nothing(index_elements=["platform", "external_id"]).returning(Post.id)
+    )
+    # RETURNING gives only the rows actually inserted
+    result.new_post_ids.extend(
+        retry_lost_races(session, lambda: list(session.scalars(stmt, rows)), what="storing posts")
+    )
     result.new = len(result.new_post_ids)
     result.duplicates += len(unique) - result.new
     if query_id is not None:
@@ -120,7 +121,7 @@ def link_posts(session: Session, keys: list[tuple[str, str]], query_id: int) -> 
     for chunk in _chunks(keys):
         ids = session.exec(select(Post.id).where(tuple_(Post.platform, Post.external_id).in_(chunk))).all()
         if ids:
-            stmt = _insert(session, PostQuery).on_conflict_do_nothing(index_elements=["post_id", "query_id"])
+            stmt = insert_for(session, PostQuery).on_conflict_do_nothing(index_elements=["post_id", "query_id"])
             session.execute(stmt, [{"post_id": post_id, "query_id": query_id} for post_id in ids])
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from kikimimi.models import Analysis, Author, Brand, Post, visible
@@ -135,7 +136,11 @@ def analyse_pending(
             row.model_versions = result.model_versions or dict(analyzer.versions)
             row.analysed_at = now
             session.add(row)
-        session.commit()
+        try:
+            session.commit()
+        except IntegrityError:  # another process analysed some of this batch first: one analysis per post, theirs
+            session.rollback()
+            log.info("another process analysed posts of this batch meanwhile; keeping its analyses")
         if on_batch:
             on_batch(start + len(batch_ids), len(ids))
     log.info("analysed %d posts with the %s backend", len(ids), analyzer.name)

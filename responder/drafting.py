@@ -23,6 +23,7 @@ from typing import Any
 
 from jinja2 import ChoiceLoader, DictLoader, Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
 from sqlalchemy import exists
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -351,12 +352,14 @@ def draft_pending(
     `post_ids` limits it to those posts (a person's "not spam" rescue drafts that one post at once). `suggest`
     (a `responder.generation.Suggester`) replaces the template's text with a generated suggestion where one
     passes the brand's lint. Every draft lands in `drafted` through the workflow, for a person to approve.
+    Another process drafting at the same time is harmless: the database keeps one open draft per post
+    (`uq_replydraft_open_post`), so a draft it already wrote wins and ours is dropped; returns how many we wrote.
     """
     reply = aliased(Post)
     answered = exists().where(
         reply.platform == Post.platform, reply.parent_external_id == Post.external_id, reply.is_brand_reply
     )
-    has_draft = select(ReplyDraft.post_id)
+    has_draft = exists().where(ReplyDraft.post_id == Post.id)
     stmt = (
         select(Post, Analysis, Author)
         .join(Analysis, col(Analysis.post_id) == col(Post.id))
@@ -364,7 +367,7 @@ def draft_pending(
         .where(Analysis.needs_reply)
         .where(visible())  # deleted or made private on its platform: never answered
         .where(ours())  # a post only competitor queries matched is theirs to answer, not ours
-        .where(col(Post.id).not_in(has_draft))
+        .where(~has_draft)
         .where(~answered)
     )
     if post_ids is not None:
@@ -372,6 +375,7 @@ def draft_pending(
     rows = session.exec(stmt.order_by(col(Analysis.priority).desc())).all()
     saved = template_versions.newest(session)
     env = template_environment(templates_dir, {n: t.body for n, t in saved.items()})
+    written = 0
     for post, analysis, author in rows:
         draft = compose(session, post, analysis, author, brands=brands, saved=saved, environment=env)
         text, template, by = draft.text, draft.template, workflow.SYSTEM
@@ -379,10 +383,15 @@ def draft_pending(
             generated = suggest(session, post, analysis, author, draft, brands=brands)
             if generated is not None:
                 text, template, by = generated.text, generated.template, generated.created_by
-        workflow.create_draft(session, post, text, template=template, created_by=by)
+        try:
+            with session.begin_nested():  # another process may have drafted this post meanwhile
+                workflow.create_draft(session, post, text, template=template, created_by=by)
+            written += 1
+        except IntegrityError:
+            log.info("post %s was drafted by another process meanwhile", post.id)
     session.commit()
-    log.info("drafted %d replies", len(rows))
-    return len(rows)
+    log.info("drafted %d replies", written)
+    return written
 
 
 def preview(

@@ -15,11 +15,14 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
-from sqlmodel import Session, col, delete, select
+from sqlalchemy import Row
+from sqlmodel import Session, col, delete, func, select
 
-from kikimimi import audit
+from kikimimi import audit, lease
+from kikimimi.db import insert_for
 from kikimimi.errors import KikimimiError, PermissionDenied
 from kikimimi.models import (
     Analysis,
@@ -37,18 +40,26 @@ from kikimimi.models import (
 from kikimimi.timeutil import utcnow
 from nlp_models.faq import assign, centroids_of, embed, group, key_phrases, match_clusters, model_version
 from nlp_models.faq.clustering import default_threshold, join_radius, split_labels
+from nlp_models.faq.embedding import normalise
 from nlp_models.faq.summary import language_of, representatives
 from nlp_models.faq.text import clean_question
 
 log = logging.getLogger(__name__)
 
 EMBED_BATCH = 256
+CHUNK = 500  # ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
+LEASE_NAME = "faq_refresh"
+LEASE_SECONDS = 3600.0  # longer than any re-grouping; a crashed holder blocks the FAQ step no longer than this
 EXAMPLES_SHOWN = 5
 LABEL_CHARS = 80
 
 
 class FaqError(KikimimiError):
     """A lead's FAQ action that cannot be carried out (unknown cluster, bad merge)."""
+
+
+class FaqBusy(FaqError):
+    """Another process is re-grouping the FAQ right now (it holds the `faq_refresh` lease)."""
 
 
 @dataclass
@@ -62,6 +73,8 @@ class RefreshSummary:
     created: int = 0
     removed: int = 0
     joined_decided: int = 0
+    placed: int = 0  # new questions that joined a cluster between full re-groupings
+    busy: bool = False  # another process held the FAQ lease: nothing was done in this pass
 
 
 @dataclass
@@ -111,35 +124,52 @@ class FaqCandidate:
 # ---------------------------------------------------------------- embeddings
 
 
-def _question_posts(session: Session) -> list[Post]:
-    """Posts the question detector marked, excluding the brand's own replies, oldest first."""
-    stmt = (
-        select(Post)
+def _questions():  # noqa: ANN202 - a select
+    """Posts the question detector marked, excluding the brand's own replies and spam: id, text, time only."""
+    return (
+        select(Post.id, Post.text, Post.created_at)
         .join(Analysis, col(Analysis.post_id) == col(Post.id))
         .where(Analysis.is_question, ~col(Post.is_brand_reply), ~col(Analysis.is_spam), visible())
-        .order_by(col(Post.created_at), col(Post.id))
     )
-    return list(session.exec(stmt))
 
 
-def stored_embeddings(session: Session, posts: Sequence[Post]) -> tuple[np.ndarray, int]:
-    """Embeddings for ``posts`` in order, computing (and storing) only the missing ones; returns (matrix, new)."""
+def _question_posts(session: Session) -> list[Row]:
+    """Every question post (id, text, created_at), oldest first."""
+    return list(session.exec(_questions().order_by(col(Post.created_at), col(Post.id))).all())
+
+
+def stored_embeddings(session: Session, posts: Sequence[Any]) -> tuple[np.ndarray, int]:
+    """Embeddings for ``posts`` (anything with .id and .text) in order, computing and storing only the missing
+    ones; returns (matrix, new). Read and written in chunks: no statement grows with the number of questions."""
     version = model_version()
     ids = [p.id for p in posts]
-    have = {
-        e.post_id: np.frombuffer(e.vector, dtype=np.float32)
-        for e in session.exec(
-            select(FaqEmbedding).where(col(FaqEmbedding.post_id).in_(ids), FaqEmbedding.model_version == version)
+    have: dict[int, np.ndarray] = {}
+    for start in range(0, len(ids), CHUNK):
+        rows = session.exec(
+            select(FaqEmbedding.post_id, FaqEmbedding.vector).where(
+                col(FaqEmbedding.post_id).in_(ids[start : start + CHUNK]), FaqEmbedding.model_version == version
+            )
         )
-    }
+        have.update((pid, np.frombuffer(vector, dtype=np.float32)) for pid, vector in rows)
     missing = [p for p in posts if p.id not in have]
     terms = brand_terms(session) if missing else []
     for i in range(0, len(missing), EMBED_BATCH):
         batch = missing[i : i + EMBED_BATCH]
         vectors = embed([clean_question(p.text, terms) for p in batch])
         for post, vec in zip(batch, vectors, strict=True):
-            have[post.id] = vec  # type: ignore[index]
-            session.merge(FaqEmbedding(post_id=post.id, model_version=version, vector=vec.tobytes()))  # type: ignore[arg-type]
+            have[post.id] = vec
+        stmt = insert_for(session, FaqEmbedding)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["post_id"],
+            set_={"model_version": stmt.excluded.model_version, "vector": stmt.excluded.vector},
+        )
+        session.execute(
+            stmt,
+            [
+                {"post_id": p.id, "model_version": version, "vector": v.tobytes()}
+                for p, v in zip(batch, vectors, strict=True)
+            ],
+        )
     if not posts:
         return np.zeros((0, 1), np.float32), 0
     return np.vstack([have[i] for i in ids]).astype(np.float32), len(missing)
@@ -164,13 +194,50 @@ def brand_terms(session: Session) -> list[str]:
 
 def _memberships(session: Session) -> dict[int, set[int]]:
     out: dict[int, set[int]] = {}
-    for m in session.exec(select(FaqMember)):
-        out.setdefault(m.cluster_id, set()).add(m.post_id)
+    for cluster_id, post_id in session.exec(select(FaqMember.cluster_id, FaqMember.post_id)):  # rows, never stale
+        out.setdefault(cluster_id, set()).add(post_id)
     return out
 
 
 def refresh(session: Session) -> RefreshSummary:
-    """Re-group every analysed question; keep ids where membership is largely the same; honour decisions."""
+    """Re-group every analysed question; keep ids where membership is largely the same; honour decisions.
+
+    One process at a time (the `faq_refresh` lease): while another runs it, this raises FaqBusy."""
+    with lease.held(session, LEASE_NAME, seconds=LEASE_SECONDS) as hold:
+        if hold is None:
+            raise FaqBusy("another process is re-grouping the FAQ candidates right now: try again in a minute")
+        summary = _regroup(session)
+        hold.finished = True
+    return summary
+
+
+def update(session: Session, *, refresh_hours: float) -> RefreshSummary:
+    """The pipeline's FAQ step: new questions join the closest cluster; the full re-grouping runs when none has
+    run for `refresh_hours` (0: every pass). Skipped (`busy`) while another process holds the lease."""
+    with lease.held(session, LEASE_NAME, seconds=LEASE_SECONDS) as hold:
+        if hold is None:
+            return RefreshSummary(busy=True)
+        last = lease.last_finished(session, LEASE_NAME)
+        if last is None or utcnow() - last >= timedelta(hours=refresh_hours):
+            summary = _regroup(session)
+            hold.finished = True
+            return summary
+        placed = _place(session)
+        candidates = session.exec(
+            select(func.count())
+            .select_from(FaqCluster)
+            .where(
+                FaqCluster.status == FaqStatus.candidate,
+                ~col(FaqCluster.pinned),
+                col(FaqCluster.merged_into_id).is_(None),
+            )
+        ).one()
+        return RefreshSummary(
+            questions=placed.considered, embedded=placed.considered, placed=placed.joined, candidates=candidates
+        )
+
+
+def _regroup(session: Session) -> RefreshSummary:
     posts = _question_posts(session)
     x, new = stored_embeddings(session, posts)
     summary = RefreshSummary(questions=len(posts), embedded=new)
@@ -213,11 +280,12 @@ def refresh(session: Session) -> RefreshSummary:
     old_candidates = {cid: members.get(cid, set()) for cid, c in clusters.items() if not c.pinned}
     mapping = match_clusters(old_candidates, new_members)
 
-    session.exec(delete(FaqMember).where(col(FaqMember.cluster_id).in_(list(old_candidates))))  # type: ignore[call-overload]
+    unpinned = select(FaqCluster.id).where(~col(FaqCluster.pinned))
+    session.exec(delete(FaqMember).where(col(FaqMember.cluster_id).in_(unpinned)))  # type: ignore[call-overload]
     for cid in set(old_candidates) - set(mapping.values()):
         session.delete(clusters.pop(cid))
         summary.removed += 1
-    touched: dict[int, FaqCluster] = {}
+    rows: list[dict] = []
     for lab, post_ids in new_members.items():
         if lab in mapping:
             cluster = clusters[mapping[lab]]
@@ -228,14 +296,11 @@ def refresh(session: Session) -> RefreshSummary:
             session.flush()
             clusters[cluster.id] = cluster  # type: ignore[index]
             summary.created += 1
-        for pid in post_ids:
-            session.add(FaqMember(post_id=pid, cluster_id=cluster.id))  # type: ignore[arg-type]
-        touched[cluster.id] = cluster  # type: ignore[index]
-    existing = {m.post_id for m in session.exec(select(FaqMember).where(col(FaqMember.cluster_id).in_(pinned)))}
-    for pid, cid in placed.items():
-        if pid not in existing:
-            session.add(FaqMember(post_id=pid, cluster_id=cid))
+        rows.extend({"post_id": pid, "cluster_id": cluster.id, "similarity": 0.0} for pid in post_ids)
+    rows.extend({"post_id": pid, "cluster_id": cid, "similarity": 0.0} for pid, cid in placed.items())
     session.flush()
+    for start in range(0, len(rows), CHUNK * 10):  # bulk; a pinned cluster's kept members are already there
+        session.execute(insert_for(session, FaqMember).on_conflict_do_nothing(), rows[start : start + CHUNK * 10])
     _update_details(session, [c for c in clusters.values() if c.merged_into_id is None], posts, x, index)
     session.commit()
     summary.candidates = sum(1 for c in clusters.values() if c.status == FaqStatus.candidate and not c.pinned)
@@ -267,7 +332,9 @@ def _update_details(
         cluster.size = len(rows)
         cluster.updated_at = now
         if not rows:
+            cluster.embedding_sum = None
             continue
+        cluster.embedding_sum = x[rows].sum(axis=0, dtype=np.float32).tobytes()
         centroid = centroids_of(x[rows], np.zeros(len(rows), dtype=np.int64), 1)[0]
         titles = representatives(cleaned, x, rows, centroid)  # titles without handles, tags, brand names
         cluster.representatives = titles
@@ -280,33 +347,79 @@ def _update_details(
         session.add(cluster)
 
 
+@dataclass
+class Placement:
+    considered: int = 0  # questions new since the last pass (no FAQ embedding yet)
+    joined: int = 0  # ... of which joined a cluster
+
+
 def place_new_questions(session: Session) -> int:
-    """Incremental step between refreshes: questions not yet in any cluster join the closest one, if close.
+    """Incremental step between refreshes: new questions join the closest cluster, if close; returns how many.
 
     Runs before drafting so a post asking an accepted FAQ gets its answer without waiting for a refresh.
-    """
-    placed_ids = set(session.exec(select(FaqMember.post_id)))
-    waiting = [p for p in _question_posts(session) if p.id not in placed_ids]
-    active = [c for c in session.exec(select(FaqCluster)) if c.merged_into_id is None and c.size > 0]
-    if not waiting or not active:
-        return 0
-    members = _memberships(session)
-    member_posts = [session.get(Post, pid) for c in active for pid in members.get(c.id, set())]  # type: ignore[arg-type]
-    mx, _ = stored_embeddings(session, member_posts)  # type: ignore[arg-type]
-    labels = np.array([k for k, c in enumerate(active) for _ in members.get(c.id, set())])  # type: ignore[arg-type]
-    centroids = centroids_of(mx, labels, len(active))
-    wx, _ = stored_embeddings(session, waiting)
-    joined = 0
+    A no-op while another process holds the FAQ lease (the next pass places them)."""
+    with lease.held(session, LEASE_NAME, seconds=LEASE_SECONDS) as hold:
+        return 0 if hold is None else _place(session).joined
+
+
+def _place(session: Session) -> Placement:
+    """Questions without an embedding of the current model have never been considered: embed those, and place
+    each by the clusters' stored embedding sums. The cost is the new questions', never the table's."""
+    version = model_version()
+    waiting = session.exec(
+        _questions()
+        .outerjoin(
+            FaqEmbedding, (col(FaqEmbedding.post_id) == col(Post.id)) & (col(FaqEmbedding.model_version) == version)
+        )
+        .outerjoin(FaqMember, col(FaqMember.post_id) == col(Post.id))
+        .where(col(FaqEmbedding.post_id).is_(None), col(FaqMember.post_id).is_(None))
+        .order_by(col(Post.created_at), col(Post.id))
+    ).all()
+    if not waiting:
+        return Placement()
+    active = list(session.exec(select(FaqCluster).where(col(FaqCluster.merged_into_id).is_(None), FaqCluster.size > 0)))
+    wx, _ = stored_embeddings(session, waiting)  # stored even when nothing is close: considered once, not every pass
+    placement = Placement(considered=len(waiting))
+    if not active:
+        session.commit()
+        return placement
+    sums = np.vstack([_embedding_sum(session, c, wx.shape[1]) for c in active])
     threshold = default_threshold()
+    rows = []
     for post, vec in zip(waiting, wx, strict=True):
+        centroids = normalise(sums)
         k = assign(vec, centroids, threshold)
-        if k >= 0:
-            session.add(FaqMember(post_id=post.id, cluster_id=active[k].id, similarity=float(vec @ centroids[k])))  # type: ignore[arg-type]
-            active[k].size += 1
-            active[k].last_seen = max(active[k].last_seen or post.created_at, post.created_at)
-            joined += 1
+        if k < 0:
+            continue
+        cluster = active[k]
+        rows.append({"post_id": post.id, "cluster_id": cluster.id, "similarity": float(vec @ centroids[k])})
+        sums[k] += vec
+        cluster.size += 1
+        cluster.last_seen = max(cluster.last_seen or post.created_at, post.created_at)
+        cluster.first_seen = min(cluster.first_seen or post.created_at, post.created_at)
+    for k, cluster in enumerate(active):
+        cluster.embedding_sum = sums[k].astype(np.float32).tobytes()
+        session.add(cluster)
+    if rows:
+        session.execute(insert_for(session, FaqMember).on_conflict_do_nothing(), rows)
     session.commit()
-    return joined
+    placement.joined = len(rows)
+    return placement
+
+
+def _embedding_sum(session: Session, cluster: FaqCluster, dim: int) -> np.ndarray:
+    """The cluster's stored sum of member embeddings; computed from its members once when missing."""
+    if cluster.embedding_sum is not None:
+        vec = np.frombuffer(cluster.embedding_sum, dtype=np.float32)
+        if len(vec) == dim:
+            return vec.copy()
+    members = session.exec(
+        select(Post.id, Post.text)
+        .join(FaqMember, col(FaqMember.post_id) == col(Post.id))
+        .where(FaqMember.cluster_id == cluster.id)
+    ).all()
+    mx, _ = stored_embeddings(session, members)
+    return mx.sum(axis=0, dtype=np.float32) if len(members) else np.zeros(dim, np.float32)
 
 
 # ---------------------------------------------------------------- reading

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from kikimimi.errors import IllegalTransition, KikimimiError, PlatformError, RateLimited, TransientPlatformError
 from kikimimi.models import DraftState, Post, ReplyDraft
@@ -44,6 +44,7 @@ DEFAULT_LOOKUP_LAG_SECONDS = 60.0  # how long a platform may take to show a new 
 LOOKUP_FIRST_DELAY_SECONDS = 1.0  # the first wait between two lookups of an unknown outcome ...
 LOOKUP_MAX_DELAY_SECONDS = 15.0  # ... doubling, never longer than this
 LOOKUP_MAX_ATTEMPTS = 12  # lookups per draft per pass; an outcome still open after them stays unknown
+DRY_RUN_LISTED = 20  # approved drafts a dry-run pass reads and logs one by one (the rest are only counted)
 
 Clock = Callable[[], datetime]
 Sleep = Callable[[float], None]
@@ -97,7 +98,8 @@ class PostingReport:
     held_unknown: list[int] = field(default_factory=list)  # still unknown after the pass: not posted again
     awaiting_retry: list[int] = field(default_factory=list)  # not_posted: waiting for a person's Retry
     in_flight: list[int] = field(default_factory=list)  # in posting under another worker's live lease
-    would_post: list[int] = field(default_factory=list)  # dry run
+    would_post: list[int] = field(default_factory=list)  # dry run: the first DRY_RUN_LISTED of them
+    would_post_total: int = 0  # dry run: every approved draft that live posting would send
     skipped: list[tuple[int, str]] = field(default_factory=list)
     paused: bool = False  # the pause switch stopped this pass
 
@@ -200,12 +202,21 @@ def _post_approved_drafts(
     clock: Clock,
     lease_seconds: float,
 ) -> None:
-    approved = session.exec(
+    stmt = (
         select(ReplyDraft, Post)
         .join(Post, col(Post.id) == col(ReplyDraft.post_id))
         .where(ReplyDraft.state == DraftState.approved)
         .order_by(col(ReplyDraft.id))
-    ).all()
+    )
+    if not live:  # in a dry run approved drafts pile up: count them all, read and log only the first few
+        report.would_post_total = session.exec(
+            select(func.count())
+            .select_from(ReplyDraft)
+            .join(Post, col(Post.id) == col(ReplyDraft.post_id))
+            .where(ReplyDraft.state == DraftState.approved, col(Post.replyable), col(Post.deleted_at).is_(None))
+        ).one()
+        stmt = stmt.limit(DRY_RUN_LISTED)
+    approved = session.exec(stmt).all()
     rate_limited: set[str] = set()
     for draft, post in approved:
         draft_id: int = draft.id  # type: ignore[assignment]

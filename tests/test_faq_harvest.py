@@ -229,3 +229,21 @@ def test_only_approvers_decide_faq_entries_and_every_decision_is_audited(harvest
         ("lea", "faq_accept", str(pay.id), "allowed"),
     ]
     assert "may not accept" in rows[0].reason
+
+
+def test_a_pass_places_new_questions_and_regroups_only_when_due(harvested, clock):
+    session, gold = harvested
+    shipping = _cluster_for(session, gold, "international_shipping")
+    ids_before = sorted(c.id for c in session.exec(select(FaqCluster)))
+    _question(session, "new1", "Can you ship my order overseas to Canada?", days_ago=0)
+    _question(session, "new2", "what is the meaning of life", days_ago=0)  # close to no cluster
+    step = faq.update(session, refresh_hours=6)  # the last full re-grouping ran just now: place only
+    assert (step.questions, step.placed) == (2, 1) and step.created == 0
+    assert session.get(FaqMember, session.exec(select(Post.id).where(Post.external_id == "new1")).one())
+    assert sorted(c.id for c in session.exec(select(FaqCluster)).all()) == ids_before
+    session.expire_all()
+    assert session.get(FaqCluster, shipping.id).size == shipping.size + 1
+    again = faq.update(session, refresh_hours=6)  # nothing new: nothing embedded, nothing placed
+    assert (again.questions, again.placed) == (0, 0)
+    clock.advance(timedelta(hours=7))
+    assert faq.update(session, refresh_hours=6).questions == len(gold) + 2  # due: every question re-grouped

@@ -97,7 +97,7 @@ def actions(session, draft):
 def test_dry_run_posts_nothing_and_keeps_drafts_approved(session, drafts, clock):
     poster = FakePoster(clock)
     report = post_approved(session, {"x": poster}, live=False)
-    assert poster.sent == [] and report.would_post == [drafts[1].id]
+    assert poster.sent == [] and report.would_post == [drafts[1].id] and report.would_post_total == 1
     assert [d.state for d in drafts] == [DraftState.drafted, DraftState.approved, DraftState.approved]
 
 

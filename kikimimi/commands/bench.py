@@ -6,6 +6,7 @@ import typer
 
 from kikimimi.commands.collect import bench_ingest
 from kikimimi.commands.nlp import bench_nlp
+from kikimimi.commands.scale import bench_scale
 
 bench_app = typer.Typer(help="Measure speed and cost; each command prints its figures (--json for machines).")
 bench_app.command(name="ingest")(bench_ingest)
@@ -24,3 +25,6 @@ def bench_posting(
 
     args = ["--trials", str(trials), "--scenario", scenario, "--seed", str(seed)] + (["--json"] if json_output else [])
     raise typer.Exit(main(args))
+
+
+bench_app.command(name="scale")(bench_scale)

@@ -16,9 +16,10 @@ def run_migrations() -> None:
     if connection is not None:
         _run(connection)
         return
-    from kikimimi.db import get_engine  # SQLite gets its folder and pragmas, as when Kikimimi migrates itself
+    from kikimimi.db import get_engine, sqlite_schema_lock  # SQLite gets its folder and pragmas, and its lock
 
-    with get_engine(_database_url()).begin() as conn:
+    engine = get_engine(_database_url())
+    with sqlite_schema_lock(engine), engine.begin() as conn:
         _run(conn)
 
 
@@ -41,6 +42,13 @@ def _render_item(type_: str, obj, autogen_context):  # type: ignore[no-untyped-d
 
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
+    from kikimimi.db import schema_lock  # PostgreSQL: processes that start together migrate one after the other
+
+    with schema_lock(connection):
+        _configure_and_run(connection)
+
+
+def _configure_and_run(connection) -> None:  # type: ignore[no-untyped-def]
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
