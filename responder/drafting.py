@@ -115,14 +115,43 @@ def render_draft(
     return " ".join(text.split()) if lang == "en" else text.strip(), name
 
 
-def faq_answer_for(session: Session, post_id: int) -> str | None:
-    """The answer of the accepted FAQ entry this post belongs to, if a lead wrote one."""
+def faq_answer_for(session: Session, post_id: int, language: str) -> str | None:
+    """The answer, in the post's language, of the accepted FAQ entry this post belongs to (None if not written).
+
+    The FAQ hook of drafting: Japanese drafts take the Japanese answer, every other language the English one;
+    a draft never gets an answer in the other language.
+    """
+    column = FaqCluster.answer_ja if language == "ja" else FaqCluster.answer_en
     row = session.exec(
-        select(FaqCluster.answer)
+        select(column)
         .join(FaqMember, col(FaqMember.cluster_id) == col(FaqCluster.id))
         .where(FaqMember.post_id == post_id, FaqCluster.status == FaqStatus.accepted)
     ).first()
     return row or None
+
+
+def compose(
+    session: Session,
+    post: Post,
+    analysis: Analysis,
+    author: Author,
+    *,
+    brand: str = "",
+    templates_dir: Path | None = None,
+) -> tuple[str, str]:
+    """(text, template) of the reply the system drafts for `post`: what a new draft and an FAQ re-draft both write."""
+    # Rows analysed before the consistency rule existed get the same answer as new ones.
+    intent, _ = consistent_intent(analysis.intent, is_question=analysis.is_question, sentiment=analysis.sentiment)
+    return render_draft(
+        intent=intent,
+        language=analysis.language,
+        display_name=author.display_name,
+        cue_kinds=[c["kind"] for c in analysis.empathy_cues],
+        complaint=analysis.sentiment == "negative",
+        brand=brand,
+        faq_answer=faq_answer_for(session, post.id, analysis.language),  # type: ignore[arg-type]
+        templates_dir=templates_dir,
+    )
 
 
 def draft_pending(
@@ -149,18 +178,7 @@ def draft_pending(
         stmt = stmt.where(col(Post.id).in_(post_ids))
     rows = session.exec(stmt.order_by(col(Analysis.priority).desc())).all()
     for post, analysis, author in rows:
-        # Rows analysed before the consistency rule existed get the same answer as new ones.
-        intent, _ = consistent_intent(analysis.intent, is_question=analysis.is_question, sentiment=analysis.sentiment)
-        text, template = render_draft(
-            intent=intent,
-            language=analysis.language,
-            display_name=author.display_name,
-            cue_kinds=[c["kind"] for c in analysis.empathy_cues],
-            complaint=analysis.sentiment == "negative",
-            brand=brand,
-            faq_answer=faq_answer_for(session, post.id),  # type: ignore[arg-type]
-            templates_dir=templates_dir,
-        )
+        text, template = compose(session, post, analysis, author, brand=brand, templates_dir=templates_dir)
         session.add(ReplyDraft(post_id=post.id, text=text, template=template, state=DraftState.drafted))  # type: ignore[arg-type]
     session.commit()
     log.info("drafted %d replies", len(rows))

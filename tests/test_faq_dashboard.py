@@ -60,7 +60,7 @@ def test_lead_refreshes_accepts_merges_and_exports(sample_feed):
 
     with open_session(sample_feed) as s:
         kept = s.get(FaqCluster, first)
-        assert kept.status == FaqStatus.accepted and kept.answer.startswith("Our tins")
+        assert kept.status == FaqStatus.accepted and kept.answer_en.startswith("Our tins")
         assert s.get(FaqCluster, second).merged_into_id == first
 
     at.selectbox(key="faq-format").set_value("md")
