@@ -295,3 +295,16 @@ def test_switch_the_ui_to_japanese(page, server):
     shot(page, "09-japanese-ui")
     page.reload()
     page.get_by_role("heading", name="返信キュー").wait_for()  # the choice is the user's, kept across sessions
+
+
+def test_the_faq_page_is_a_list_beside_one_entry(page, server):
+    sign_in(page, server, "aki")
+    page.get_by_role("link", name="FAQ harvest").click()
+    page.get_by_role("heading", name="FAQ harvest").wait_for()
+    settle(page)
+    shot(page, "10-faq-page")
+    detail = page.locator("[class*='st-key-detail-']").first
+    detail.wait_for()
+    box = detail.bounding_box()
+    assert box is not None and box["x"] > 500  # the entry opens beside the list, not below a long column
+    assert page.get_by_text("Answer (日本語)").count() == 1

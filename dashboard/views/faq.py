@@ -146,7 +146,7 @@ with left:
             for c in found
         ],
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
         height=min(38 + 35 * len(found), 560),
         key="faq-list",
     )

@@ -265,3 +265,31 @@ def split_labels(embeddings: np.ndarray) -> np.ndarray:
     dist = np.clip(pdist(x.astype(np.float64), metric="cosine"), 0.0, 2.0)
     raw = fcluster(linkage(dist, method="average"), t=2, criterion="maxclust").astype(np.int64) - 1
     return _relabel(raw, 1)
+
+
+CUT_GRID = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)
+
+
+def choose_threshold(
+    embeddings: np.ndarray, grid: Sequence[float] = CUT_GRID, min_size: int = DEFAULT_MIN_SIZE
+) -> float:
+    """The cut whose clusters are best separated (silhouette on cosine distance, noise left out): no labels.
+
+    How many needs a brand's questions hold is read from the questions themselves, not a fixed distance.
+    """
+    from sklearn.metrics import silhouette_score
+
+    x = normalise(np.asarray(embeddings, dtype=np.float32))
+    if len(x) < 4 or len(x) > EXACT_LIMIT:
+        return default_threshold()
+    tree = linkage(np.clip(pdist(x.astype(np.float64), metric="cosine"), 0.0, 2.0), method="average")
+    best, best_score = default_threshold(), -1.0
+    for t in grid:
+        labels = _relabel(fcluster(tree, t=t, criterion="distance").astype(np.int64) - 1, min_size)
+        kept = labels >= 0
+        if len(np.unique(labels[kept])) < 2 or kept.sum() < 4:
+            continue
+        s = float(silhouette_score(x[kept], labels[kept], metric="cosine")) * kept.mean()  # noise costs
+        if s > best_score:
+            best, best_score = t, s
+    return best

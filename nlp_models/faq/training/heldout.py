@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nlp_models.faq.clustering import group
+from nlp_models.faq.clustering import choose_threshold, group
 from nlp_models.faq.embedding import normalise
 from nlp_models.faq.evaluation import read_labelled, score
 from nlp_models.faq.training.build_projection import DATA, SEED, train_head
@@ -46,10 +46,10 @@ def fold_of(labels: np.ndarray, folds: int, seed: int = SEED) -> dict[str, int]:
     return {needs[i]: k % folds for k, i in enumerate(order)}
 
 
-def run(cache: Path, sample_dir: Path, folds: int, threshold: float, epochs: int) -> dict:
+def run(cache: Path, sample_dir: Path, folds: int, threshold: float, epochs: int, save_dir: Path | None = None) -> dict:
     data = {name: (_load(cache, a, sample_dir), _load(cache, b, sample_dir)) for name, (a, b) in SETS.items()}
     assign = {name: fold_of(train[1], folds) for name, (train, _) in data.items()}
-    results: dict[str, list[dict]] = {f"{name}/{m}": [] for name in SETS for m in ("head", "raw")}
+    results: dict[str, list[dict]] = {f"{name}/{m}": [] for name in SETS for m in ("head", "head-auto", "raw")}
     for k in range(folds):
         xs, ys = [], []
         for name, ((x, y, _), _) in data.items():
@@ -57,16 +57,21 @@ def run(cache: Path, sample_dir: Path, folds: int, threshold: float, epochs: int
             xs.append(x[keep])
             ys.append(np.array([f"{name}:{lab}" for lab in y[keep].tolist()]))
         head = train_head(np.concatenate(xs), np.concatenate(ys), epochs=epochs)
+        if save_dir is not None:
+            save_dir.mkdir(parents=True, exist_ok=True)
+            head.save(save_dir / f"fold{k}.npz")
         for name, (_, (x, y, texts)) in data.items():
             held = np.array([assign[name].get(lab, -1) == k for lab in y.tolist()])
             held_texts = [t for t, h in zip(texts, held, strict=True) if h]
+            projected = head.apply(x[held])
             for method, emb, t in (
-                ("head", head.apply(x[held]), threshold),
+                ("head", projected, threshold),
+                ("head-auto", projected, choose_threshold(projected)),
                 ("raw", normalise(x[held]), RAW_THRESHOLD),
             ):
                 g = group(held_texts, embeddings=emb, threshold=t)
                 s = score(list(y[held]), g.labels, 0.0).to_dict()
-                s["needs"] = len(set(y[held].tolist()))
+                s["needs"], s["threshold"] = len(set(y[held].tolist())), t
                 results[f"{name}/{method}"].append(s)
                 log.info("fold %d %s/%s %s", k, name, method, s)
     summary = {}
@@ -93,9 +98,10 @@ def main() -> None:
     parser.add_argument("--threshold", type=float, default=0.6)
     parser.add_argument("--epochs", type=int, default=8, help="fewer than the shipped head's 25: a CPU budget")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--save-heads", type=Path, help="keep each fold's head here")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    out = run(args.cache, args.sample_dir, args.folds, args.threshold, args.epochs)
+    out = run(args.cache, args.sample_dir, args.folds, args.threshold, args.epochs, args.save_heads)
     text = json.dumps(out["summary"], indent=1)
     print(text)  # noqa: T201 - a build-time script's result
     if args.json:
