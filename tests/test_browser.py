@@ -302,6 +302,8 @@ def test_the_faq_page_is_a_list_beside_one_entry(page, server):
     page.get_by_role("link", name="FAQ harvest").click()
     page.get_by_role("heading", name="FAQ harvest").wait_for()
     settle(page)
+    page.locator("[data-testid='stDataFrame'] canvas").first.wait_for()
+    page.wait_for_timeout(1500)  # the grid paints after its canvas appears
     shot(page, "10-faq-page")
     detail = page.locator("[class*='st-key-detail-']").first
     detail.wait_for()
