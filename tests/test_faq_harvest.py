@@ -181,7 +181,7 @@ def test_accepted_answer_becomes_the_reply_for_a_later_question_in_its_language(
     draft_pending(session)
     draft = session.exec(select(ReplyDraft).where(ReplyDraft.post_id == later_ja.id)).one()
     assert "We ship to 40 countries" not in draft.text  # never an English answer in a Japanese reply
-    faq.attach_answer(session, shipping.id, "40か国へ発送しています。詳しくは komorebi.example/shipping へ。", actor=LEAD)
+    faq.attach_answer(session, shipping.id, "40か国へ発送しています。詳細は komorebi.example/shipping", actor=LEAD)
     draft = session.exec(select(ReplyDraft).where(ReplyDraft.post_id == later_ja.id)).one()
     assert "40か国へ発送しています" in draft.text  # the untouched draft was re-drafted in Japanese
     later_en = _question(session, "later-en", "do you ship to Germany from Japan?", days_ago=0)
