@@ -254,7 +254,8 @@ class FaqCluster(SQLModel, table=True):
     representatives: dict = _json(default_factory=dict)  # language -> most representative question
     key_phrases: list = _json(default_factory=list)
     status: FaqStatus = Field(default=FaqStatus.candidate, sa_type=sa.String(16), index=True)
-    answer: str | None = None
+    answer_en: str | None = None  # the help-centre answer in each language; drafts take the one in their own
+    answer_ja: str | None = None
     size: int = 0
     first_seen: datetime | None = _ts(default=None)
     last_seen: datetime | None = _ts(default=None)
@@ -264,6 +265,20 @@ class FaqCluster(SQLModel, table=True):
     merged_into_id: int | None = Field(default=None, foreign_key="faqcluster.id")
     # the sum of its members' FAQ embeddings (float32 bytes), so a new question is placed without reading them all
     embedding_sum: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
+
+    # who took each decision and when (the audit table keeps every attempt; these say what stands)
+    status_by: str | None = None
+    status_at: datetime | None = _ts(default=None)
+    renamed_by: str | None = None
+    renamed_at: datetime | None = _ts(default=None)
+    answer_en_by: str | None = None
+    answer_en_at: datetime | None = _ts(default=None)
+    answer_ja_by: str | None = None
+    answer_ja_at: datetime | None = _ts(default=None)
+    merged_by: str | None = None
+    merged_at: datetime | None = _ts(default=None)
+    split_by: str | None = None
+    split_at: datetime | None = _ts(default=None)
     created_at: datetime = _ts(default_factory=utcnow)
     updated_at: datetime = _ts(default_factory=utcnow)
 
@@ -630,3 +645,19 @@ class ReplyTemplate(SQLModel, table=True):
     saved_by: str
     note: str | None = None
     saved_at: datetime = _ts(default_factory=utcnow)
+
+
+# --- faq ---
+
+
+class FaqDraftNotice(SQLModel, table=True):
+    """What an accepted FAQ answer did to a member's open draft: re-drafted it (nobody had touched it), or
+    flagged it "answer changed" (a person had edited or approved it, so its text was left alone)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    draft_id: int = Field(foreign_key="replydraft.id", index=True)
+    cluster_id: int = Field(foreign_key="faqcluster.id", index=True)
+    language: str = Field(max_length=8)
+    outcome: str = Field(max_length=16)  # redrafted | answer_changed
+    decided_by: str  # the lead whose answer it was
+    at: datetime = _ts(default_factory=utcnow)

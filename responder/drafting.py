@@ -272,26 +272,19 @@ def _tidy(text: str, lang: str) -> str:
     return _LOWER_AFTER_GREETING.sub(lambda m: m.group(1) + m.group(2).lower(), text)
 
 
-def faq_answer_for(session: Session, post_id: int, language: str | None = None) -> str | None:
-    """The answer of the accepted FAQ entry this post belongs to, in the post's language, if a lead wrote one.
+def faq_answer_for(session: Session, post_id: int, language: str) -> str | None:
+    """The answer, in the post's language, of the accepted FAQ entry this post belongs to (None if not written).
 
-    A cluster with answers per language (`answers`) gives the one in `language`; a single answer is used only
-    when it is written in that language (a Japanese answer never lands in an English reply).
+    The FAQ hook of drafting: Japanese drafts take the Japanese answer, every other language the English one;
+    a draft never gets an answer in the other language.
     """
-    cluster = session.exec(
-        select(FaqCluster)
+    column = FaqCluster.answer_ja if language == "ja" else FaqCluster.answer_en
+    row = session.exec(
+        select(column)
         .join(FaqMember, col(FaqMember.cluster_id) == col(FaqCluster.id))
         .where(FaqMember.post_id == post_id, FaqCluster.status == FaqStatus.accepted)
     ).first()
-    if cluster is None:
-        return None
-    by_language = getattr(cluster, "answers", None)
-    if isinstance(by_language, dict) and language:
-        return (by_language.get("ja" if language == "ja" else "en") or "").strip() or None
-    answer = (cluster.answer or "").strip()
-    if not answer or language is None:
-        return answer or None
-    return answer if bool(_JA_TEXT.search(answer)) == (language == "ja") else None
+    return (row or "").strip() or None
 
 
 @dataclass(frozen=True)

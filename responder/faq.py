@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,13 +27,18 @@ from kikimimi.db import insert_for
 from kikimimi.errors import KikimimiError, PermissionDenied
 from kikimimi.models import (
     Analysis,
+    Author,
     Brand,
+    DraftState,
     FaqCluster,
+    FaqDraftNotice,
     FaqEmbedding,
     FaqMember,
     FaqStatus,
     ListeningQuery,
     Post,
+    ReplyDraft,
+    ReviewEvent,
     Role,
     User,
     visible,
@@ -41,8 +47,9 @@ from kikimimi.timeutil import utcnow
 from nlp_models.faq import assign, centroids_of, embed, group, key_phrases, match_clusters, model_version
 from nlp_models.faq.clustering import default_threshold, join_radius, split_labels
 from nlp_models.faq.embedding import normalise
-from nlp_models.faq.summary import language_of, representatives
+from nlp_models.faq.summary import canonical_questions, language_of
 from nlp_models.faq.text import clean_question
+from responder.workflow import SYSTEM, transition
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +58,8 @@ CHUNK = 500  # ids per IN (...) list: well under SQLite's and PostgreSQL's param
 LEASE_NAME = "faq_refresh"
 LEASE_SECONDS = 3600.0  # longer than any re-grouping; a crashed holder blocks the FAQ step no longer than this
 EXAMPLES_SHOWN = 5
-LABEL_CHARS = 80
+DETAIL_EXAMPLES = 60  # members the detail pane lists (to pick a split from)
+WEEK = timedelta(days=7)
 
 
 class FaqError(KikimimiError):
@@ -79,6 +87,7 @@ class RefreshSummary:
 
 @dataclass
 class FaqExample:
+    post_id: int
     text: str
     url: str | None
     platform: str
@@ -88,22 +97,23 @@ class FaqExample:
 
 @dataclass
 class FaqCandidate:
-    """Everything a lead sees about one cluster."""
+    """Everything a lead sees about one cluster (counts from SQL; only the shown examples are loaded)."""
 
     id: int
     label: str
     status: str
-    titles: dict[str, str]
+    titles: dict[str, str]  # language -> a short canonical question
     key_phrases: list[str]
     size: int
-    this_week: int
-    last_week: int
+    this_week: int  # questions asked in the 7 days up to `now`
+    last_week: int  # ... in the 7 days before that
     first_seen: datetime | None
     last_seen: datetime | None
     platforms: dict[str, int]
     languages: dict[str, int]
     average_sentiment: float | None  # mean of P(positive) - P(negative) over members
-    answer: str | None
+    answers: dict[str, str]  # language -> the lead's answer
+    decided: dict[str, tuple[str, datetime]]  # decision -> (who, when), for the decisions that stand
     examples: list[FaqExample] = field(default_factory=list)
 
     @property
@@ -111,11 +121,20 @@ class FaqCandidate:
         """Questions this week minus last week."""
         return self.this_week - self.last_week
 
+    @property
+    def is_new(self) -> bool:
+        """First asked within the week before `now` (set by `candidates`)."""
+        return self._new
+
+    _new: bool = False
+
     def to_dict(self) -> dict:
         d = asdict(self)
-        d["growth"] = self.growth
+        d.pop("_new")
+        d["growth"], d["new_this_week"] = self.growth, self.is_new
         for key in ("first_seen", "last_seen"):
             d[key] = d[key].isoformat() if d[key] else None
+        d["decided"] = {k: {"by": who, "at": at.isoformat()} for k, (who, at) in self.decided.items()}
         for ex in d["examples"]:
             ex["created_at"] = ex["created_at"].isoformat()
         return d
@@ -336,14 +355,16 @@ def _update_details(
             continue
         cluster.embedding_sum = x[rows].sum(axis=0, dtype=np.float32).tobytes()
         centroid = centroids_of(x[rows], np.zeros(len(rows), dtype=np.int64), 1)[0]
-        titles = representatives(cleaned, x, rows, centroid)  # titles without handles, tags, brand names
+        titles = canonical_questions(cleaned, x, rows, centroid)  # tidied, whole sentences, one per language
+        if cluster.renamed:  # the lead's own titles stand; a language they have not titled yet gets one
+            titles = {**titles, **dict(cluster.representatives)}
         cluster.representatives = titles
         cluster.representative_question = titles.get("en") or next(iter(titles.values()))
         cluster.key_phrases = phrases.get(cluster.id, [])  # type: ignore[arg-type]
         cluster.first_seen = min(posts[r].created_at for r in rows)
         cluster.last_seen = max(posts[r].created_at for r in rows)
         if not cluster.renamed:
-            cluster.label = cluster.representative_question[:LABEL_CHARS]
+            cluster.label = cluster.representative_question
         session.add(cluster)
 
 
@@ -423,59 +444,200 @@ def _embedding_sum(session: Session, cluster: FaqCluster, dim: int) -> np.ndarra
 
 
 # ---------------------------------------------------------------- reading
+# Counts, growth and sentiment are aggregated in SQL; only the examples a page shows are loaded (LIMIT per
+# cluster), never a member's raw payload. Every statement's parameters are fixed: clusters are selected by a
+# subquery, not by a list of ids.
 
 
-def candidates(
-    session: Session, *, statuses: Sequence[FaqStatus] | None = None, now: datetime | None = None
-) -> list[FaqCandidate]:
-    """Clusters (not merged away) with everything a lead needs to judge them, largest first."""
-    now = now or utcnow()
-    stmt = select(FaqCluster).where(col(FaqCluster.merged_into_id).is_(None), FaqCluster.size > 0)
+def _open_clusters(statuses: Sequence[FaqStatus] | None, cluster_id: int | None = None):  # noqa: ANN202 - a Select
+    stmt = select(FaqCluster.id).where(col(FaqCluster.merged_into_id).is_(None), FaqCluster.size > 0)
     if statuses:
         stmt = stmt.where(col(FaqCluster.status).in_([s.value for s in statuses]))
-    out = []
-    for cluster in session.exec(stmt.order_by(col(FaqCluster.size).desc(), col(FaqCluster.id))):
-        rows = session.exec(
-            select(Post, Analysis)
-            .join(FaqMember, col(FaqMember.post_id) == col(Post.id))
-            .join(Analysis, col(Analysis.post_id) == col(Post.id))
-            .where(FaqMember.cluster_id == cluster.id, visible())  # a deleted post is never an example
-            .order_by(col(Post.created_at).desc())
-        ).all()
-        week_ago, two_weeks_ago = now - timedelta(days=7), now - timedelta(days=14)
-        sentiments = [
-            a.sentiment_scores.get("positive", 0.0) - a.sentiment_scores.get("negative", 0.0)
-            for _, a in rows
-            if a.sentiment_scores
-        ]
-        out.append(
-            FaqCandidate(
-                id=cluster.id,  # type: ignore[arg-type]
-                label=cluster.label,
-                status=str(cluster.status),
-                titles=dict(cluster.representatives),
-                key_phrases=list(cluster.key_phrases),
-                size=len(rows),
-                this_week=sum(1 for p, _ in rows if p.created_at > week_ago),
-                last_week=sum(1 for p, _ in rows if two_weeks_ago < p.created_at <= week_ago),
-                first_seen=cluster.first_seen,
-                last_seen=cluster.last_seen,
-                platforms=dict(Counter(p.platform for p, _ in rows).most_common()),
-                languages=dict(Counter(a.language or language_of(p.text) for p, a in rows).most_common()),
-                average_sentiment=round(float(np.mean(sentiments)), 3) if sentiments else None,
-                answer=cluster.answer,
-                examples=[
-                    FaqExample(p.text, p.url, p.platform, a.language, p.created_at) for p, a in rows[:EXAMPLES_SHOWN]
-                ],
-            )
+    if cluster_id is not None:
+        stmt = stmt.where(FaqCluster.id == cluster_id)
+    return stmt
+
+
+def _members_in(scope):  # noqa: ANN001, ANN202 - a Select of cluster ids -> a Select of member rows
+    return (
+        select(
+            FaqMember.cluster_id, Post.id, Post.platform, Post.created_at, Analysis.language, Analysis.sentiment_scores
         )
+        .join(Post, col(Post.id) == col(FaqMember.post_id))
+        .join(Analysis, col(Analysis.post_id) == col(Post.id))
+        .where(col(FaqMember.cluster_id).in_(scope), visible())  # a deleted post is never counted or shown
+    )
+
+
+def _counts(session: Session, scope, now: datetime) -> dict[int, dict]:  # noqa: ANN001
+    from sqlalchemy import case, func
+
+    week_ago, two_weeks_ago = now - WEEK, now - 2 * WEEK
+    mood = col(Analysis.sentiment_scores)["positive"].as_float() - col(Analysis.sentiment_scores)["negative"].as_float()
+    rows = session.exec(
+        select(
+            FaqMember.cluster_id,
+            func.count(),
+            func.sum(case((col(Post.created_at) > week_ago, 1), else_=0)),
+            func.sum(case(((col(Post.created_at) > two_weeks_ago) & (col(Post.created_at) <= week_ago), 1), else_=0)),
+            func.avg(mood),
+            func.min(Post.created_at),
+            func.max(Post.created_at),
+        )
+        .join(Post, col(Post.id) == col(FaqMember.post_id))
+        .join(Analysis, col(Analysis.post_id) == col(Post.id))
+        .where(col(FaqMember.cluster_id).in_(scope), visible(), col(Post.created_at) <= now)
+        .group_by(col(FaqMember.cluster_id))
+    ).all()
+    out: dict[int, dict] = {}
+    for cid, size, this_week, last_week, avg, first, last in rows:
+        out[cid] = {
+            "size": int(size),
+            "this_week": int(this_week or 0),
+            "last_week": int(last_week or 0),
+            "average_sentiment": None if avg is None else round(float(avg), 3),
+            "first": first,
+            "last": last,
+            "platforms": {},
+            "languages": {},
+        }
+    for key, column in (("platforms", Post.platform), ("languages", Analysis.language)):
+        for cid, value, n in session.exec(
+            select(FaqMember.cluster_id, column, func.count())
+            .join(Post, col(Post.id) == col(FaqMember.post_id))
+            .join(Analysis, col(Analysis.post_id) == col(Post.id))
+            .where(col(FaqMember.cluster_id).in_(scope), visible(), col(Post.created_at) <= now)
+            .group_by(col(FaqMember.cluster_id), column)
+        ):
+            if cid in out:
+                out[cid][key][value] = int(n)
     return out
 
 
+def _examples(session: Session, scope, limit: int, now: datetime) -> dict[int, list[FaqExample]]:  # noqa: ANN001
+    """The newest `limit` members of each cluster in scope (one windowed query)."""
+    from sqlalchemy import func
+
+    rank = func.row_number().over(
+        partition_by=col(FaqMember.cluster_id), order_by=(col(Post.created_at).desc(), col(Post.id).desc())
+    )
+    inner = (
+        select(
+            col(FaqMember.cluster_id).label("cid"),
+            col(Post.id).label("pid"),
+            col(Post.text).label("text"),
+            col(Post.url).label("url"),
+            col(Post.platform).label("platform"),
+            col(Analysis.language).label("language"),
+            col(Post.created_at).label("created_at"),
+            rank.label("rank"),
+        )
+        .join(Post, col(Post.id) == col(FaqMember.post_id))
+        .join(Analysis, col(Analysis.post_id) == col(Post.id))
+        .where(col(FaqMember.cluster_id).in_(scope), visible(), col(Post.created_at) <= now)
+        .subquery()
+    )
+    out: dict[int, list[FaqExample]] = {}
+    rows = session.execute(select(inner).where(inner.c.rank <= limit).order_by(inner.c.cid, inner.c.rank)).all()
+    for r in rows:
+        created = r.created_at if r.created_at.tzinfo else r.created_at.replace(tzinfo=now.tzinfo)
+        out.setdefault(r.cid, []).append(FaqExample(r.pid, r.text, r.url, r.platform, r.language, created))
+    return out
+
+
+def _decided(cluster: FaqCluster) -> dict[str, tuple[str, datetime]]:
+    out = {}
+    for key, name in (
+        ("status", str(cluster.status)),
+        ("renamed", "renamed"),
+        ("answer_en", "answer_en"),
+        ("answer_ja", "answer_ja"),
+        ("merged", "merged"),
+        ("split", "split"),
+    ):
+        who, at = getattr(cluster, f"{key}_by"), getattr(cluster, f"{key}_at")
+        if who and at:
+            out[name] = (who, at)
+    return out
+
+
+def answers_of(cluster: FaqCluster) -> dict[str, str]:
+    """Language -> answer, for the languages the lead has answered in."""
+    return {lang: text for lang, text in (("en", cluster.answer_en), ("ja", cluster.answer_ja)) if text}
+
+
+def candidates(
+    session: Session,
+    *,
+    statuses: Sequence[FaqStatus] | None = None,
+    now: datetime | None = None,
+    examples: int = EXAMPLES_SHOWN,
+    cluster_id: int | None = None,
+) -> list[FaqCandidate]:
+    """Clusters (not merged away) with everything a lead needs to judge them, largest first.
+
+    `now` fixes "this week" (questions in the 7 days up to it) and "last week" (the 7 before); posts after
+    `now` are not counted. `examples` is how many of the newest members each carries.
+    """
+    now = now or utcnow()
+    scope = _open_clusters(statuses, cluster_id)
+    counts = _counts(session, scope, now)
+    shown = _examples(session, scope, examples, now) if examples else {}
+    clusters = session.exec(select(FaqCluster).where(col(FaqCluster.id).in_(scope))).all()
+    out = []
+    for cluster in clusters:
+        c = counts.get(cluster.id)  # type: ignore[arg-type]
+        if c is None:
+            continue  # every member deleted (or not yet asked at `now`)
+        cand = FaqCandidate(
+            id=cluster.id,  # type: ignore[arg-type]
+            label=cluster.label,
+            status=str(cluster.status),
+            titles=dict(cluster.representatives),
+            key_phrases=list(cluster.key_phrases),
+            size=c["size"],
+            this_week=c["this_week"],
+            last_week=c["last_week"],
+            first_seen=c["first"] if c["first"] is None or c["first"].tzinfo else c["first"].replace(tzinfo=now.tzinfo),
+            last_seen=c["last"] if c["last"] is None or c["last"].tzinfo else c["last"].replace(tzinfo=now.tzinfo),
+            platforms=dict(Counter(c["platforms"]).most_common()),
+            languages=dict(Counter(c["languages"]).most_common()),
+            average_sentiment=c["average_sentiment"],
+            answers=answers_of(cluster),
+            decided=_decided(cluster),
+            examples=shown.get(cluster.id, []),  # type: ignore[arg-type]
+        )
+        cand._new = cand.first_seen is not None and cand.first_seen > now - WEEK
+        out.append(cand)
+    out.sort(key=lambda c: (-c.size, c.id))
+    return out
+
+
+def candidate(session: Session, cluster_id: int, *, now: datetime | None = None) -> FaqCandidate | None:
+    """One cluster for the detail pane, with up to ``DETAIL_EXAMPLES`` of its newest members."""
+    found = candidates(session, now=now, examples=DETAIL_EXAMPLES, cluster_id=cluster_id)
+    return found[0] if found else None
+
+
+def decisions(session: Session, cluster_id: int, limit: int = 50) -> list:
+    """Who did (or tried) what to this FAQ entry and when, newest first (the audit table)."""
+    from kikimimi.models import AuditEvent
+
+    stmt = (
+        select(AuditEvent)
+        .where(AuditEvent.target_kind == "faq", AuditEvent.target_id == str(cluster_id))
+        .order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
+        .limit(limit)
+    )
+    return list(session.exec(stmt))
+
+
 # ---------------------------------------------------------------- the lead's decisions
-# Approvers and admins decide FAQ entries; every decision, allowed or refused, is in the audit table.
+# Approvers and admins decide FAQ entries; every decision, allowed or refused, is in the audit table, and the
+# cluster keeps who took the decision that stands and when (`<decision>_by`, `<decision>_at`).
 
 DECIDERS = frozenset({Role.approver, Role.admin})
+LANGUAGES = ("en", "ja")
 
 
 def _refuse(session: Session, actor: User, action: str, target: object, error: Exception) -> Exception:
@@ -498,12 +660,19 @@ def _get(session: Session, cluster_id: int, actor: User, action: str) -> FaqClus
     return cluster
 
 
-def _decide(session: Session, cluster: FaqCluster, actor: User | None = None, action: str = "") -> FaqCluster:
+def _stamp(cluster: FaqCluster, decision: str, actor: User, now: datetime) -> None:
+    setattr(cluster, f"{decision}_by", actor.name)
+    setattr(cluster, f"{decision}_at", now)
+
+
+def _decide(
+    session: Session, cluster: FaqCluster, actor: User | None = None, action: str = "", reason: str | None = None
+) -> FaqCluster:
     cluster.pinned = True
     cluster.updated_at = utcnow()
     session.add(cluster)
     if actor is not None:
-        audit.record(session, actor, f"faq_{action}", "faq", cluster.id)
+        audit.record(session, actor, f"faq_{action}", "faq", cluster.id, reason=reason)
     session.commit()
     session.refresh(cluster)
     return cluster
@@ -520,74 +689,192 @@ def refresh_as(session: Session, actor: User) -> RefreshSummary:
     return summary
 
 
-def accept(session: Session, cluster_id: int, *, actor: User, answer: str | None = None) -> FaqCluster:
-    """Make a candidate an FAQ entry (optionally with its answer)."""
+def _set_answer(cluster: FaqCluster, language: str, answer: str | None, actor: User, now: datetime) -> bool:
+    """Store one language's answer; True when it changed."""
+    if language not in LANGUAGES:
+        raise FaqError(f"answers are in {' or '.join(LANGUAGES)}, not {language!r}")
+    text = (answer or "").strip() or None
+    if getattr(cluster, f"answer_{language}") == text:
+        return False
+    setattr(cluster, f"answer_{language}", text)
+    _stamp(cluster, f"answer_{language}", actor, now)
+    return True
+
+
+def accept(
+    session: Session,
+    cluster_id: int,
+    *,
+    actor: User,
+    answer: str | None = None,
+    answer_en: str | None = None,
+    answer_ja: str | None = None,
+    templates_dir: Path | None = None,
+) -> FaqCluster:
+    """Make a candidate an FAQ entry, optionally with its answers; they reach the members' open drafts.
+
+    `answer` (one text) goes to the language it is written in; `answer_en`/`answer_ja` name it.
+    """
     cluster = _get(session, cluster_id, actor, "accept")
-    cluster.status = FaqStatus.accepted
+    now = utcnow()
+    given = {"en": answer_en, "ja": answer_ja}
     if answer is not None:
-        cluster.answer = answer.strip() or None
-    return _decide(session, cluster, actor, "accept")
+        given[language_of(answer)] = answer
+    changed = [
+        lang for lang, text in given.items() if text is not None and _set_answer(cluster, lang, text, actor, now)
+    ]
+    newly = cluster.status != FaqStatus.accepted
+    cluster.status = FaqStatus.accepted
+    _stamp(cluster, "status", actor, now)
+    _decide(session, cluster, actor, "accept")
+    reach_drafts(session, cluster, actor, languages=LANGUAGES if newly else changed, templates_dir=templates_dir)
+    return cluster
 
 
 def dismiss(session: Session, cluster_id: int, *, actor: User) -> FaqCluster:
     """Not an FAQ: it stays dismissed, and similar new questions join it instead of re-forming."""
     cluster = _get(session, cluster_id, actor, "dismiss")
     cluster.status = FaqStatus.dismissed
+    _stamp(cluster, "status", actor, utcnow())
     return _decide(session, cluster, actor, "dismiss")
 
 
-def rename(session: Session, cluster_id: int, label: str, *, actor: User) -> FaqCluster:
-    """Give the entry the lead's own title; re-grouping will not overwrite it."""
+def rename(session: Session, cluster_id: int, label: str, *, actor: User, language: str | None = None) -> FaqCluster:
+    """Give the entry the lead's own title (in one language, or the list label); re-grouping keeps it."""
     cluster = _get(session, cluster_id, actor, "rename")
     if not label.strip():
-        raise _refuse(session, actor, "rename", cluster_id, FaqError("a label cannot be empty"))
-    cluster.label = label.strip()
+        raise _refuse(session, actor, "rename", cluster_id, FaqError("a title cannot be empty"))
+    if language is not None and language not in LANGUAGES:
+        raise _refuse(session, actor, "rename", cluster_id, FaqError(f"titles are in {' or '.join(LANGUAGES)}"))
+    if language is None or language == "en" or "en" not in cluster.representatives:
+        cluster.label = label.strip()
+    if language is not None:
+        cluster.representatives = {**cluster.representatives, language: label.strip()}
     cluster.renamed = True
-    return _decide(session, cluster, actor, "rename")
+    _stamp(cluster, "renamed", actor, utcnow())
+    return _decide(session, cluster, actor, "rename", reason=language)
 
 
-def attach_answer(session: Session, cluster_id: int, answer: str, *, actor: User) -> FaqCluster:
-    """The help-centre answer; once accepted it also fills replies to later posts in the cluster."""
+def attach_answer(
+    session: Session,
+    cluster_id: int,
+    answer: str,
+    *,
+    actor: User,
+    language: str | None = None,
+    templates_dir: Path | None = None,
+) -> FaqCluster:
+    """The help-centre answer in one language (by default the one it is written in).
+
+    Once the entry is accepted, a changed answer reaches the members' open drafts in that language.
+    """
     cluster = _get(session, cluster_id, actor, "answer")
-    cluster.answer = answer.strip() or None
-    return _decide(session, cluster, actor, "answer")
+    lang = language or language_of(answer)
+    try:
+        changed = _set_answer(cluster, lang, answer, actor, utcnow())
+    except FaqError as err:
+        raise _refuse(session, actor, "answer", cluster_id, err) from None
+    _decide(session, cluster, actor, "answer", reason=lang)
+    if changed and cluster.status == FaqStatus.accepted:
+        reach_drafts(session, cluster, actor, languages=[lang], templates_dir=templates_dir)
+    return cluster
+
+
+@dataclass
+class MergePreview:
+    """What a merge would leave: the kept entry's size, languages and titles, and whose answers survive."""
+
+    target: int
+    sources: list[int]
+    size: int
+    languages: dict[str, int]
+    titles: dict[str, str]
+    answers: dict[str, str]
+    statuses: dict[int, str]
+
+
+def merge_preview(session: Session, target_id: int, source_ids: Sequence[int]) -> MergePreview:
+    """The result of ``merge(target_id, source_ids)`` before anyone commits to it (nothing is changed)."""
+    ids = [target_id, *[s for s in source_ids if s != target_id]]
+    found = {c.id: c for c in candidates(session, examples=0) if c.id in ids}
+    if target_id not in found:
+        raise FaqError(f"no FAQ cluster {target_id}")
+    parts = [found[i] for i in ids if i in found]
+    languages: Counter[str] = Counter()
+    answers: dict[str, str] = {}
+    titles: dict[str, str] = {}
+    for part in parts:
+        languages.update(part.languages)
+        for lang, text in part.answers.items():
+            answers.setdefault(lang, text)
+        for lang, text in part.titles.items():
+            titles.setdefault(lang, text)
+    return MergePreview(
+        target=target_id,
+        sources=[p.id for p in parts[1:]],
+        size=sum(p.size for p in parts),
+        languages=dict(languages.most_common()),
+        titles=titles,
+        answers=answers,
+        statuses={p.id: p.status for p in parts},
+    )
 
 
 def merge(session: Session, target_id: int, source_ids: Sequence[int], *, actor: User) -> FaqCluster:
-    """Fold other clusters into ``target_id``; the sources point at it and disappear from lists."""
+    """Fold other clusters into ``target_id``; the sources point at it and disappear from lists.
+
+    The target keeps its titles and answers; a language it lacks takes the first source's.
+    """
     target = _get(session, target_id, actor, "merge")
     sources = [_get(session, sid, actor, "merge") for sid in source_ids if sid != target_id]
     if not sources:
         raise _refuse(session, actor, "merge", target_id, FaqError("merge needs at least one other cluster"))
+    now = utcnow()
     for source in sources:
-        for m in session.exec(select(FaqMember).where(FaqMember.cluster_id == source.id)):
-            m.cluster_id = target_id
-            session.add(m)
+        session.exec(  # type: ignore[call-overload]
+            update(FaqMember).where(col(FaqMember.cluster_id) == source.id).values(cluster_id=target_id)
+        )
         source.merged_into_id = target_id
         source.pinned = True
         source.size = 0
-        if not target.answer and source.answer:
-            target.answer = source.answer
+        _stamp(source, "merged", actor, now)
+        for lang in LANGUAGES:
+            if not getattr(target, f"answer_{lang}") and getattr(source, f"answer_{lang}"):
+                setattr(target, f"answer_{lang}", getattr(source, f"answer_{lang}"))
+                setattr(target, f"answer_{lang}_by", getattr(source, f"answer_{lang}_by"))
+                setattr(target, f"answer_{lang}_at", getattr(source, f"answer_{lang}_at"))
         session.add(source)
+        audit.record(session, actor, "faq_merged_into", "faq", source.id, reason=f"into {target_id}")
     session.flush()
-    target.size = len(session.exec(select(FaqMember).where(FaqMember.cluster_id == target_id)).all())
+    target.size = len(session.exec(select(FaqMember.post_id).where(FaqMember.cluster_id == target_id)).all())
+    _stamp(target, "merged", actor, now)
     _refresh_details(session, [target])
-    return _decide(session, target, actor, "merge")
+    return _decide(session, target, actor, "merge", reason=", ".join(str(s.id) for s in sources))
 
 
-def split(session: Session, cluster_id: int, *, actor: User) -> list[FaqCluster]:
-    """Split a cluster that mixes needs in two or more; the largest part keeps the id and decisions."""
+def split(session: Session, cluster_id: int, *, actor: User, post_ids: Sequence[int] | None = None) -> list[FaqCluster]:
+    """Split a cluster: the picked member posts become a new candidate (or, with none picked, the top division
+    of the grouping tree). The rest keep the id and the decisions."""
     cluster = _get(session, cluster_id, actor, "split")
     rows = session.exec(
         select(Post).join(FaqMember, col(FaqMember.post_id) == col(Post.id)).where(FaqMember.cluster_id == cluster_id)
     ).all()
     if len(rows) < 2:
         raise _refuse(session, actor, "split", cluster_id, FaqError("a cluster needs at least two questions to split"))
-    x, _ = stored_embeddings(session, rows)
-    labels = split_labels(x)
+    if post_ids is not None:
+        picked = set(post_ids)
+        if not picked or not picked <= {p.id for p in rows} or len(picked) == len(rows):
+            error = FaqError("pick some, but not all, of this cluster's questions to split off")
+            raise _refuse(session, actor, "split", cluster_id, error)
+        labels = np.array([1 if p.id in picked else 0 for p in rows], dtype=np.int64)
+    else:
+        x, _ = stored_embeddings(session, rows)
+        labels = split_labels(x)
+    now = utcnow()
     parts = [cluster]
     for lab in range(1, int(labels.max()) + 1):
         part = FaqCluster(label="", status=FaqStatus.candidate, pinned=True)
+        _stamp(part, "split", actor, now)
         session.add(part)
         session.flush()
         parts.append(part)
@@ -596,17 +883,118 @@ def split(session: Session, cluster_id: int, *, actor: User) -> list[FaqCluster]
                 member = session.get(FaqMember, post.id)
                 member.cluster_id = part.id  # type: ignore[union-attr,assignment]
                 session.add(member)
+    _stamp(cluster, "split", actor, now)
     session.flush()
     _refresh_details(session, parts)
     for k, part in enumerate(parts):
-        _decide(session, part, actor if k == 0 else None, "split")
+        _decide(session, part, actor if k == 0 else None, "split", reason=None if k else f"{len(parts) - 1} new")
     return parts
 
 
 def _refresh_details(session: Session, clusters: list[FaqCluster]) -> None:
-    posts = _question_posts(session)
+    """Titles, phrases and dates of these clusters from their own members (a merge or split changed them)."""
+    ids = [c.id for c in clusters]
+    posts = list(
+        session.exec(
+            select(Post)
+            .join(FaqMember, col(FaqMember.post_id) == col(Post.id))
+            .where(col(FaqMember.cluster_id).in_(ids))
+            .order_by(col(Post.created_at), col(Post.id))
+        )
+    )
     x, _ = stored_embeddings(session, posts)
     _update_details(session, clusters, posts, x, {p.id: i for i, p in enumerate(posts)})  # type: ignore[misc]
+
+
+# ---------------------------------------------------------------- accepted answers reach drafts
+
+OPEN_STATES = frozenset({DraftState.drafted, DraftState.approved, DraftState.failed, DraftState.not_posted})
+
+
+@dataclass
+class DraftsReached:
+    redrafted: int = 0  # open drafts nobody had touched, rewritten with the answer (a system edit)
+    flagged: int = 0  # edited or approved drafts, left as they were and flagged "answer changed"
+
+
+def _touched_by_a_person(session: Session, draft: ReplyDraft) -> bool:
+    """Edited, approved or otherwise acted on by someone: its text is theirs now."""
+    if draft.created_by != SYSTEM or DraftState(draft.state) != DraftState.drafted:
+        return True
+    events = session.exec(select(ReviewEvent.actor).where(ReviewEvent.draft_id == draft.id)).all()
+    return any(a != SYSTEM for a in events)
+
+
+def reach_drafts(
+    session: Session,
+    cluster: FaqCluster,
+    actor: User,
+    *,
+    languages: Sequence[str] = LANGUAGES,
+    templates_dir: Path | None = None,
+) -> DraftsReached:
+    """Give the members' still-open drafts the accepted answer in their own language.
+
+    A draft nobody has touched is re-drafted (the `faq_redraft` move of the state machine, recorded in its
+    history); an edited or approved one keeps its text and is flagged "answer changed" (`FaqDraftNotice`).
+    """
+    from responder.drafting import compose
+
+    done = DraftsReached()
+    if cluster.status != FaqStatus.accepted:
+        return done
+    rows = session.exec(
+        select(ReplyDraft, Post, Analysis, Author)
+        .join(FaqMember, col(FaqMember.post_id) == col(ReplyDraft.post_id))
+        .join(Post, col(Post.id) == col(ReplyDraft.post_id))
+        .join(Analysis, col(Analysis.post_id) == col(Post.id))
+        .join(Author, col(Author.id) == col(Post.author_id))
+        .where(FaqMember.cluster_id == cluster.id, col(ReplyDraft.state).in_([s.value for s in OPEN_STATES]))
+        .where(visible())
+        .order_by(col(ReplyDraft.id))
+    ).all()
+    now = utcnow()
+    for draft, post, analysis, author in rows:
+        lang = "ja" if analysis.language == "ja" else "en"
+        if lang not in languages or not getattr(cluster, f"answer_{lang}"):
+            continue
+        if _touched_by_a_person(session, draft):
+            outcome = "answer_changed"
+            done.flagged += 1
+        else:
+            composed = compose(session, post, analysis, author, templates_dir=templates_dir)
+            text, template = composed.text, composed.template
+            if text == draft.text:
+                continue
+            transition(
+                session,
+                draft,
+                "faq_redraft",
+                SYSTEM,
+                text=text,
+                note=f"FAQ #{cluster.id} answer ({lang}) by {actor.name}",
+            )
+            draft.template = template
+            session.add(draft)
+            outcome = "redrafted"
+            done.redrafted += 1
+        session.add(
+            FaqDraftNotice(
+                draft_id=draft.id, cluster_id=cluster.id, language=lang, outcome=outcome, decided_by=actor.name, at=now
+            )  # type: ignore[arg-type]
+        )
+    session.commit()
+    log.info("FAQ #%s answer reached drafts: %s", cluster.id, done)
+    return done
+
+
+def answer_changed(session: Session, draft_id: int) -> FaqDraftNotice | None:
+    """The latest "answer changed" flag on a draft a person had edited or approved (for the reply queue)."""
+    return session.exec(
+        select(FaqDraftNotice)
+        .where(FaqDraftNotice.draft_id == draft_id, FaqDraftNotice.outcome == "answer_changed")
+        .order_by(col(FaqDraftNotice.at).desc(), col(FaqDraftNotice.id).desc())
+    ).first()
 
 
 # ---------------------------------------------------------------- export
@@ -616,61 +1004,61 @@ EXPORT_FORMATS = ("md", "csv", "json")
 
 
 def exportable(session: Session) -> list[FaqCandidate]:
-    """Accepted entries that have an answer: what a help centre can publish."""
-    return [c for c in candidates(session, statuses=[FaqStatus.accepted]) if c.answer]
+    """Accepted entries with an answer in at least one language: what a help centre can publish."""
+    return [c for c in candidates(session, statuses=[FaqStatus.accepted], examples=0) if c.answers]
 
 
-def export(session: Session, fmt: str) -> str:
-    """Accepted entries with answers as Markdown, CSV or JSON (questions in each language present)."""
-    entries = exportable(session)
+def _entry(e: FaqCandidate) -> dict:
+    accepted = e.decided.get("accepted")
+    return {
+        "id": e.id,
+        "title": e.label,
+        "titles": {lang: e.titles.get(lang) for lang in LANGUAGES},
+        "answers": {lang: e.answers.get(lang) for lang in LANGUAGES},
+        "key_phrases": e.key_phrases,
+        "asked": e.size,
+        "accepted_by": accepted[0] if accepted else None,
+        "accepted_at": accepted[1].isoformat() if accepted else None,
+    }
+
+
+def export(session: Session, fmt: str, entries: Sequence[FaqCandidate] | None = None) -> str:
+    """Accepted entries with answers as Markdown, CSV or JSON, each with its titles and answers in EN and JA."""
+    if fmt not in EXPORT_FORMATS:
+        raise FaqError(f"unknown export format {fmt!r}: use one of {', '.join(EXPORT_FORMATS)}")
+    rows = [_entry(e) for e in (exportable(session) if entries is None else entries)]
     if fmt == "json":
-        return json.dumps(
-            [
-                {
-                    "id": e.id,
-                    "title": e.label,
-                    "questions": e.titles,
-                    "answer": e.answer,
-                    "key_phrases": e.key_phrases,
-                    "asked": e.size,
-                }
-                for e in entries
-            ],
-            ensure_ascii=False,
-            indent=2,
-        )
+        return json.dumps(rows, ensure_ascii=False, indent=2)
     if fmt == "csv":
         buf = io.StringIO()
         writer = csv.writer(buf)
-        writer.writerow(["id", "title", "question_en", "question_ja", "answer", "key_phrases", "asked"])
-        for e in entries:
+        writer.writerow(["id", "title_en", "title_ja", "answer_en", "answer_ja", "key_phrases", "asked", "accepted_by"])
+        for r in rows:
             writer.writerow(
                 [
-                    e.id,
-                    e.label,
-                    e.titles.get("en", ""),
-                    e.titles.get("ja", ""),
-                    e.answer,
-                    "; ".join(e.key_phrases),
-                    e.size,
+                    r["id"],
+                    r["titles"]["en"] or "",
+                    r["titles"]["ja"] or "",
+                    r["answers"]["en"] or "",
+                    r["answers"]["ja"] or "",
+                    "; ".join(r["key_phrases"]),
+                    r["asked"],
+                    r["accepted_by"] or "",
                 ]
             )
         return buf.getvalue()
-    if fmt == "md":
-        lines = ["# Frequently asked questions", ""]
-        for e in entries:
-            lines.append(f"## {e.label}")
-            lines.append("")
-            for lang in sorted(e.titles):
-                if e.titles[lang] != e.label:
-                    lines.append(f"> {e.titles[lang]}")
-                    lines.append("")
-            lines.append(str(e.answer))
-            lines.append("")
-        return "\n".join(lines)
-    raise FaqError(f"unknown export format {fmt!r}: use one of {', '.join(EXPORT_FORMATS)}")
+    lines = ["# Frequently asked questions / よくある質問", ""]
+    for r in rows:
+        lines += [f"## {r['title']}", ""]
+        for lang, heading in (("en", "English"), ("ja", "日本語")):
+            answer = r["answers"][lang]
+            if not answer:
+                continue
+            title = r["titles"][lang] or r["title"]
+            lines += [f"### {title}" if title != r["title"] else f"### {heading}", "", answer, ""]
+    return "\n".join(lines)
 
 
-def reply_templates(session: Session) -> dict[int, str]:
-    """Cluster id -> answer for accepted entries: what drafting uses for later posts in that cluster."""
-    return {e.id: e.answer for e in exportable(session)}  # type: ignore[misc]
+def reply_templates(session: Session) -> dict[int, dict[str, str]]:
+    """Cluster id -> {language: answer} for accepted entries: what drafting uses for later posts."""
+    return {e.id: e.answers for e in exportable(session)}

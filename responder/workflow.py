@@ -80,6 +80,8 @@ RULES: dict[str, Rule] = {
     "lease_expired": Rule(frozenset({S.posting}), S.unknown, _SYS, guard="expired"),
     "confirm_posted": Rule(frozenset({S.unknown, S.not_posted}), S.posted, _SYS),
     "confirm_not_posted": Rule(frozenset({S.unknown}), S.not_posted, _SYS),
+    # an accepted FAQ answer rewrites a drafted reply that nobody has edited (responder.faq decides which)
+    "faq_redraft": Rule(frozenset({S.drafted}), S.drafted, _SYS, why="only a draft nobody has touched"),
 }
 HUMAN_ACTIONS = tuple(a for a, r in RULES.items() if SYSTEM not in r.roles)
 # the states in which nobody may post the draft, because its outcome is not known yet
@@ -228,7 +230,7 @@ def _check_preconditions(
     external_id: str | None,
     now: datetime,
 ) -> None:
-    if action == "edit" and (not text or not text.strip()):
+    if action in ("edit", "faq_redraft") and (not text or not text.strip()):
         raise IllegalTransition("a reply cannot be empty")
     if action == "reject" and not (note and note.strip()):
         raise IllegalTransition("say why the reply is rejected")
@@ -305,7 +307,7 @@ def _apply(
     lease_seconds: float,
 ) -> None:
     """The fields each action changes besides the state."""
-    if action == "edit" and text != draft.text:
+    if action in ("edit", "faq_redraft") and text != draft.text:
         draft.text = text  # type: ignore[assignment]
         draft.version += 1
         draft.approved_by = draft.approved_version = None

@@ -373,3 +373,18 @@ def test_mastodon_handles_are_not_mail_links(page, server):
     handle = page.locator("[class*='st-key-row-']").first.inner_text().replace("\u2060", "")
     assert re.search(r"@\w+@[\w.-]+\.\w+", handle)  # shown as @user@instance
     assert page.locator("a[href^='mailto:']").count() == 0
+
+
+def test_the_faq_page_is_a_list_beside_one_entry(page, server):
+    sign_in(page, server, "aki")
+    page.get_by_role("link", name="FAQ harvest").click()
+    page.get_by_role("heading", name="FAQ harvest").wait_for()
+    settle(page)
+    page.locator("[data-testid='stDataFrame'] canvas").first.wait_for()
+    page.wait_for_timeout(1500)  # the grid paints after its canvas appears
+    shot(page, "10-faq-page")
+    detail = page.locator("[class*='st-key-detail-']").first
+    detail.wait_for()
+    box = detail.bounding_box()
+    assert box is not None and box["x"] > 500  # the entry opens beside the list, not below a long column
+    assert page.get_by_text("Answer (日本語)").count() == 1

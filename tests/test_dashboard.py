@@ -263,7 +263,7 @@ def test_demo_faq_cards_count_this_weeks_questions_whatever_the_date(settings, c
     run_once(settings)
     monkeypatch.setenv("KIKIMIMI_DATABASE_URL", settings.database_url)
     at = page("faq", "admin")
-    weekly = [int(m) for m in re.findall(r"this week (\d+)", " ".join(md.value for md in at.markdown))]
+    weekly = [int(m) for m in re.findall(r"this week \**(\d+)", " ".join(md.value for md in at.markdown))]
     assert weekly and max(weekly) > 0, weekly
 
 

@@ -199,7 +199,7 @@ def test_a_deleted_post_is_hidden_never_drafted_and_never_posted(session, settin
     posts = {p.external_id: p for p in session.exec(select(Post))}
     for p in posts.values():
         _analysed_question(session, p.id)
-    cluster = FaqCluster(label="shipping", size=3, status=FaqStatus.accepted, answer="Ships in 2 days.")
+    cluster = FaqCluster(label="shipping", size=3, status=FaqStatus.accepted, answer_en="Ships in 2 days.")
     session.add(cluster)
     session.flush()
     session.add_all(FaqMember(post_id=p.id, cluster_id=cluster.id) for p in posts.values())

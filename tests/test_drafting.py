@@ -101,7 +101,7 @@ def test_drafts_only_for_unanswered_posts_that_need_a_reply_and_only_once(sessio
 
 def test_accepted_faq_answer_is_used_in_the_draft(session):
     post = _analysed(session, "1")
-    cluster = FaqCluster(label="shipping", status=FaqStatus.accepted, answer="Yes — we ship worldwide in 7–12 days.")
+    cluster = FaqCluster(label="shipping", status=FaqStatus.accepted, answer_en="Yes — we ship worldwide in 7–12 days.")
     session.add(cluster)
     session.commit()
     session.add(FaqMember(post_id=post.id, cluster_id=cluster.id))

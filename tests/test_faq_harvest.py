@@ -120,7 +120,7 @@ def test_lead_decisions_survive_regrouping(harvested):
     faq.refresh(session)
     kept = session.get(FaqCluster, pay.id)
     assert (kept.status, kept.label) == (FaqStatus.accepted, "Payment methods / お支払い方法")
-    assert kept.answer.startswith("We take cards")
+    assert kept.answer_en.startswith("We take cards") and kept.answer_en_by == "lea"
     assert session.get(FaqMember, newcomer.id).cluster_id == pay.id
     assert session.get(FaqCluster, sizes.id).status == FaqStatus.dismissed
     # a dismissed need does not come back as a fresh candidate
@@ -155,27 +155,40 @@ def test_exports_hold_accepted_entries_with_answers_only(harvested):
     faq.accept(session, shipping.id, actor=LEAD)  # accepted but no answer yet: not exportable
     md = faq.export(session, "md")
     assert md.startswith("# Frequently asked questions")
-    assert "We take cards" in md and pay.titles["ja"] in md
+    assert "We take cards" in md and pay.titles["ja"] not in md  # no Japanese answer yet: no Japanese entry
+    faq.attach_answer(session, pay.id, "カード、PayPal、コンビニ払いがご利用いただけます。", actor=LEAD)
+    md = faq.export(session, "md")
+    assert pay.titles["ja"] in md and "コンビニ払いがご利用" in md
+    faq.attach_answer(session, pay.id, "", actor=LEAD, language="ja")
     rows = list(csv.DictReader(io.StringIO(faq.export(session, "csv"))))
     assert [int(r["id"]) for r in rows] == [pay.id]
-    assert rows[0]["question_ja"] == pay.titles["ja"] and rows[0]["answer"].startswith("We take")
+    assert rows[0]["title_ja"] == pay.titles["ja"] and rows[0]["answer_en"].startswith("We take")
+    assert rows[0]["answer_ja"] == "" and rows[0]["accepted_by"] == "lea"
     data = json.loads(faq.export(session, "json"))
-    assert data[0]["questions"] == pay.titles and data[0]["asked"] == pay.size
+    assert data[0]["titles"] == {"en": pay.titles["en"], "ja": pay.titles["ja"]} and data[0]["asked"] == pay.size
+    assert data[0]["answers"] == {"en": "We take cards, PayPal and konbini payment.", "ja": None}
     with pytest.raises(faq.FaqError):
         faq.export(session, "pdf")
 
 
-def test_accepted_answer_becomes_the_reply_for_a_later_question(harvested):
+def test_accepted_answer_becomes_the_reply_for_a_later_question_in_its_language(harvested):
     session, gold = harvested
     shipping = _cluster_for(session, gold, "international_shipping")
-    # the answer is in the later question's language: an answer only reaches replies written in its language
-    faq.accept(session, shipping.id, answer="海外40か国へ発送しております。", actor=LEAD)
-    later = _question(session, "later", "日本から海外へ発送してもらえますか？", days_ago=0)
+    faq.accept(session, shipping.id, answer="We ship to 40 countries; see komorebi.example/shipping.", actor=LEAD)
+    later_ja = _question(session, "later-ja", "日本から海外へ発送してもらえますか？", days_ago=0)
     assert faq.place_new_questions(session) == 1
-    assert session.get(FaqMember, later.id).cluster_id == shipping.id
+    assert session.get(FaqMember, later_ja.id).cluster_id == shipping.id
     draft_pending(session)
-    draft = session.exec(select(ReplyDraft).where(ReplyDraft.post_id == later.id)).one()
-    assert "海外40か国へ発送しております" in draft.text
+    draft = session.exec(select(ReplyDraft).where(ReplyDraft.post_id == later_ja.id)).one()
+    assert "We ship to 40 countries" not in draft.text  # never an English answer in a Japanese reply
+    faq.attach_answer(session, shipping.id, "40か国へ発送しています。詳細は komorebi.example/shipping", actor=LEAD)
+    draft = session.exec(select(ReplyDraft).where(ReplyDraft.post_id == later_ja.id)).one()
+    assert "40か国へ発送しています" in draft.text  # the untouched draft was re-drafted in Japanese
+    later_en = _question(session, "later-en", "do you ship to Germany from Japan?", days_ago=0)
+    faq.place_new_questions(session)
+    draft_pending(session)
+    draft = session.exec(select(ReplyDraft).where(ReplyDraft.post_id == later_en.id)).one()
+    assert "We ship to 40 countries" in draft.text and "40か国" not in draft.text
 
 
 def test_faq_cli_lists_and_exports(settings):

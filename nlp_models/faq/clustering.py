@@ -9,6 +9,7 @@ Clusters smaller than ``min_size`` become noise (label -1) rather than polluting
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -27,6 +28,8 @@ EXACT_LIMIT = 6000  # above this, cluster k-means micro-centroids instead of eve
 MICRO_CLUSTERS = 4000  # micro-clusters above EXACT_LIMIT (fine enough for hundreds of needs)
 MICRO_ITERATIONS = 6
 ASSIGN_MARGIN = 0.05  # a new question joins if within threshold/2 + margin of a centroid
+LINK_FACTOR = 1.0  # an EN-only and a JA-only cluster join when their centroids are this close (x threshold)
+MONO_SHARE = 0.2  # a cluster with at most this share of the other language counts as one-language
 
 
 @dataclass
@@ -150,8 +153,92 @@ def group(
     labels = _relabel(raw, min_size)
     n = int(labels.max()) + 1 if len(labels) else 0
     labels = _rescue(x, labels, centroids_of(x, labels, n), t)
+    if any(texts):  # bare embeddings (tests, benchmarks) have no words to read names or languages from
+        labels = link_languages(texts, x, labels, t)
+        labels = _by_size(split_by_names(texts, labels, min_size))
+    n = int(labels.max()) + 1 if (labels >= 0).any() else 0
     log.info("grouped %d questions into %d clusters (%d noise)", len(x), n, int((labels < 0).sum()))
     return Grouping(labels, centroids_of(x, labels, n), t)
+
+
+def _by_size(labels: np.ndarray) -> np.ndarray:
+    """Renumber clusters 0.. by size (largest first), keeping noise at -1."""
+    ids, counts = np.unique(labels[labels >= 0], return_counts=True)
+    order = sorted(zip(ids.tolist(), counts.tolist(), strict=True), key=lambda ic: (-ic[1], ic[0]))
+    lookup = {old: new for new, (old, _) in enumerate(order)}
+    return np.array([lookup.get(v, -1) for v in labels.tolist()], dtype=np.int64)
+
+
+def link_languages(texts: Sequence[str], x: np.ndarray, labels: np.ndarray, threshold: float) -> np.ndarray:
+    """Join an English-only and a Japanese-only cluster that are each other's nearest cross-language match.
+
+    Language identity still pulls questions apart a little; a need asked in both languages should be one
+    entry with a title in each. Only mutual nearest pairs within ``LINK_FACTOR * threshold`` are joined, and
+    never two that name different services.
+    """
+    from nlp_models.faq.entities import about, conflicts
+    from nlp_models.faq.summary import language_of
+
+    labels = _by_size(labels)
+    n = int(labels.max()) + 1 if (labels >= 0).any() else 0
+    if n < 2:
+        return labels
+    ja = np.array([language_of(t) == "ja" for t in texts])
+    share = np.array([ja[labels == k].mean() for k in range(n)])
+    en_ids, ja_ids = np.flatnonzero(share <= MONO_SHARE), np.flatnonzero(share >= 1 - MONO_SHARE)
+    if len(en_ids) == 0 or len(ja_ids) == 0:
+        return labels
+    cents = centroids_of(x, labels, n)
+    sims = cents[en_ids] @ cents[ja_ids].T
+    names = [_dominant_names(texts, labels, k, about) for k in range(n)]
+    best_ja, best_en = sims.argmax(1), sims.argmax(0)
+    out = labels.copy()
+    for a, b in enumerate(best_ja.tolist()):
+        if best_en[b] != a or 1.0 - sims[a, b] > LINK_FACTOR * threshold:
+            continue
+        if conflicts(names[en_ids[a]], names[ja_ids[b]]):
+            continue
+        out[labels == ja_ids[b]] = en_ids[a]
+    return out
+
+
+def _dominant_names(texts: Sequence[str], labels: np.ndarray, k: int, about) -> dict[str, str]:  # noqa: ANN001
+    counts: dict[str, Counter] = {}
+    for i in np.flatnonzero(labels == k).tolist():
+        for kind, name in about(texts[i]).items():
+            counts.setdefault(kind, Counter())[name] += 1
+    return {kind: c.most_common(1)[0][0] for kind, c in counts.items()}
+
+
+def split_by_names(texts: Sequence[str], labels: np.ndarray, min_size: int) -> np.ndarray:
+    """Questions about different named things never share a cluster (PayPal vs PayPay, size S vs XL).
+
+    Per cluster and kind of name: the most-asked name keeps the cluster (with the questions that name
+    nothing); every other name becomes a cluster of its own if it has ``min_size`` questions, else waits as
+    noise. Services are strict; sizes and model numbers split only when two names each have a group.
+    """
+    from nlp_models.faq.entities import STRICT_KINDS, about
+
+    named = [about(t) for t in texts]
+    out = labels.copy()
+    fresh = int(labels.max()) + 1 if len(labels) else 0
+    for lab in [v for v in np.unique(labels).tolist() if v >= 0]:
+        for kind in ("service", "size", "model"):
+            idx = np.flatnonzero(out == lab)
+            counts = Counter(named[i][kind] for i in idx.tolist() if kind in named[i])
+            if len(counts) < 2:
+                continue
+            strict = kind in STRICT_KINDS
+            if not strict and sum(1 for c in counts.values() if c >= min_size) < 2:
+                continue
+            dominant = max(counts, key=lambda name: (counts[name], name))
+            for name, count in counts.items():
+                if name == dominant or (not strict and count < min_size):
+                    continue
+                part = [i for i in idx.tolist() if named[i].get(kind) == name]
+                out[part] = fresh if count >= min_size else -1
+                fresh += count >= min_size
+    return out
 
 
 def assign(
@@ -178,3 +265,31 @@ def split_labels(embeddings: np.ndarray) -> np.ndarray:
     dist = np.clip(pdist(x.astype(np.float64), metric="cosine"), 0.0, 2.0)
     raw = fcluster(linkage(dist, method="average"), t=2, criterion="maxclust").astype(np.int64) - 1
     return _relabel(raw, 1)
+
+
+CUT_GRID = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)
+
+
+def choose_threshold(
+    embeddings: np.ndarray, grid: Sequence[float] = CUT_GRID, min_size: int = DEFAULT_MIN_SIZE
+) -> float:
+    """The cut whose clusters are best separated (silhouette on cosine distance, noise left out): no labels.
+
+    How many needs a brand's questions hold is read from the questions themselves, not a fixed distance.
+    """
+    from sklearn.metrics import silhouette_score
+
+    x = normalise(np.asarray(embeddings, dtype=np.float32))
+    if len(x) < 4 or len(x) > EXACT_LIMIT:
+        return default_threshold()
+    tree = linkage(np.clip(pdist(x.astype(np.float64), metric="cosine"), 0.0, 2.0), method="average")
+    best, best_score = default_threshold(), -1.0
+    for t in grid:
+        labels = _relabel(fcluster(tree, t=t, criterion="distance").astype(np.int64) - 1, min_size)
+        kept = labels >= 0
+        if len(np.unique(labels[kept])) < 2 or kept.sum() < 4:
+            continue
+        s = float(silhouette_score(x[kept], labels[kept], metric="cosine")) * kept.mean()  # noise costs
+        if s > best_score:
+            best, best_score = t, s
+    return best

@@ -163,3 +163,89 @@ def best_distinct(scored: list[tuple[float, str]], top: int) -> list[str]:
         if len(chosen) == top:
             break
     return chosen
+
+
+# ---------------------------------------------------------------- titles a person would write
+
+TITLE_CHARS = {"en": 90, "ja": 45}  # a title longer than this is passed over for a shorter member (never cut)
+_SENTENCE = {"en": re.compile(r"(?<=[.!?])\s+|\n+"), "ja": re.compile(r"(?<=[。！？!?])|\n+")}
+_SYMBOLS = re.compile(r"[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200d]+|[(（][^()（）]*[)）]\s*$")
+_EN_FILLER = re.compile(
+    r"^(?:(?:hi|hello|hey|yo|ok|okay|so|um+|uh+|hmm+|quick question|question|guys|all|team|there|folks|everyone)"
+    r"\b[\s,:!.\-—]*)+",
+    re.IGNORECASE,
+)
+_EN_TAIL = re.compile(r"[\s,]*(?:\b(?:thanks|thank you|thx|ty|pls|please|lol|cheers|help)\b[\s!.]*)+$", re.IGNORECASE)
+_EN_ASK = re.compile(
+    r"^(?:how|what|when|where|why|which|who|can|could|do|does|did|is|are|was|will|would|should|any|anyone|may)\b",
+    re.IGNORECASE,
+)
+_JA_FILLER = re.compile(r"^(?:すみません|すいません|こんにちは|はじめまして|質問です|質問)[、。！!\s]*")
+_JA_TAIL = re.compile(r"[\s、。]*(?:よろしくお願いします|お願いします|お願いいたします|笑|w+|ｗ+|…+|\.\.+)[。！!\s]*$")
+_JA_ASK = re.compile(r"(?:か|かな|かね|の|でしょうか|ますか|ですか|ません\S?か|[?？])$")
+_GREETING_ONLY = re.compile(
+    r"^(?:hi|hello|hey|thanks|thank you|help|please help"
+    r"|ありがとうございます|お願いします|すみません|こんにちは)[\s!.。！]*$",
+    re.IGNORECASE,
+)
+
+
+def _sentences(text: str, lang: str) -> list[str]:
+    parts = [p.strip() for p in _SENTENCE[lang].split(text) if p and p.strip()]
+    return [p for p in parts if not _GREETING_ONLY.match(p)] or parts
+
+
+def tidy_question(text: str, lang: str | None = None) -> str:
+    """The asking sentence of a post, without greetings, emoji and sign-offs, as a clean question.
+
+    Never cut: the result is a whole sentence of the post (or the whole post), tidied.
+    """
+    lang = lang or language_of(text)
+    text = _SYMBOLS.sub(" ", " ".join(text.split())).strip()
+    sentences = _sentences(text, lang) or [text]
+    ask = _EN_ASK if lang == "en" else _JA_ASK
+    asking = [k for k, s in enumerate(sentences) if "?" in s or "？" in s or ask.search(s)]
+    k = asking[0] if asking else 0
+    out = sentences[k]
+    if k > 0 and (len(out.split()) < 6 if lang == "en" else len(out) < 10):
+        out = (
+            f"{sentences[k - 1]} {out}" if lang == "en" else sentences[k - 1] + out
+        )  # "Am I doing it wrong?" alone says nothing
+    if lang == "en":
+        out = _EN_TAIL.sub("", _EN_FILLER.sub("", out)).strip(" ,.-—:;")
+        out = re.sub(r"[?!]{2,}", "?", out)
+        out = re.sub(r"\bi\b", "I", out)
+        out = out[:1].upper() + out[1:]
+        if out and _EN_ASK.search(out) and not out.endswith("?"):
+            out += "?"
+    else:
+        out = _JA_TAIL.sub("", _JA_FILLER.sub("", out)).strip(" 、")
+        out = re.sub(r"[?？!！]{2,}", "？", out).replace("?", "？")
+        if out and _JA_ASK.search(out) and not out.endswith("？"):
+            out += "？"
+    return out or text
+
+
+def canonical_questions(
+    texts: Sequence[str], embeddings: np.ndarray, members: Sequence[int], centroid: np.ndarray
+) -> dict[str, str]:
+    """One short, clean question per language present: the tidied member nearest the centroid that fits a title.
+
+    Closeness to the centroid picks what the group asks; a mild preference for short titles breaks near-ties.
+    """
+    best: dict[str, tuple[float, str]] = {}
+    fallback: dict[str, str] = {}
+    for i in members:
+        lang = language_of(texts[i])
+        title = tidy_question(texts[i], lang)
+        if len(title) > TITLE_CHARS[lang]:
+            if lang not in fallback or len(title) < len(fallback[lang]):
+                fallback[lang] = title
+            continue
+        score = float(embeddings[i] @ centroid) - 0.002 * len(title) + (0.02 if title.endswith(("?", "？")) else 0.0)
+        if lang not in best or score > best[lang][0]:
+            best[lang] = (score, title)
+    out = {lang: title for lang, (_, title) in best.items()}
+    for lang, title in fallback.items():
+        out.setdefault(lang, title)
+    return dict(sorted(out.items()))

@@ -1,7 +1,7 @@
 """Many processes, one database: one open draft per post, the FAQ lease, jsonb, incremental search and FAQ
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-01 13:00:00
 """
 

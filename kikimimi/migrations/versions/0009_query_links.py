@@ -2,7 +2,7 @@
 trends and service-level pages group and join by
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-01 13:00:00
 """
 

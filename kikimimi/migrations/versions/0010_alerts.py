@@ -1,7 +1,7 @@
 """Alerts (spikes, service levels), their deliveries to webhooks, Slack, Teams and e-mail, and every attempt
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0009
 Create Date: 2026-12-01 12:39:57.548266
 """
 

@@ -1,7 +1,7 @@
 """Reply templates edited in the dashboard, one row per saved version
 
 Revision ID: 0011
-Revises: 0006
+Revises: 0010
 Create Date: 2026-12-01 13:00:00
 """
 

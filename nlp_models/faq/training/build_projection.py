@@ -40,7 +40,7 @@ HIDDEN, OUT, SCALE, EPOCHS, DROPOUT, WEIGHT_DECAY, LR, INPUT_SCALE = 512, 256, 2
 THRESHOLDS = (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7)
 
 
-def train_head(x: np.ndarray, labels: np.ndarray, seed: int = SEED) -> Projection:
+def train_head(x: np.ndarray, labels: np.ndarray, seed: int = SEED, epochs: int = EPOCHS) -> Projection:
     """Fit the GELU head with a normalised-softmax loss (one prototype per need) and export it."""
     import torch
     from torch.nn import functional as F
@@ -56,7 +56,7 @@ def train_head(x: np.ndarray, labels: np.ndarray, seed: int = SEED) -> Projectio
     protos = torch.nn.Parameter(torch.randn(len(classes), OUT) * 0.1)
     opt = torch.optim.AdamW([*net.parameters(), protos], lr=LR, weight_decay=WEIGHT_DECAY)
     gen = torch.Generator().manual_seed(seed)
-    for epoch in range(EPOCHS):
+    for epoch in range(epochs):
         perm = torch.randperm(len(xt), generator=gen)
         total = 0.0
         for i in range(0, len(xt), 256):
