@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -85,7 +86,12 @@ def test_the_stage_tells_the_analyzer_which_posts_address_the_brand(session):
 def test_the_question_model_reads_the_flag():
     text = "my parcel still hasn't moved since monday"
     public, addressed = get_analyzer("default").analyse([text, text], addresses_brand=[False, True])
-    assert addressed.question_score > public.question_score + 0.05
+
+    # Compared in log-odds: trained on real support turns, both scores can sit near 1.
+    def log_odds(p: float) -> float:
+        return math.log(p / (1 - p))
+
+    assert log_odds(addressed.question_score) > log_odds(public.question_score) + 0.5
 
 
 def test_eval_reads_the_optional_addresses_brand_column(tmp_path: Path):
