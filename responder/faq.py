@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import Row
+from sqlalchemy import update as sql_update
 from sqlmodel import Session, col, delete, func, select
 
 from kikimimi import audit, lease
@@ -832,7 +833,7 @@ def merge(session: Session, target_id: int, source_ids: Sequence[int], *, actor:
     now = utcnow()
     for source in sources:
         session.exec(  # type: ignore[call-overload]
-            update(FaqMember).where(col(FaqMember.cluster_id) == source.id).values(cluster_id=target_id)
+            sql_update(FaqMember).where(col(FaqMember.cluster_id) == source.id).values(cluster_id=target_id)
         )
         source.merged_into_id = target_id
         source.pinned = True

@@ -51,7 +51,7 @@ def _question(session):
             needs_reply=True,
         )
     )
-    cluster = FaqCluster(label="shipping", status=FaqStatus.accepted, answer="Orders ship within two working days.")
+    cluster = FaqCluster(label="shipping", status=FaqStatus.accepted, answer_en="Orders ship within two working days.")
     session.add(cluster)
     session.commit()
     session.add(FaqMember(post_id=post.id, cluster_id=cluster.id))

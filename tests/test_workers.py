@@ -202,7 +202,12 @@ def test_two_workers_on_one_batch_store_one_analysis_per_post(stack: Stack) -> N
     send("analyse", ids)  # the same batch twice, as a redelivery or two polls would queue it:
     send("analyse", ids)  # each worker takes one and both analyse the same posts at once
     wait_until(lambda: len(analyses_per_post(stack)) == len(ids), 30, "every post analysed", stack)
-    wait_until(lambda: "raced another worker" in stack.logs(), 15, "the second worker meets the first", stack)
+    wait_until(
+        lambda: "another process analysed posts of this batch meanwhile" in stack.logs(),
+        15,
+        "the second worker meets the first",
+        stack,
+    )
     time.sleep(0.5)  # the loser's retry has committed nothing more
     assert analyses_per_post(stack) == dict.fromkeys(ids, 1)
     assert dead_letters(stack, "analyse") == 0

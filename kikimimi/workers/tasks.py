@@ -31,7 +31,6 @@ from typing import Any
 
 import dramatiq
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from kikimimi.db import get_engine
@@ -164,14 +163,14 @@ def analyse(post_ids: list[int]) -> int:
     done = 0
     for attempt in range(ANALYSIS_RACE_ATTEMPTS):
         with ctx.analysis_lock, ctx.session() as session:
-            try:
-                done = analyse_pending(session, analyzer, post_ids=post_ids, batch_size=max(1, len(post_ids)))
-                break
-            except IntegrityError:  # another worker stored some of these first; the next try skips them
-                session.rollback()
-                log.info("analysis of %d posts raced another worker (try %d)", len(post_ids), attempt + 1)
-                if attempt == ANALYSIS_RACE_ATTEMPTS - 1:
-                    raise
+            # a batch that lost a race keeps the other worker's analyses (`analyse_pending`); the rest go again
+            done += analyse_pending(session, analyzer, post_ids=post_ids, batch_size=max(1, len(post_ids)))
+            left = len(pending_posts(session, post_ids=post_ids))
+        if not left:
+            break
+        log.info("analysis of %d posts raced another worker (try %d): %d left", len(post_ids), attempt + 1, left)
+    else:
+        raise RuntimeError(f"{left} of {len(post_ids)} posts still unanalysed after {ANALYSIS_RACE_ATTEMPTS} tries")
     send("place_faq", post_ids)
     return done
 

@@ -10,6 +10,9 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
+from sqlalchemy.dialects.postgresql import JSONB
+
+JSON_TYPE = sa.JSON().with_variant(JSONB(), "postgresql")  # jsonb on PostgreSQL, as 0008 made every JSON column
 
 revision: str = "0010"
 down_revision: str | None = "0009"
@@ -31,8 +34,8 @@ def upgrade() -> None:
         sa.Column("window_start", sa.DateTime(timezone=True), nullable=False),
         sa.Column("window_end", sa.DateTime(timezone=True), nullable=False),
         sa.Column("ongoing_until", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("details", sa.JSON(), nullable=False),
-        sa.Column("post_ids", sa.JSON(), nullable=False),
+        sa.Column("details", JSON_TYPE, nullable=False),
+        sa.Column("post_ids", JSON_TYPE, nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["brand_id"],
