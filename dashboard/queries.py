@@ -330,13 +330,3 @@ def read_budget_line(session: Session, settings: Settings) -> str | None:
         return " · ".join(spent_message(s) for s in spent)
     nearly = [s for s in states if s.budget and s.read >= NEARLY_SPENT * s.budget]
     return " · ".join(budget_line(s) for s in nearly) or None
-
-
-def negative_spikes(trends: pd.DataFrame, *, factor: float = 2.0, minimum: int = 5) -> pd.DataFrame:
-    """Days whose negative count is ≥ `factor` × the median day and at least `minimum` posts."""
-    negative = trends[trends["sentiment"] == "negative"].groupby("day")["posts"].sum()
-    if negative.empty:
-        return pd.DataFrame(columns=["day", "negative_posts", "typical_day"])
-    typical = float(negative.median())
-    spikes = negative[(negative >= factor * typical) & (negative >= minimum)]
-    return pd.DataFrame({"day": spikes.index, "negative_posts": spikes.values, "typical_day": typical})

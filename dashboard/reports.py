@@ -13,7 +13,7 @@ import pandas as pd
 from sqlmodel import Session
 
 from dashboard import trends_data as td
-from dashboard.i18n import translator
+from dashboard.i18n import translator, when
 from kikimimi.settings import Settings
 from responder import sla
 
@@ -69,12 +69,15 @@ def weekly_summary(session: Session, settings: Settings, zone: str, locale: str 
             share=pct(now_totals.negative_share), before=pct(before_totals.negative_share)
         ),
     ]
-    spikes = td.spike_days(current)
-    for spike in spikes.itertuples():
+    for spike in td.negative_spikes(session, week, settings.alerts):
         lines.append(
             "- "
-            + t("Negative spike on {day}: {count} negative posts (a typical day has {typical}).").format(
-                day=spike.day, count=spike.negative_posts, typical=f"{spike.typical_day:g}"
+            + t("Negative spike {start} – {end}: {negative} of {posts} posts negative (usually {usual}).").format(
+                start=when(spike.window_start, zone, locale),
+                end=when(spike.window_end, zone, locale),
+                negative=spike.negative,
+                posts=spike.posts,
+                usual=f"{spike.expected:.0%}",
             )
         )
     table = td.comparison(current, previous)

@@ -17,7 +17,10 @@ from sqlmodel import Session, col, func, select
 
 from dashboard import queries
 from kikimimi import sqltime
-from kikimimi.models import Analysis, ListeningQuery, Post, PostQuery, ours, visible
+from kikimimi.models import AlertKind, Analysis, ListeningQuery, Post, PostQuery, ours, visible
+from kikimimi.settings import AlertSettings
+from responder import spikes
+from responder.spikes import Spike
 
 SENTIMENTS = ("negative", "neutral", "positive")
 SENTIMENT_COLOURS = ("#d62728", "#9e9e9e", "#2ca02c")
@@ -189,18 +192,34 @@ def languages_seen(session: Session, f: TrendFilter) -> list[str]:
     return sorted(session.exec(stmt).all())
 
 
-def spike_days(frame: pd.DataFrame) -> pd.DataFrame:
-    """Days with a negative spike (day, negative_posts, typical_day). The page's one call into spike detection,
-    so the alerts' detection can take its place in one line."""
-    return queries.negative_spikes(frame)
+def negative_spikes(session: Session, f: TrendFilter, settings: AlertSettings) -> list[Spike]:
+    """The negativity spikes in the filter's period, found by the alerts' own detection (`responder.spikes`: the
+    last hour against the 12 before it, the last day against the 14 before it), for the one platform, language
+    and listening query the filter names (each of them when it names none or several). Oldest first."""
+
+    def one(values: tuple | None) -> Any:
+        return values[0] if values is not None and len(values) == 1 else None
+
+    found = spikes.spikes(
+        session,
+        since=f.since,
+        until=f.until,
+        query_id=one(f.query_ids),
+        platform=one(f.platforms),
+        language=one(f.languages),
+        settings=settings,
+    )
+    return [spike for spike in found if spike.kind == AlertKind.negative_spike]
 
 
-def posts_of_day(session: Session, f: TrendFilter, day: str, *, sentiment: str = "negative", limit: int = 20) -> list:
-    """The posts behind a spike: that local day's posts of `sentiment` (newest first, at most `limit`)."""
-    first = date.fromisoformat(day)
-    one_day = period(first, first, f.zone, languages=f.languages, platforms=f.platforms, query_ids=f.query_ids)
-    stmt = _customer_posts(select(Post.created_at, Post.platform, Analysis.language, Post.text, Post.url), one_day)
-    stmt = stmt.where(col(Analysis.sentiment) == sentiment).order_by(col(Post.created_at).desc()).limit(limit)
+def spike_posts(session: Session, spike: Spike, *, limit: int = 20) -> list:
+    """The posts behind a spike (newest first, at most `limit`)."""
+    stmt = (
+        select(Post.created_at, Post.platform, Analysis.language, Post.text, Post.url)
+        .join(Analysis, col(Analysis.post_id) == col(Post.id))
+        .where(col(Post.id).in_(spike.post_ids[:limit]), visible())  # bounded: a spike keeps at most 50 ids
+        .order_by(col(Post.created_at).desc())
+    )
     return list(session.exec(stmt).all())
 
 

@@ -22,7 +22,7 @@ from kikimimi.settings import BrandConfig
 from kikimimi.timeutil import utcnow
 from nlp_models.priority import priority_score
 from nlp_models.stage import addressed_flags, brand_handles, needs_reply
-from nlp_models.types import EmpathyCue, TextAnalysis
+from nlp_models.types import INTENTS, EmpathyCue, TextAnalysis
 from responder.drafting import draft_pending
 
 CORRECTORS = frozenset({Role.responder, Role.approver, Role.admin})
@@ -77,16 +77,6 @@ def mark_not_spam(
 
 CORRECTABLE = ("intent", "sentiment", "needs_reply")
 SENTIMENTS = ("negative", "neutral", "positive")
-INTENTS = (
-    "order_status",
-    "product_question",
-    "returns_refunds",
-    "billing_account",
-    "technical_issue",
-    "complaint",
-    "praise",
-    "other",
-)
 
 
 def _as_text(field: str, value: object) -> str:

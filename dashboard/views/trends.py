@@ -101,13 +101,21 @@ if current.empty:
     st.info(t("No analysed posts in this period: run `kikimimi run --once`, or widen the period or the filters."))
     st.stop()
 
-for spike in td.spike_days(current).itertuples():
-    heading = t("Negative spike on {day}: {count} negative posts (a typical day has {typical}).").format(
-        day=spike.day, count=spike.negative_posts, typical=f"{spike.typical_day:g}"
+with session() as s:
+    spikes = td.negative_spikes(s, f, settings().alerts)
+for spike in spikes:
+    heading = t("Negative spike {start} – {end}: {negative} of {posts} posts negative (usually {usual}).").format(
+        start=i18n.when(spike.window_start, tz, user.locale),
+        end=i18n.when(spike.window_end, tz, user.locale),
+        negative=spike.negative,
+        posts=spike.posts,
+        usual=f"{spike.expected:.0%}",
     )
     with st.expander("⚠️ " + heading):
+        if spike.phrases:
+            st.markdown(t("Top phrases: {phrases}").format(phrases=" · ".join(md_text(p) for p in spike.phrases)))
         with session() as s:
-            posts = td.posts_of_day(s, f, spike.day)
+            posts = td.spike_posts(s, spike)
         for created_at, platform, language, text, url in posts:
             link = f" · [{t('open')}]({url})" if url else ""
             st.markdown(
