@@ -293,8 +293,7 @@ def daily_frt(
     """Median FRT per platform per local day (ISO date strings), with how many replies it is the median of.
 
     `enough` is False on a day with fewer than `min_answered` replies: the page shows such a day as too few
-    to tell, never as a point of the line. `jump` flags a median ≥ 2× and ≥ 5 min above the day before,
-    between two days that each have enough replies (`staffing_jumps`).
+    to tell, never as a point of the line. (A jump against earlier weeks is `responder.alerts.frt_jumps`.)
     """
     now = now or utcnow()
     sqltime.prepare(session)
@@ -313,23 +312,11 @@ def daily_frt(
     ).all()
     daily = pd.DataFrame(rows, columns=["day", "platform", "median_frt_minutes", "answered"])
     if daily.empty:
-        return pd.DataFrame(columns=["day", "platform", "median_frt_minutes", "answered", "enough", "jump"])
+        return pd.DataFrame(columns=["day", "platform", "median_frt_minutes", "answered", "enough"])
     daily = daily.sort_values(["platform", "day"]).reset_index(drop=True)
     daily["median_frt_minutes"] = daily["median_frt_minutes"].map(_num)
     daily["enough"] = daily["answered"] >= min_answered
-    daily["jump"] = staffing_jumps(daily)
     return daily
-
-
-def staffing_jumps(daily: pd.DataFrame) -> pd.Series:
-    """Days whose median FRT jumped from the day before (the page's staffing warning).
-
-    The one place the page's jump detection lives, so the alerts' own detection can replace it in one call.
-    """
-    by_platform = daily.groupby("platform")
-    previous, previous_enough = by_platform["median_frt_minutes"].shift(), by_platform["enough"].shift()
-    enough = daily["enough"] & previous_enough.fillna(False).astype(bool)
-    return enough & (daily["median_frt_minutes"] >= 2 * previous) & (daily["median_frt_minutes"] - previous >= 5)
 
 
 def volume_by_hour(session: Session, scope: Scope, settings: Settings, display_tz: str) -> pd.DataFrame:

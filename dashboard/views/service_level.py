@@ -1,6 +1,8 @@
 """Service levels: first-response time against the ladder and the target, per platform and day, and the support
 KPIs, each tile stating the posts it is a share of. Every figure is an aggregate from `responder/sla.py`."""
 
+from datetime import timedelta
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -10,7 +12,7 @@ from dashboard import trends_data as td
 from dashboard.auth import require_user
 from dashboard.state import display_timezone, session, settings
 from kikimimi.timeutil import utcnow
-from responder import sla
+from responder import alerts, sla
 
 
 def _(message: str) -> str:
@@ -44,6 +46,11 @@ with session() as s:
     recovery = sla.sentiment_recovery(s, scope, cfg, now)
     table = sla.per_platform(s, scope, cfg, now)
     daily = sla.daily_frt(s, scope, cfg, tz, now=now)
+    # the staffing warning is the alerts' own jump detection: the day against the same weekday of earlier weeks
+    answered = sla.response_table(s, cfg, since=scope.since - timedelta(days=7 * alerts.SAME_WEEKDAYS + 1), now=now)
+    if scope.platforms is not None:
+        answered = answered[answered["platform"].isin(scope.platforms)]
+    jumps = alerts.frt_jumps(answered, since=scope.since, until=scope.until, display_tz=tz, settings=cfg.alerts)
     volume = sla.volume_by_hour(s, scope, cfg, tz)
     summary = reports.weekly_summary(s, settings(), tz, user.locale, now)
 target = reports.duration(levels.target, user.locale)
@@ -165,14 +172,19 @@ st.caption(
 )
 
 st.subheader(t("Median first response per platform and day"))
-jumps = daily[daily["jump"]] if not daily.empty else daily
-if not jumps.empty:
+if jumps:
     st.warning(
-        t("Median first response jumped overnight — check staffing:")
+        t("Median first response jumped — check staffing:")
         + "\n"
         + "\n".join(
-            f"- {j.platform}: {reports.duration(j.median_frt_minutes, user.locale)} · {j.day}"
-            for j in jumps.itertuples()
+            "- "
+            + t("{platform}, {day}: {median} (usually {usual})").format(
+                platform=j.platform or t("all platforms"),
+                day=j.day,
+                median=reports.duration(j.median_minutes, user.locale),
+                usual=reports.duration(j.usual_minutes, user.locale),
+            )
+            for j in jumps
         )
     )
 if daily.empty:
