@@ -332,10 +332,12 @@ def test_a_soft_lock_between_two_signed_in_people(browser, server):
         shot(aki, "11-approval-refused-while-locked")
         with server.session() as s:
             assert s.get(ReplyDraft, draft_id).state == DraftState.drafted
-            refusal = s.exec(
-                select(AuditEvent).where(AuditEvent.actor == "aki", AuditEvent.target_id == str(draft_id))
-            ).one()
-            assert (refusal.action, refusal.outcome) == ("approve", "refused")
+            refusals = s.exec(
+                select(AuditEvent.outcome).where(
+                    AuditEvent.actor == "aki", AuditEvent.target_id == str(draft_id), AuditEvent.action == "approve"
+                )
+            ).all()
+            assert refusals and set(refusals) == {"refused"}  # refused, however often the click landed
         assert ken.get_by_text("is editing this draft").count() == 0  # the holder sees no warning
     finally:
         ken.context.close()
