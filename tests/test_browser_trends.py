@@ -19,8 +19,9 @@ from listener.store import store_page
 from responder.drafting import draft_pending
 from tests.conftest import TEST_NOW
 from tests.test_browser import SHOTS, TIMEOUT_MS, browser, choose, server, settle, sign_in, sync_api  # noqa: F401 - fixtures
+from tests.test_browser import pytestmark as browser_marks
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = browser_marks  # chromium present, and not under libfaketime, as for every browser test
 RIVAL = QueryConfig(name="Rival Tea", keywords=["rival tea"], competitor=True)
 RIVAL_TEXT = "Rival Tea lost my order again"
 
