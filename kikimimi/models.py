@@ -184,7 +184,8 @@ class PostBase(SQLModel):
     visibility: str = "public"  # public | private (direct messages stay private)
     replyable: bool = False  # can a reply be posted through the API?
     replyable_reason: str = ""  # why (not)
-    raw: dict = _json(default_factory=dict)
+    # `json`, not jsonb, on PostgreSQL: the payload exactly as the platform sent it (jsonb rewrites numbers)
+    raw: dict = Field(sa_type=JSON, default_factory=dict)
 
 
 class PostCreate(PostBase):

@@ -22,7 +22,8 @@ OPEN_DRAFT = sa.text("state IN ('approved', 'drafted', 'failed', 'not_posted', '
 JSON_COLUMNS = {
     "brand": ("handles",),
     "listeningquery": ("definition",),
-    "post": ("raw",),
+    # post.raw stays `json`: jsonb would rewrite the platform's payload (numbers become numeric, keys reordered),
+    # and the raw payload is kept exactly as it came
     "analysis": ("sentiment_scores", "empathy_cues", "model_versions"),
     "faqcluster": ("representatives", "key_phrases"),
     "cursor": ("state",),
