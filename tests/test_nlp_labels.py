@@ -16,6 +16,9 @@ def _rows(name: str) -> tuple[list[str], list[dict[str, str]]]:
         return list(reader.fieldnames or []), list(reader)
 
 
+_WITH_BRAND = ["sha1", "is_question", "intent", "sentiment", "addresses_brand"]
+
+
 def _follows_precedence(row: dict[str, str]) -> bool:
     return (
         row["intent"] in INTENTS
@@ -30,6 +33,9 @@ def test_real_post_labels_carry_no_text_and_avoid_the_evaluation_partition():
         ("spotifycares_labels.csv", ["sha1", "is_question", "intent"], 600),
         ("support_tweets_labels.csv", ["sha1", "is_question", "intent", "sentiment"], 900),
         ("airline_labels.csv", ["sha1", "is_question", "intent", "sentiment"], 600),
+        ("support_tweets_labels_3.csv", _WITH_BRAND, 600),
+        ("airline_labels_2.csv", _WITH_BRAND, 300),
+        ("tweet_acts_labels.csv", _WITH_BRAND, 600),
     ):
         header, rows = _rows(name)
         assert header == header_wanted, name
@@ -37,6 +43,7 @@ def test_real_post_labels_carry_no_text_and_avoid_the_evaluation_partition():
         assert all(len(r["sha1"]) == 40 and r["sha1"][0] not in RESERVED_PREFIXES for r in rows), name
         assert all(_follows_precedence(r) for r in rows), name
         assert all(r.get("sentiment", "neutral") in SENTIMENTS for r in rows), name
+        assert all(r.get("addresses_brand", "0") in ("0", "1") for r in rows), name
         if "sentiment" in header:  # one label per post across the files
             assert not seen & {r["sha1"] for r in rows}, name
             seen |= {r["sha1"] for r in rows}
