@@ -19,6 +19,7 @@ from scipy.sparse import csr_matrix
 from scipy.spatial.distance import pdist
 
 from nlp_models.faq.embedding import embed, normalise, projection
+from nlp_models.faq.entities import conflicts
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,8 @@ MICRO_ITERATIONS = 6
 ASSIGN_MARGIN = 0.05  # a new question joins if within threshold/2 + margin of a centroid
 LINK_FACTOR = 1.0  # an EN-only and a JA-only cluster join when their centroids are this close (x threshold)
 MONO_SHARE = 0.2  # a cluster with at most this share of the other language counts as one-language
+MERGE_SHARE = 0.5  # a cluster smaller than this share of the median cluster is a fragment of a need ...
+MERGE_DISTANCE = 0.7  # ... and joins its nearest cluster when their centroids are within this cosine distance
 
 
 @dataclass
@@ -153,12 +156,55 @@ def group(
     labels = _relabel(raw, min_size)
     n = int(labels.max()) + 1 if len(labels) else 0
     labels = _rescue(x, labels, centroids_of(x, labels, n), t)
+    labels = merge_fragments(x, labels)
     if any(texts):  # bare embeddings (tests, benchmarks) have no words to read names or languages from
         labels = link_languages(texts, x, labels, t)
         labels = _by_size(split_by_names(texts, labels, min_size))
     n = int(labels.max()) + 1 if (labels >= 0).any() else 0
     log.info("grouped %d questions into %d clusters (%d noise)", len(x), n, int((labels < 0).sum()))
     return Grouping(labels, centroids_of(x, labels, n), t)
+
+
+def merge_fragments(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Join each cluster much smaller than the median (smallest first) to its nearest cluster, if near enough.
+
+    A fixed cut splits a need whose questions are worded more variously than most into a large part and
+    fragments; on needs never seen in training that over-splitting is most of what the grouping gets wrong
+    (cross-validated by need: see the model card). Names are split again afterwards, so PayPal and PayPay stay
+    apart even when one was a fragment of the other.
+    """
+    n = int(labels.max()) + 1 if (labels >= 0).any() else 0
+    if n < 3:
+        return labels
+    kept = labels >= 0
+    sums = np.zeros((n, x.shape[1]), np.float64)
+    np.add.at(sums, labels[kept], x[kept])
+    counts = np.bincount(labels[kept], minlength=n)
+    target = np.arange(n)
+    stuck: set[int] = set()  # nothing near enough: stays as it is
+    while True:
+        alive = np.flatnonzero(counts)
+        small = MERGE_SHARE * float(np.median(counts[alive]))  # the median grows as fragments join
+        order = [s for s in alive[np.argsort(counts[alive], kind="stable")].tolist() if counts[s] < small]
+        order = [s for s in order if s not in stuck]
+        if not order or len(alive) < 3:
+            break
+        s = order[0]
+        cents = normalise(sums)
+        sims = cents @ cents[s]
+        sims[s] = -np.inf
+        sims[counts == 0] = -np.inf
+        best = int(np.argmax(sims))
+        if 1.0 - float(sims[best]) > MERGE_DISTANCE:
+            stuck.add(s)
+            continue
+        sums[best] += sums[s]
+        counts[best] += counts[s]
+        sums[s], counts[s] = 0.0, 0
+        target[target == s] = best
+    out = labels.copy()
+    out[kept] = target[labels[kept]]
+    return _by_size(out)
 
 
 def _by_size(labels: np.ndarray) -> np.ndarray:
@@ -176,7 +222,7 @@ def link_languages(texts: Sequence[str], x: np.ndarray, labels: np.ndarray, thre
     entry with a title in each. Only mutual nearest pairs within ``LINK_FACTOR * threshold`` are joined, and
     never two that name different services.
     """
-    from nlp_models.faq.entities import about, conflicts
+    from nlp_models.faq.entities import about
     from nlp_models.faq.summary import language_of
 
     labels = _by_size(labels)
@@ -245,8 +291,16 @@ def assign(
     text_or_embedding: str | np.ndarray,
     centroids: np.ndarray,
     threshold: float | None = None,
+    *,
+    names: dict[str, str] | None = None,
+    cluster_names: Sequence[dict[str, str]] | None = None,
 ) -> int:
-    """Index of the cluster a new question joins, or -1 if no centroid is close enough."""
+    """Index of the cluster a new question joins, or -1 if no centroid is close enough.
+
+    With ``names`` (what the question is about, ``entities.about``) and ``cluster_names`` (each cluster's
+    most-asked names, ``entities.dominant``), a cluster about a different named service is never joined, as
+    in the full re-grouping: a PayPay question skips the PayPal cluster for the closest one that fits.
+    """
     if len(centroids) == 0:
         return -1
     if isinstance(text_or_embedding, str):
@@ -254,6 +308,9 @@ def assign(
     else:
         vec = normalise(np.asarray(text_or_embedding, dtype=np.float32).reshape(1, -1))[0]
     sims = centroids @ vec
+    if names and cluster_names is not None:
+        barred = [k for k, theirs in enumerate(cluster_names) if conflicts(names, theirs)]
+        sims[barred] = -np.inf
     best = int(np.argmax(sims))
     t = default_threshold() if threshold is None else threshold
     return best if 1.0 - float(sims[best]) <= join_radius(t) else -1
