@@ -290,13 +290,20 @@ def _regroup(session: Session) -> RefreshSummary:
                     placed[free[j].id] = pinned[best]  # type: ignore[index]
                     summary.joined_decided += 1
                 labels[labels == lab] = -1
-        for j in np.flatnonzero(grouping.labels < 0):
+        own = np.full(len(free), -np.inf, dtype=np.float32)
+        if grouping.n_clusters:
+            own = np.einsum("ij,ij->i", x[free_rows], grouping.centroids[np.maximum(grouping.labels, 0)])
+        for j in range(len(free)):
+            if free[j].id in placed:
+                continue
             names = about(free[j].text)
             target = assign(
                 x[free_rows[j]], pinned_centroids, grouping.threshold, names=names, cluster_names=pinned_names
             )
-            if target >= 0:
+            # noise, or a question nearer the decided cluster than the one it was grouped into
+            if target >= 0 and (grouping.labels[j] < 0 or pinned_centroids[target] @ x[free_rows[j]] > own[j]):
                 placed[free[j].id] = pinned[target]  # type: ignore[index]
+                labels[j] = -1
                 summary.joined_decided += 1
 
     new_members: dict[int, set[int]] = {}

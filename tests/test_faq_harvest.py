@@ -287,7 +287,9 @@ def test_regrouping_never_joins_a_named_service_to_a_decided_cluster_about_anoth
     session, gold = harvested
     pay = _cluster_for(session, gold, "payment_methods")
     faq.accept(session, pay.id, answer="We take cards and PayPal.", actor=LEAD)  # decided: pinned
-    for i, text in enumerate(["Can I pay with PayPay?", "PayPayで支払えますか", "do you accept paypay?", "PayPay使えますか"]):
+    for i, text in enumerate(
+        ["Can I pay with PayPay?", "PayPayで支払えますか", "do you accept paypay?", "PayPay使えますか"]
+    ):
         _question(session, f"new-{i}", text, days_ago=0)
     faq.refresh(session)
     session.expire_all()
