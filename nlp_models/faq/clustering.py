@@ -28,6 +28,7 @@ DEFAULT_MIN_SIZE = 3  # fewer similar questions than this wait as noise
 EXACT_LIMIT = 6000  # above this, cluster k-means micro-centroids instead of every point
 MICRO_CLUSTERS = 4000  # micro-clusters above EXACT_LIMIT (fine enough for hundreds of needs)
 MICRO_ITERATIONS = 6
+SKETCH_DIMS = 256  # micro-clusters are found in this many dimensions (k-means is most of the time at scale)
 ASSIGN_MARGIN = (
     0.1  # a new question joins if within threshold/2 + margin of a centroid (held-out: 82 % placed, 91 % right)
 )
@@ -93,10 +94,21 @@ def _spherical_kmeans(x: np.ndarray, k: int, seed: int, iterations: int = MICRO_
     return assign_
 
 
+def _sketch(x: np.ndarray, seed: int) -> np.ndarray:
+    """Rows in at most ``SKETCH_DIMS`` dimensions (a seeded random rotation, cosine kept to a few hundredths).
+
+    Only where micro-clusters are formed: their centroids are then taken in the full space.
+    """
+    if x.shape[1] <= SKETCH_DIMS:
+        return x
+    q, _ = np.linalg.qr(np.random.default_rng(seed).standard_normal((x.shape[1], SKETCH_DIMS)))
+    return normalise(x @ q.astype(np.float32))
+
+
 def _micro_then_link(x: np.ndarray, threshold: float, seed: int) -> np.ndarray:
     """Average-linkage over k-means micro-centroids, then each point takes its micro-cluster's label."""
     k = min(MICRO_CLUSTERS, len(x))
-    micro = _spherical_kmeans(x, k, seed)
+    micro = _spherical_kmeans(_sketch(x, seed), k, seed)
     cents = centroids_of(x, micro, k)
     present = np.unique(micro)
     link = _average_linkage(cents[present], threshold)
@@ -184,8 +196,8 @@ def merge_fragments(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
     if n < 3:
         return labels
     kept = labels >= 0
-    sums = np.zeros((n, x.shape[1]), np.float64)
-    np.add.at(sums, labels[kept], x[kept])
+    member = csr_matrix((np.ones(int(kept.sum()), np.float32), (labels[kept], np.flatnonzero(kept))), (n, len(x)))
+    sums = np.asarray(member @ x, dtype=np.float64)
     counts = np.bincount(labels[kept], minlength=n)
     target = np.arange(n)
     stuck: set[int] = set()  # nothing near enough: stays as it is
