@@ -246,6 +246,9 @@ class Analysis(SQLModel, table=True):
     backend: str = ""
     model_versions: dict = _json(default_factory=dict)
     analysed_at: datetime = _ts(default_factory=utcnow)
+    # drafting has settled this analysis (its post has a draft or the brand's reply); a new analysis clears it,
+    # and a partial index holds the unsettled ones that need a reply: a drafting pass reads only new work
+    draft_checked: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
 class FaqCluster(SQLModel, table=True):
@@ -662,3 +665,14 @@ class FaqDraftNotice(SQLModel, table=True):
     outcome: str = Field(max_length=16)  # redrafted | answer_changed
     decided_by: str  # the lead whose answer it was
     at: datetime = _ts(default_factory=utcnow)
+
+
+# --- scale ---
+
+# the analyses that need a reply and that drafting has not settled: a pass reads these, not every needs-reply post
+sa.Index(
+    "ix_analysis_draft_unchecked",
+    Analysis.post_id,
+    sqlite_where=sa.text("needs_reply = 1 AND draft_checked = 0"),
+    postgresql_where=sa.text("needs_reply AND NOT draft_checked"),
+)
