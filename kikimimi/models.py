@@ -247,7 +247,7 @@ class Analysis(SQLModel, table=True):
     model_versions: dict = _json(default_factory=dict)
     analysed_at: datetime = _ts(default_factory=utcnow)
     # drafting has settled this analysis (its post has a draft or the brand's reply); a new analysis clears it,
-    # and a partial index holds the unsettled ones that need a reply: a drafting pass reads only new work
+    # and an index finds the unsettled ones that need a reply: a drafting pass reads only new work
     draft_checked: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
@@ -670,9 +670,4 @@ class FaqDraftNotice(SQLModel, table=True):
 # --- scale ---
 
 # the analyses that need a reply and that drafting has not settled: a pass reads these, not every needs-reply post
-sa.Index(
-    "ix_analysis_draft_unchecked",
-    Analysis.post_id,
-    sqlite_where=sa.text("needs_reply = 1 AND draft_checked = 0"),
-    postgresql_where=sa.text("needs_reply AND NOT draft_checked"),
-)
+sa.Index("ix_analysis_needs_reply_draft_checked", Analysis.needs_reply, Analysis.draft_checked)

@@ -365,7 +365,7 @@ def draft_pending(
     )
     if post_ids is not None:
         stmt = stmt.where(col(Post.id).in_(post_ids))
-    else:  # new work only: analyses drafting has not settled yet (a partial index holds just those)
+    else:  # new work only: the analyses drafting has not settled yet, read by an index on (needs_reply, draft_checked)
         stmt = stmt.where(~col(Analysis.draft_checked))
     rows = session.exec(stmt.order_by(col(Analysis.priority).desc())).all()
     saved = template_versions.newest(session)

@@ -28,16 +28,10 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("draft_checked", sa.Boolean(), server_default=sa.false(), nullable=False))
     # what drafting has already settled (a draft or the brand's reply) is not new work for its next pass
     op.get_bind().execute(sa.text("UPDATE analysis SET draft_checked = :yes WHERE " + SETTLED.text), {"yes": True})
-    op.create_index(
-        "ix_analysis_draft_unchecked",
-        "analysis",
-        ["post_id"],
-        sqlite_where=sa.text("needs_reply = 1 AND draft_checked = 0"),
-        postgresql_where=sa.text("needs_reply AND NOT draft_checked"),
-    )
+    op.create_index("ix_analysis_needs_reply_draft_checked", "analysis", ["needs_reply", "draft_checked"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_analysis_draft_unchecked", table_name="analysis")
+    op.drop_index("ix_analysis_needs_reply_draft_checked", table_name="analysis")
     with op.batch_alter_table("analysis", schema=None) as batch_op:
         batch_op.drop_column("draft_checked")
