@@ -211,7 +211,7 @@ class Post(PostBase, table=True):
     ingested_at: datetime = _ts(default_factory=utcnow)
     # deleted or made private on its platform (found by `kikimimi collect --deletions`):
     # hidden wherever posts are shown, never drafted for, never answered
-    deleted_at: datetime | None = _ts(default=None, index=True)
+    deleted_at: datetime | None = _ts(default=None)  # indexed where set (see `# --- scale ---`)
     deleted_reason: str | None = Field(default=None, max_length=200)
     deletion_checked_at: datetime | None = _ts(default=None)  # last re-lookup: the next pass checks others first
     # a person said this is not spam: the analysis stage never marks it spam again (`responder.inbox`)
@@ -671,3 +671,12 @@ class FaqDraftNotice(SQLModel, table=True):
 
 # the analyses that need a reply and that drafting has not settled: a pass reads these, not every needs-reply post
 sa.Index("ix_analysis_needs_reply_draft_checked", Analysis.needs_reply, Analysis.draft_checked)
+# the few deleted posts; an index of every post's NULL led SQLite to walk all visible posts for `deleted_at IS NULL`
+sa.Index(
+    "ix_post_deleted_at_set",
+    Post.deleted_at,
+    sqlite_where=sa.text("deleted_at IS NOT NULL"),
+    postgresql_where=sa.text("deleted_at IS NOT NULL"),
+)
+# a platform's posts in a period, in time order (the spikes' example posts, the per-platform slices)
+sa.Index("ix_post_platform_created_at", Post.platform, Post.created_at)

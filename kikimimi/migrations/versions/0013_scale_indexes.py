@@ -29,9 +29,22 @@ def upgrade() -> None:
     # what drafting has already settled (a draft or the brand's reply) is not new work for its next pass
     op.get_bind().execute(sa.text("UPDATE analysis SET draft_checked = :yes WHERE " + SETTLED.text), {"yes": True})
     op.create_index("ix_analysis_needs_reply_draft_checked", "analysis", ["needs_reply", "draft_checked"])
+    # deleted_at is NULL for nearly every post: index only the deleted ones (SQLite walked the full index otherwise)
+    op.drop_index("ix_post_deleted_at", table_name="post")
+    op.create_index(
+        "ix_post_deleted_at_set",
+        "post",
+        ["deleted_at"],
+        sqlite_where=sa.text("deleted_at IS NOT NULL"),
+        postgresql_where=sa.text("deleted_at IS NOT NULL"),
+    )
+    op.create_index("ix_post_platform_created_at", "post", ["platform", "created_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_post_platform_created_at", table_name="post")
+    op.drop_index("ix_post_deleted_at_set", table_name="post")
+    op.create_index("ix_post_deleted_at", "post", ["deleted_at"])
     op.drop_index("ix_analysis_needs_reply_draft_checked", table_name="analysis")
     with op.batch_alter_table("analysis", schema=None) as batch_op:
         batch_op.drop_column("draft_checked")
