@@ -566,7 +566,9 @@ class PostQuery(SQLModel, table=True):
 # what the trends and service-level pages group and join by (`dashboard/trends_data.py`, `responder/sla.py`)
 sa.Index("ix_post_created_at_platform", Post.created_at, Post.platform)
 sa.Index("ix_post_author_id_created_at", Post.author_id, Post.created_at)
-sa.Index("ix_post_platform_parent_external_id", Post.platform, Post.parent_external_id)
+# a post's replies, oldest first: "answered?" and "when first answered?" (its first reply is the index's first entry;
+# without created_at here SQLite took min(created_at) from the (platform, created_at) index and read every reply)
+sa.Index("ix_post_platform_parent_external_id_created_at", Post.platform, Post.parent_external_id, Post.created_at)
 sa.Index("ix_replydraft_post_id_state", ReplyDraft.post_id, ReplyDraft.state)
 
 

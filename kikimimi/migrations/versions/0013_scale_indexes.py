@@ -39,9 +39,16 @@ def upgrade() -> None:
         postgresql_where=sa.text("deleted_at IS NOT NULL"),
     )
     op.create_index("ix_post_platform_created_at", "post", ["platform", "created_at"])
+    # a post's replies oldest first: its first answer is the index's first entry (the old index is its prefix)
+    op.create_index(
+        "ix_post_platform_parent_external_id_created_at", "post", ["platform", "parent_external_id", "created_at"]
+    )
+    op.drop_index("ix_post_platform_parent_external_id", table_name="post")
 
 
 def downgrade() -> None:
+    op.create_index("ix_post_platform_parent_external_id", "post", ["platform", "parent_external_id"])
+    op.drop_index("ix_post_platform_parent_external_id_created_at", table_name="post")
     op.drop_index("ix_post_platform_created_at", table_name="post")
     op.drop_index("ix_post_deleted_at_set", table_name="post")
     op.create_index("ix_post_deleted_at", "post", ["deleted_at"])
