@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import ChoiceLoader, DictLoader, Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
-from sqlalchemy import exists
+from sqlalchemy import exists, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -365,6 +365,8 @@ def draft_pending(
     )
     if post_ids is not None:
         stmt = stmt.where(col(Post.id).in_(post_ids))
+    else:  # new work only: the analyses drafting has not settled yet, read by an index on (needs_reply, draft_checked)
+        stmt = stmt.where(~col(Analysis.draft_checked))
     rows = session.exec(stmt.order_by(col(Analysis.priority).desc())).all()
     saved = template_versions.newest(session)
     env = template_environment(templates_dir, {n: t.body for n, t in saved.items()})
@@ -383,8 +385,22 @@ def draft_pending(
         except IntegrityError:
             log.info("post %s was drafted by another process meanwhile", post.id)
     session.commit()
+    _settle(session, has_draft | answered)
     log.info("drafted %d replies", written)
     return written
+
+
+def _settle(session: Session, settled: Any) -> None:
+    """Mark the analyses whose post now has a draft or the brand's reply: no later pass looks at them again,
+    until a new analysis of the post (`nlp_models.stage`) clears the mark. Posts left out for another reason
+    (deleted, only a competitor's) stay unsettled, so a pass sees them again as it did before."""
+    post_ids = select(Post.id).where(col(Post.id) == col(Analysis.post_id), settled)
+    session.execute(
+        update(Analysis)
+        .where(col(Analysis.needs_reply), ~col(Analysis.draft_checked), exists(post_ids))
+        .values(draft_checked=True)
+    )
+    session.commit()
 
 
 def preview(
