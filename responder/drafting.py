@@ -332,6 +332,15 @@ def compose(
     return Composed(text, template_versions.label(name, dict(saved)))
 
 
+def analysed_posts() -> Any:
+    """Posts with their analysis and author, as drafting reads them (a post not analysed yet is not among them)."""
+    return (
+        select(Post, Analysis, Author)
+        .join(Analysis, col(Analysis.post_id) == col(Post.id))
+        .join(Author, col(Author.id) == col(Post.author_id))
+    )
+
+
 def draft_pending(
     session: Session,
     *,
@@ -354,9 +363,7 @@ def draft_pending(
     )
     has_draft = exists().where(ReplyDraft.post_id == Post.id)
     stmt = (
-        select(Post, Analysis, Author)
-        .join(Analysis, col(Analysis.post_id) == col(Post.id))
-        .join(Author, col(Author.id) == col(Post.author_id))
+        analysed_posts()
         .where(Analysis.needs_reply)
         .where(visible())  # deleted or made private on its platform: never answered
         .where(ours())  # a post only competitor queries matched is theirs to answer, not ours
@@ -413,12 +420,7 @@ def preview(
     templates_dir: Path | None = None,
 ) -> Composed:
     """The draft a real stored post would get if template `name` read `text` (nothing is saved or written)."""
-    row = session.exec(
-        select(Post, Analysis, Author)
-        .join(Analysis, col(Analysis.post_id) == col(Post.id))
-        .join(Author, col(Author.id) == col(Post.author_id))
-        .where(Post.id == post_id)
-    ).first()
+    row = session.exec(analysed_posts().where(Post.id == post_id)).first()
     if row is None:
         raise LookupError(f"no analysed post {post_id}")
     saved = template_versions.newest(session)
