@@ -14,6 +14,7 @@ from kikimimi.db import get_engine, migrate
 from kikimimi.models import AuthorCreate, PostCreate, Role, User
 from kikimimi.settings import EXAMPLE_CONFIG, Settings, load_settings
 from kikimimi.timeutil import Clock, using_clock
+from tests.databases import copy_database, sqlite_file
 from tests.faketime_support import patch_sleep
 
 patch_sleep()  # tests/faketime_support.py says why
@@ -44,6 +45,32 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
 @pytest.fixture
 def settings() -> Settings:
     return load_settings(EXAMPLE_CONFIG)
+
+
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled sample feed after one whole pipeline pass at TEST_NOW, as the embedded default stores it.
+
+    Built once per test process (the pass takes tens of seconds); `sample_feed_run` gives each test its own copy.
+    """
+    from kikimimi.pipeline import run_once  # the whole pipeline: only the tests that need it load it
+
+    home = tmp_path_factory.mktemp("demo")
+    with pytest.MonkeyPatch.context() as mp, using_clock(Clock(TEST_NOW)):
+        for name in [n for n in os.environ if n.startswith("KIKIMIMI_")]:
+            mp.delenv(name)
+        mp.setenv("KIKIMIMI_DATA_DIR", str(home))
+        settings = load_settings(EXAMPLE_CONFIG)
+        run_once(settings)
+        get_engine(settings.database_url).dispose()
+    return sqlite_file(settings.database_url)
+
+
+@pytest.fixture
+def sample_feed_run(settings: Settings, demo_database: Path) -> Settings:
+    """`settings`, whose database holds the sample feed after one pipeline pass (a copy of `demo_database`)."""
+    copy_database(demo_database, sqlite_file(settings.database_url))
+    return settings
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from kikimimi.models import Analysis, AuditEvent, DraftState, Post, ReplyDraft, 
 from kikimimi.settings import EXAMPLE_CONFIG, load_settings
 from kikimimi.timeutil import Clock, using_clock
 from tests.conftest import TEST_NOW
+from tests.databases import copy_database, sqlite_file
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,8 +65,8 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    from kikimimi.pipeline import open_session, run_once
+def server(tmp_path_factory: pytest.TempPathFactory, demo_database: Path) -> Iterator[Server]:
+    from kikimimi.pipeline import open_session
 
     home = tmp_path_factory.mktemp("browser")
     env = {k: v for k, v in os.environ.items() if not k.startswith("KIKIMIMI_")}
@@ -82,7 +83,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         for name in ("KIKIMIMI_DATA_DIR", "KIKIMIMI_DATABASE_URL"):
             mp.setenv(name, env[name])
         settings = load_settings(EXAMPLE_CONFIG)
-        run_once(settings)
+        copy_database(demo_database, sqlite_file(settings.database_url))
         with open_session(settings) as s:
             people = (("aki", Role.approver), ("vera", Role.viewer), ("rin", Role.responder), ("ken", Role.approver))
             for name, role in people:

@@ -22,8 +22,8 @@ PAGES = Path(__file__).parent.parent / "dashboard"
 
 
 @pytest.fixture
-def demo(settings, monkeypatch):
-    run_once(settings)
+def demo(sample_feed_run, monkeypatch):
+    settings = sample_feed_run
     with open_session(settings) as s:
         s.add(User(name="aki", role=Role.approver))
         s.add(User(name="rin", role=Role.responder))

@@ -10,17 +10,16 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.auth import sign_in_for_test
 from kikimimi.models import AuditEvent, FaqCluster, FaqStatus, Role, User
-from kikimimi.pipeline import open_session, run_once
+from kikimimi.pipeline import open_session
 from kikimimi.settings import load_settings
 
 PAGE = Path(__file__).parent.parent / "dashboard" / "views" / "faq.py"
 
 
 @pytest.fixture
-def sample_feed(settings, monkeypatch):
-    run_once(settings)
-    monkeypatch.setenv("KIKIMIMI_DATABASE_URL", settings.database_url)
-    return settings
+def sample_feed(sample_feed_run, monkeypatch):
+    monkeypatch.setenv("KIKIMIMI_DATABASE_URL", sample_feed_run.database_url)
+    return sample_feed_run
 
 
 def _run(at: AppTest) -> AppTest:

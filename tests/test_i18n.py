@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import i18n
 from dashboard.auth import sign_in_for_test
 from kikimimi.models import User
-from kikimimi.pipeline import open_session, run_once
+from kikimimi.pipeline import open_session
 
 DASHBOARD = Path(__file__).parent.parent / "dashboard"
 TRANSLATED = sorted(DASHBOARD.rglob("*.py"))  # a page with no t() calls yet contributes nothing
@@ -63,8 +63,8 @@ def _fields(text: str) -> list[str]:
     return [name for _, name, _, _ in string.Formatter().parse(text) if name]
 
 
-def test_a_user_switches_the_queue_to_japanese_and_their_time_zone(settings, monkeypatch):
-    run_once(settings)
+def test_a_user_switches_the_queue_to_japanese_and_their_time_zone(sample_feed_run, monkeypatch):
+    settings = sample_feed_run
     monkeypatch.setenv("KIKIMIMI_DATABASE_URL", settings.database_url)
     at = AppTest.from_file(str(DASHBOARD / "app.py"), default_timeout=60)
     with open_session(settings) as s:

@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 
 from kikimimi.models import Analysis, AuthorCreate, Brand, ListeningQuery, Post, ReplyDraft, ReviewEvent
-from kikimimi.pipeline import open_session, run_once
+from kikimimi.pipeline import open_session
 from kikimimi.settings import BrandConfig, VoiceConfig, VoiceWords
 from listener.store import upsert_posts
 from responder.drafting import choose_template, draft_pending, render_draft
@@ -225,8 +225,8 @@ def test_drafts_are_written_through_the_workflow(session):
     )
 
 
-def test_on_the_demo_feed_drafts_fit_their_voice_their_platform_and_their_sentiment(settings):
-    run_once(settings)
+def test_on_the_demo_feed_drafts_fit_their_voice_their_platform_and_their_sentiment(sample_feed_run):
+    settings = sample_feed_run
     with open_session(settings) as s:
         rows = s.exec(
             select(Post, Analysis, ReplyDraft)
