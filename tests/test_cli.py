@@ -100,11 +100,11 @@ def test_run_loop_stops_cleanly(monkeypatch):
     assert result.exit_code == 0 and "stopped" in result.output and passes == [1]
 
 
-def test_analyse_redo(isolated_environment):
+def test_analyse_redo(sample_feed_run):
     invoke("init")
-    invoke("run", "--once")
     result = invoke("analyse", "--redo", "--backend", "baseline")
-    assert result.exit_code == 0 and "analysed" in result.output
+    assert result.exit_code == 0, result.output
+    assert f"analysed {stats()['posts']} posts with the baseline backend" in result.output
 
 
 def sign_in(name: str, password: str):
