@@ -216,9 +216,7 @@ def align_batch_languages(texts: Sequence[str], x: np.ndarray, seed: int = 0) ->
     sims = x[en_rows] @ x[ja_rows].T
     best_ja, best_en = sims.argmax(1), sims.argmax(0)
     pairs = [
-        (a, b)
-        for a, b in enumerate(best_ja.tolist())
-        if best_en[b] == a and 1.0 - sims[a, b] <= ALIGN_PAIR_DISTANCE
+        (a, b) for a, b in enumerate(best_ja.tolist()) if best_en[b] == a and 1.0 - sims[a, b] <= ALIGN_PAIR_DISTANCE
     ]
     if len(pairs) < ALIGN_MIN_PAIRS:
         return x
