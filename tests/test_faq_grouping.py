@@ -17,6 +17,7 @@ from nlp_models.faq import (
     representatives,
 )
 from nlp_models.faq.evaluation import hungarian_accuracy, score
+from nlp_models.faq.summary import language_of
 
 DATA = Path(__file__).parent / "data"
 
@@ -140,3 +141,120 @@ def test_cleaning_drops_where_a_post_was_found_but_keeps_the_question() -> None:
     assert clean_question("【木漏れ日ティー】海外発送ってやってる？ #木漏れ日ティー", brand) == "海外発送ってやってる？"
     assert clean_question("Komorebi Tea: any decaf options?", brand) == "any decaf options?"
     assert clean_question("#komorebitea", brand) == "#komorebitea"  # nothing left: keep the original
+
+
+# four needs asked in both languages, written for this test (not from any data set), plus two payment services
+_BILINGUAL = {
+    "gift_wrap": [
+        "can you gift wrap my order? it's a present for my mum",
+        "do you offer gift wrapping at checkout",
+        "is there an option to have it wrapped as a gift",
+        "could you wrap it nicely, it's a birthday present",
+        "プレゼント用にラッピングしてもらえますか？",
+        "ギフト包装ってお願いできる？",
+        "誕生日プレゼントなので包装してほしいです",
+        "ラッピングのオプションってありますか",
+    ],
+    "cancel_order": [
+        "i want to cancel my order, i ordered by mistake",
+        "how do i cancel an order i placed an hour ago",
+        "please cancel my order before it ships",
+        "can i still cancel if it hasn't been sent yet?",
+        "間違えて注文しちゃった、キャンセルしたい",
+        "1時間前にした注文をキャンセルする方法は？",
+        "発送前に注文を取り消してください",
+        "まだ発送されてないならキャンセルできますか？",
+    ],
+    "delivery_time": [
+        "how long does delivery usually take?",
+        "when will my order arrive if i buy today",
+        "how many days until it gets here",
+        "what's the usual shipping time to osaka",
+        "注文してから何日くらいで届きますか？",
+        "今日買ったらいつ届く？",
+        "配送にかかる日数を教えてください",
+        "大阪までだと普通どれくらいで着きますか",
+    ],
+    "size_exchange": [
+        "the shoes are too small, can i swap them for a bigger size?",
+        "can i exchange this shirt for a different size",
+        "it doesn't fit, how do i get one size up",
+        "need to exchange for a smaller size please",
+        "靴が小さかったので大きいサイズに交換できますか？",
+        "このシャツ、別のサイズに替えてもらえる？",
+        "サイズが合わなかった。ワンサイズ上に交換したい",
+        "小さいサイズと交換お願いします",
+    ],
+    "pay_paypal": [
+        "can i check out with paypal?",
+        "is paypal accepted?",
+        "PayPalで払える？",
+        "支払いにPayPalは使えますか",
+    ],
+    "pay_paypay": [
+        "can i check out with paypay?",
+        "is paypay accepted?",
+        "PayPayで払える？",
+        "支払いにPayPayは使えますか",
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def bilingual_grouping():
+    texts = [t for posts in _BILINGUAL.values() for t in posts]
+    labels = [need for need, posts in _BILINGUAL.items() for _ in posts]
+    return texts, labels, group(texts, embeddings=embed(texts))
+
+
+@pytest.mark.parametrize("need", ["gift_wrap", "cancel_order", "delivery_time", "size_exchange"])
+def test_a_need_asked_in_english_and_japanese_is_one_cluster(bilingual_grouping, need) -> None:
+    texts, labels, g = bilingual_grouping
+    rows = [i for i, lab in enumerate(labels) if lab == need]
+    clusters = {int(g.labels[i]) for i in rows} - {-1}
+    assert len(clusters) == 1, [(texts[i], int(g.labels[i])) for i in rows]  # not an EN and a JA cluster
+    (k,) = clusters
+    assert sum(g.labels[i] < 0 for i in rows) <= 1  # at most one post still waiting as noise
+    members = g.members()[k]
+    assert {labels[i] for i in members} == {need}  # and nothing else joined it
+    assert {"en", "ja"} <= {language_of(texts[i]) for i in members}
+
+
+def test_paypal_and_paypay_stay_apart_in_both_languages(bilingual_grouping) -> None:
+    _texts, labels, g = bilingual_grouping
+    paypal = {int(g.labels[i]) for i, lab in enumerate(labels) if lab == "pay_paypal"} - {-1}
+    paypay = {int(g.labels[i]) for i, lab in enumerate(labels) if lab == "pay_paypay"} - {-1}
+    assert paypal and paypay and not paypal & paypay
+
+
+def test_a_language_offset_left_in_a_batch_is_removed_before_grouping() -> None:
+    from nlp_models.faq.clustering import align_batch_languages
+
+    rng = np.random.default_rng(3)
+    centres = rng.normal(size=(4, 32))
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    offset = rng.normal(size=32)
+    offset *= 0.3 / np.linalg.norm(offset)  # every Japanese row sits this far to one side of its English twin
+    japanese = np.tile(np.arange(10) >= 5, 4)
+    x = centres[np.repeat(np.arange(4), 10)] + japanese[:, None] * offset + rng.normal(size=(40, 32)) * 0.03
+    x = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    texts = ["ラッピングできますか" if j else "can you wrap it" for j in japanese]
+
+    def gap(v: np.ndarray) -> float:
+        return float(np.linalg.norm(v[japanese].mean(0) - v[~japanese].mean(0)))
+
+    aligned = align_batch_languages(texts, x)
+    assert gap(aligned) < 0.3 * gap(x)  # re-normalising the rows leaves a little
+    np.testing.assert_allclose(np.linalg.norm(aligned, axis=1), 1.0, atol=1e-5)
+
+
+def test_language_alignment_leaves_one_language_and_unpaired_batches_alone() -> None:
+    from nlp_models.faq.clustering import align_batch_languages
+
+    x, _ = _blobs(5, 4, 0.05)
+    x = x / np.linalg.norm(x, axis=1, keepdims=True)
+    english = ["where is my order"] * len(x)
+    np.testing.assert_array_equal(align_batch_languages(english, x), x)
+    mixed = english[:10] + ["注文はどこ"] * 10  # two languages, but no question near one in the other language
+    far = np.vstack([x[:10], -x[10:]])
+    np.testing.assert_array_equal(align_batch_languages(mixed, far), far)

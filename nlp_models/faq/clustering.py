@@ -34,9 +34,12 @@ ASSIGN_MARGIN = (
 )
 LINK_FACTOR = 1.0  # an EN-only and a JA-only cluster join when their centroids are this close (x threshold)
 MONO_SHARE = 0.2  # a cluster with at most this share of the other language counts as one-language
-RESCUE_FACTOR = 1.0  # a question left in a too-small group joins the nearest cluster within the cut of its centroid
+RESCUE_FACTOR = 1.15  # a question left in a too-small group joins the nearest cluster within the cut of its centroid
 MERGE_SHARE = 0.5  # a cluster smaller than this share of the median cluster is a fragment of a need ...
 MERGE_DISTANCE = 0.7  # ... and joins its nearest cluster when their centroids are within this cosine distance
+ALIGN_PAIR_DISTANCE = 0.4  # EN/JA mutual nearest questions this close are taken as translations ...
+ALIGN_MIN_PAIRS = 3  # ... and at least this many of them set the batch's language offset
+ALIGN_SAMPLE = 2000  # questions per language the offset is estimated from
 
 
 @dataclass
@@ -171,6 +174,9 @@ def group(
     x = embed(texts) if embeddings is None else normalise(np.asarray(embeddings, dtype=np.float32))
     if len(x) == 0:
         return Grouping(np.zeros(0, dtype=np.int64), np.zeros((0, x.shape[1]), np.float32), t)
+    stored = x
+    if any(texts):  # bare embeddings (tests, benchmarks) have no words to read languages from
+        x = align_batch_languages(texts, x, seed)
     raw = _average_linkage(x, t) if len(x) <= EXACT_LIMIT else _micro_then_link(x, t, seed)
     labels = _relabel(raw, min_size)
     n = int(labels.max()) + 1 if len(labels) else 0
@@ -181,7 +187,45 @@ def group(
         labels = _by_size(split_by_names(texts, labels, min_size))
     n = int(labels.max()) + 1 if (labels >= 0).any() else 0
     log.info("grouped %d questions into %d clusters (%d noise)", len(x), n, int((labels < 0).sum()))
-    return Grouping(labels, centroids_of(x, labels, n), t)
+    # centroids in the stored space: a new question (never re-centred) is placed against them
+    return Grouping(labels, centroids_of(stored, labels, n), t)
+
+
+def align_batch_languages(texts: Sequence[str], x: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Remove what is left of the English/Japanese offset in this batch (rows re-normalised), for grouping only.
+
+    Multilingual e5 puts every Japanese question a little to one side of every English one; the shipped
+    ``ja_shift`` removes that offset on average, but what is left in a given feed still splits a need's English
+    posts from its Japanese ones. The offset is read from the questions that are plainly translations of each
+    other: English/Japanese pairs that are each other's nearest question in the other language and within
+    ``ALIGN_PAIR_DISTANCE``. With fewer than ``ALIGN_MIN_PAIRS`` such pairs nothing moves, so two languages
+    asking about different needs are not pushed onto each other (moving each language's mean onto the batch's
+    mean did that: see the model card).
+    """
+    from nlp_models.faq.summary import language_of
+
+    ja = np.array([language_of(t) == "ja" for t in texts])
+    en_rows, ja_rows = np.flatnonzero(~ja), np.flatnonzero(ja)
+    if min(len(en_rows), len(ja_rows)) < ALIGN_MIN_PAIRS:
+        return x
+    rng = np.random.default_rng(seed)  # the offset is a mean: a sample of each language estimates it at scale
+    if len(en_rows) > ALIGN_SAMPLE:
+        en_rows = np.sort(rng.choice(en_rows, ALIGN_SAMPLE, replace=False))
+    if len(ja_rows) > ALIGN_SAMPLE:
+        ja_rows = np.sort(rng.choice(ja_rows, ALIGN_SAMPLE, replace=False))
+    sims = x[en_rows] @ x[ja_rows].T
+    best_ja, best_en = sims.argmax(1), sims.argmax(0)
+    pairs = [
+        (a, b) for a, b in enumerate(best_ja.tolist()) if best_en[b] == a and 1.0 - sims[a, b] <= ALIGN_PAIR_DISTANCE
+    ]
+    if len(pairs) < ALIGN_MIN_PAIRS:
+        return x
+    en_idx, ja_idx = (np.array(v) for v in zip(*pairs, strict=True))
+    offset = (x[en_rows[en_idx]] - x[ja_rows[ja_idx]]).mean(0)
+    out = x.copy()
+    out[ja] += offset / 2
+    out[~ja] -= offset / 2
+    return normalise(out)
 
 
 def merge_fragments(x: np.ndarray, labels: np.ndarray) -> np.ndarray:

@@ -6,6 +6,7 @@ held-out needs' test rows (BANKING77 and CLINC150 test files; the Bitext sample 
 same rows: raw e5 (no head). Needs the base embeddings cached by ``cache_base`` (build time, torch).
 
 Usage: python -m nlp_models.faq.training.heldout CACHE_DIR [--sample-dir DIR] [--folds 5] [--json OUT]
+(``--save-heads DIR`` keeps each fold's head; ``--heads DIR`` scores kept heads again, to compare groupings)
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from nlp_models.faq.clustering import choose_threshold, group
-from nlp_models.faq.embedding import normalise
+from nlp_models.faq.embedding import Projection, normalise
 from nlp_models.faq.evaluation import read_labelled, score
 from nlp_models.faq.training.build_projection import DATA, HELD_OUT_CUT, SEED, train_head
 
@@ -46,7 +47,15 @@ def fold_of(labels: np.ndarray, folds: int, seed: int = SEED) -> dict[str, int]:
     return {needs[i]: k % folds for k, i in enumerate(order)}
 
 
-def run(cache: Path, sample_dir: Path, folds: int, threshold: float, epochs: int, save_dir: Path | None = None) -> dict:
+def run(
+    cache: Path,
+    sample_dir: Path,
+    folds: int,
+    threshold: float,
+    epochs: int,
+    save_dir: Path | None = None,
+    heads_dir: Path | None = None,
+) -> dict:
     data = {name: (_load(cache, a, sample_dir), _load(cache, b, sample_dir)) for name, (a, b) in SETS.items()}
     assign = {name: fold_of(train[1], folds) for name, (train, _) in data.items()}
     results: dict[str, list[dict]] = {f"{name}/{m}": [] for name in SETS for m in ("head", "head-auto", "raw")}
@@ -56,7 +65,10 @@ def run(cache: Path, sample_dir: Path, folds: int, threshold: float, epochs: int
             keep = np.array([assign[name][lab] != k for lab in y.tolist()])
             xs.append(x[keep])
             ys.append(np.array([f"{name}:{lab}" for lab in y[keep].tolist()]))
-        head = train_head(np.concatenate(xs), np.concatenate(ys), epochs=epochs)
+        if heads_dir is not None:  # the fold heads a previous run kept (same seed, folds and epochs): grouping only
+            head = Projection.load(heads_dir / f"fold{k}.npz")
+        else:
+            head = train_head(np.concatenate(xs), np.concatenate(ys), epochs=epochs)
         if save_dir is not None:
             save_dir.mkdir(parents=True, exist_ok=True)
             head.save(save_dir / f"fold{k}.npz")
@@ -99,9 +111,10 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=8, help="fewer than the shipped head's 25: a CPU budget")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--save-heads", type=Path, help="keep each fold's head here")
+    parser.add_argument("--heads", type=Path, help="score the fold heads kept by --save-heads instead of training")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    out = run(args.cache, args.sample_dir, args.folds, args.threshold, args.epochs, args.save_heads)
+    out = run(args.cache, args.sample_dir, args.folds, args.threshold, args.epochs, args.save_heads, args.heads)
     text = json.dumps(out["summary"], indent=1)
     print(text)  # noqa: T201 - a build-time script's result
     if args.json:
