@@ -170,8 +170,10 @@ def choose(page, key: str, option: str) -> None:  # noqa: ANN001
 
 
 def settle(page) -> None:  # noqa: ANN001
-    """Wait until Streamlit has finished the rerun (its status widget goes away)."""
+    """Wait until Streamlit has finished the rerun: the app says its script is not running, and its status widget
+    (shown only after a delay, so on a loaded machine not yet there when a rerun has begun) is gone."""
     page.wait_for_timeout(300)
+    page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for()
     page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden")
 
 
