@@ -12,7 +12,7 @@ import sys
 import threading
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -40,13 +40,17 @@ from kikimimi.commands.nlp import eval_app
 from kikimimi.commands.posting import posting_app
 from kikimimi.commands.quarantine import quarantine_app
 from kikimimi.commands.workers import scheduler_command, worker_command
-from kikimimi.db import database_unreachable, migrate
+from kikimimi.db import database_unreachable, migrate, open_session
 from kikimimi.errors import KikimimiError
 from kikimimi.models import Role, User
-from kikimimi.pipeline import RunSummary, backend_options, open_session, run_once
-from kikimimi.pipeline import stats as count_everything
 from kikimimi.redact import install_redaction
 from kikimimi.settings import EXAMPLE_CONFIG, Settings, load_settings
+
+if TYPE_CHECKING:
+    from kikimimi.pipeline import RunSummary
+
+# The pipeline and its stages (models, platform clients) are imported by the commands that run them, so that
+# `kikimimi users list` or `kikimimi db upgrade` start in a fraction of the whole pipeline's import time.
 
 app = typer.Typer(
     help="Kikimimi (聞き耳): listen to social media, understand posts, draft replies for approval.",
@@ -161,6 +165,7 @@ def analyse(
     backend: Annotated[str | None, typer.Option(help="Analysis backend (default: the setting).")] = None,
 ) -> None:
     """Analyse stored posts that have no current analysis."""
+    from kikimimi.pipeline import backend_options
     from nlp_models.analyzer import get_analyzer
     from nlp_models.stage import analyse_pending
 
@@ -180,6 +185,8 @@ def stats_command(
     json_output: JsonOption = False,
 ) -> None:
     """Counts: posts, analysed, questions, drafts by state, FAQ clusters."""
+    from kikimimi.pipeline import stats as count_everything
+
     settings = load_settings(config, fallback_to_example=True)
     with open_session(settings) as session:
         counts = count_everything(session, settings)
@@ -373,6 +380,8 @@ def _progress() -> Progress:
 
 
 def _run_with_progress(settings: Settings, quiet: bool = False) -> RunSummary:
+    from kikimimi.pipeline import run_once
+
     if quiet:
         return run_once(settings)
     with _progress() as progress:

@@ -18,10 +18,12 @@ from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, create_engine, func, select
 
 from kikimimi.errors import ConfigError
+from kikimimi.models import Role, User
 from kikimimi.redact import redact_url
+from kikimimi.settings import Settings
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -130,6 +132,22 @@ def migrate(url: str) -> None:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
     log.debug("database at %s is at the newest schema", engine.url.render_as_string(hide_password=True))
+
+
+def open_session(settings: Settings) -> Session:
+    """A session on the newest schema; a brand-new database also gets its first admin."""
+    migrate(settings.database_url)
+    session = Session(get_engine(settings.database_url), expire_on_commit=False)
+    ensure_default_users(session)
+    return session
+
+
+def ensure_default_users(session: Session) -> None:
+    """A fresh database gets one admin, so the dashboard can approve out of the box."""
+    if session.exec(select(func.count()).select_from(User)).one() == 0:
+        # another process starting on the same fresh database may add it first: that is the same admin
+        session.execute(insert_for(session, User).values(name="admin", role=Role.admin).on_conflict_do_nothing())
+        session.commit()
 
 
 @contextmanager

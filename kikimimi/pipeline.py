@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, col, func, select
 
 from kikimimi.budget import budget_states
-from kikimimi.db import get_engine, insert_for, migrate
+from kikimimi.db import open_session
 from kikimimi.erasure import erase_expired
 from kikimimi.models import (
     Analysis,
@@ -22,8 +22,6 @@ from kikimimi.models import (
     FaqCluster,
     Post,
     ReplyDraft,
-    Role,
-    User,
 )
 from kikimimi.search import index_posts
 from kikimimi.settings import Settings
@@ -67,22 +65,6 @@ def check_alerts(session: Session, settings: Settings) -> AlertsPass:
     raised = raise_alerts(session, settings)
     sent = deliver_due(session, settings)
     return AlertsPass(raised=len(raised.raised), **sent)
-
-
-def open_session(settings: Settings) -> Session:
-    """A session on the newest schema; a brand-new database also gets its first admin."""
-    migrate(settings.database_url)
-    session = Session(get_engine(settings.database_url), expire_on_commit=False)
-    ensure_default_users(session)
-    return session
-
-
-def ensure_default_users(session: Session) -> None:
-    """A fresh database gets one admin, so the dashboard can approve out of the box."""
-    if session.exec(select(func.count()).select_from(User)).one() == 0:
-        # another process starting on the same fresh database may add it first: that is the same admin
-        session.execute(insert_for(session, User).values(name="admin", role=Role.admin).on_conflict_do_nothing())
-        session.commit()
 
 
 def run_once(settings: Settings, progress: Progress | None = None) -> RunSummary:

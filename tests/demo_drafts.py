@@ -15,8 +15,9 @@ os.environ["KIKIMIMI_DATA_DIR"] = tempfile.mkdtemp(prefix="kikimimi-demo-drafts-
 
 from sqlmodel import col, select  # noqa: E402 - the data directory is chosen before anything reads it
 
+from kikimimi.db import open_session
 from kikimimi.models import Analysis, Post, ReplyDraft  # noqa: E402
-from kikimimi.pipeline import open_session, run_once  # noqa: E402
+from kikimimi.pipeline import run_once  # noqa: E402
 from kikimimi.settings import EXAMPLE_CONFIG, load_settings  # noqa: E402
 from kikimimi.timeutil import Clock, using_clock  # noqa: E402
 from tests.conftest import TEST_NOW  # noqa: E402

@@ -32,7 +32,8 @@ QUEUE = Path(__file__).resolve().parent.parent / "dashboard" / "views" / "queue.
 
 def demo(folder: Path) -> int:
     """A fresh demo database in `folder` with an approver; returns the approver's id."""
-    from kikimimi.pipeline import open_session, run_once
+    from kikimimi.db import open_session
+    from kikimimi.pipeline import run_once
 
     os.environ["KIKIMIMI_DATA_DIR"] = str(folder)
     os.environ["KIKIMIMI_DATABASE_URL"] = f"sqlite:///{folder / 'demo.sqlite3'}"
@@ -44,7 +45,7 @@ def demo(folder: Path) -> int:
 
 
 def drafted() -> int:
-    from kikimimi.pipeline import open_session
+    from kikimimi.db import open_session
 
     with open_session(load_settings(EXAMPLE_CONFIG)) as s:
         return s.exec(select(func.count()).where(ReplyDraft.state == DraftState.drafted)).one()

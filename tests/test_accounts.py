@@ -189,8 +189,7 @@ def test_the_users_page_adds_a_user_and_shows_the_password_once(settings, monkey
     from streamlit.testing.v1 import AppTest
 
     from dashboard.auth import sign_in_for_test
-    from kikimimi.db import migrate
-    from kikimimi.pipeline import open_session
+    from kikimimi.db import migrate, open_session
 
     migrate(settings.database_url)
     monkeypatch.setenv("KIKIMIMI_DATABASE_URL", settings.database_url)

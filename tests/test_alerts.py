@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 
 from dashboard.auth import sign_in_for_test
 from kikimimi.cli import app
+from kikimimi.db import open_session
 from kikimimi.errors import ConfigError
 from kikimimi.models import (
     Alert,
@@ -34,7 +35,7 @@ from kikimimi.models import (
     Role,
     User,
 )
-from kikimimi.pipeline import check_alerts, open_session, run_once
+from kikimimi.pipeline import check_alerts, run_once
 from kikimimi.settings import EXAMPLE_CONFIG, load_settings
 from kikimimi.timeutil import as_utc, utcnow
 from listener.sample_data import generate

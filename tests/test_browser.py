@@ -66,7 +66,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, demo_database: Path) -> Iterator[Server]:
-    from kikimimi.pipeline import open_session
+    from kikimimi.db import open_session
 
     home = tmp_path_factory.mktemp("browser")
     env = {k: v for k, v in os.environ.items() if not k.startswith("KIKIMIMI_")}

@@ -92,8 +92,10 @@ def test_run_loop_stops_cleanly(monkeypatch):
         passes.append(1)
         import signal
 
+        from kikimimi.pipeline import RunSummary
+
         signal.raise_signal(signal.SIGINT)  # what Ctrl-C delivers
-        return cli.RunSummary()
+        return RunSummary()
 
     monkeypatch.setattr(cli, "_run_with_progress", one_pass_then_stop)
     result = invoke("run", "--interval", "3600")
@@ -109,7 +111,7 @@ def test_analyse_redo(sample_feed_run):
 
 def sign_in(name: str, password: str):
     from kikimimi import accounts
-    from kikimimi.pipeline import open_session
+    from kikimimi.db import open_session
     from kikimimi.settings import load_settings
 
     with open_session(load_settings(fallback_to_example=True)) as s:

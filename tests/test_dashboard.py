@@ -11,8 +11,9 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import queries, reports, trends_data
 from dashboard.auth import sign_in_for_test
+from kikimimi.db import open_session
 from kikimimi.models import Analysis, AuditEvent, DraftState, Post, ReplyDraft, ReviewEvent, Role, User
-from kikimimi.pipeline import open_session, run_once
+from kikimimi.pipeline import run_once
 from kikimimi.settings import load_settings
 from kikimimi.timeutil import as_utc, utcnow
 from listener.sample_data import generate

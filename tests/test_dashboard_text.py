@@ -12,8 +12,8 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.auth import sign_in_for_test
 from dashboard.safe import md_link, md_text
+from kikimimi.db import open_session
 from kikimimi.models import Analysis, ReplyDraft, User
-from kikimimi.pipeline import open_session
 from listener.store import upsert_posts
 from tests.conftest import make_post
 

@@ -11,6 +11,7 @@ from sqlmodel import func, select
 from typer.testing import CliRunner
 
 from kikimimi import cli
+from kikimimi.db import open_session
 from kikimimi.erasure import ErasureError, erase_author, erase_expired, parse_author
 from kikimimi.models import (
     Analysis,
@@ -30,7 +31,6 @@ from kikimimi.models import (
     ReplyDraft,
     ReviewEvent,
 )
-from kikimimi.pipeline import open_session
 from kikimimi.search import bigrams, index_posts
 from kikimimi.settings import load_settings
 from listener.store import upsert_posts

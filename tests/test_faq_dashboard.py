@@ -9,8 +9,8 @@ from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
 from dashboard.auth import sign_in_for_test
+from kikimimi.db import open_session
 from kikimimi.models import AuditEvent, FaqCluster, FaqStatus, Role, User
-from kikimimi.pipeline import open_session
 from kikimimi.settings import load_settings
 
 PAGE = Path(__file__).parent.parent / "dashboard" / "views" / "faq.py"

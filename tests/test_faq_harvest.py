@@ -192,7 +192,7 @@ def test_accepted_answer_becomes_the_reply_for_a_later_question_in_its_language(
 
 
 def test_faq_cli_lists_and_exports(settings):
-    from kikimimi.pipeline import open_session
+    from kikimimi.db import open_session
 
     with open_session(settings) as session:
         for i, text in enumerate(_paraphrases()[0][:12]):

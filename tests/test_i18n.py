@@ -11,8 +11,8 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import i18n
 from dashboard.auth import sign_in_for_test
+from kikimimi.db import open_session
 from kikimimi.models import User
-from kikimimi.pipeline import open_session
 
 DASHBOARD = Path(__file__).parent.parent / "dashboard"
 TRANSLATED = sorted(DASHBOARD.rglob("*.py"))  # a page with no t() calls yet contributes nothing

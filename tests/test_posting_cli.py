@@ -43,8 +43,8 @@ def test_only_an_admin_may_pause(monkeypatch, capsys):
     assert exit.value.code == 2
     assert "may not pause posting" in capsys.readouterr().err
     assert status()["paused"] is False
+    from kikimimi.db import open_session
     from kikimimi.models import AuditEvent
-    from kikimimi.pipeline import open_session
     from kikimimi.settings import load_settings
 
     with open_session(load_settings(fallback_to_example=True)) as s:

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from kikimimi.db import open_session
 from kikimimi.models import Analysis, AuthorCreate, Brand, ListeningQuery, Post, ReplyDraft, ReviewEvent
-from kikimimi.pipeline import open_session
 from kikimimi.settings import BrandConfig, VoiceConfig, VoiceWords
 from listener.store import upsert_posts
 from responder.drafting import choose_template, draft_pending, render_draft

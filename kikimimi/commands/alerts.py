@@ -11,10 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from kikimimi.pipeline import check_alerts, open_session
+from kikimimi.db import open_session
 from kikimimi.settings import load_settings
-from responder.alerts import alert_list
-from responder.delivery import deliveries, summary
 
 alerts_app = typer.Typer(help="Spike and service-level alerts, and their deliveries.", no_args_is_help=True)
 console = Console()
@@ -25,6 +23,8 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machine
 @alerts_app.command("check")
 def check_command(config: ConfigOption = None, json_output: JsonOption = False) -> None:
     """Raise new alerts (each once) and deliver every delivery that is due, as each pipeline pass does."""
+    from kikimimi.pipeline import check_alerts
+
     settings = load_settings(config, fallback_to_example=True)
     with open_session(settings) as session:
         result = check_alerts(session, settings)
@@ -44,6 +44,9 @@ def list_command(
     limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 50,
 ) -> None:
     """The newest alerts with how each delivery stands."""
+    from responder.alerts import alert_list
+    from responder.delivery import deliveries, summary
+
     settings = load_settings(config, fallback_to_example=True)
     with open_session(settings) as session:
         found = alert_list(session, limit=limit)

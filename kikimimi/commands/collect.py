@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -21,10 +21,12 @@ from rich.table import Table
 from rich.text import Text
 
 from kikimimi.budget import BudgetState, budget_line
+from kikimimi.db import open_session
 from kikimimi.models import CollectorRun
-from kikimimi.pipeline import open_session
 from kikimimi.settings import PLATFORMS, Settings, load_settings
-from listener.runner import CollectSummary, collect_pass
+
+if TYPE_CHECKING:
+    from listener.runner import CollectSummary
 
 log = logging.getLogger(__name__)
 console = Console()
@@ -83,6 +85,8 @@ def collect_command(
     1 when nothing was collected (every run failed, or no platform could start); 3 when some runs failed
     and others collected.
     """
+    from listener.runner import collect_pass  # the collectors and their platform clients: only when collecting
+
     settings = load_settings(config)
     platforms = [p.value for p in platform] if platform else _default_platforms(settings)
     if deletions:

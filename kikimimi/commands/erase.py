@@ -11,8 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from kikimimi.db import open_session
 from kikimimi.erasure import TABLES, ErasureError, ErasureReport, erase_author, erase_expired, parse_author
-from kikimimi.pipeline import open_session
 from kikimimi.settings import load_settings
 
 console = Console()

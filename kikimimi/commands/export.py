@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from kikimimi.pipeline import open_session
+from kikimimi.db import open_session
 from kikimimi.settings import load_settings
 from nlp_models.evaluation_sets import build
 from responder.inbox import CorrectedPost, corrected_posts

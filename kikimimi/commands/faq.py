@@ -40,7 +40,7 @@ def eval_faq(
 
 
 def _session(config: Path | None):  # noqa: ANN202 - a sqlmodel Session
-    from kikimimi.pipeline import open_session
+    from kikimimi.db import open_session
     from kikimimi.settings import load_settings
 
     return open_session(load_settings(config, fallback_to_example=True))

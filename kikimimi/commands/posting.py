@@ -26,7 +26,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object 
 
 
 def _open(config: Path | None):  # type: ignore[no-untyped-def]
-    from kikimimi.pipeline import open_session
+    from kikimimi.db import open_session
 
     return open_session(load_settings(config, fallback_to_example=True))
 

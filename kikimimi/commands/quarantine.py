@@ -10,10 +10,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from kikimimi.pipeline import open_session
+from kikimimi.db import open_session
 from kikimimi.settings import load_settings
 from listener.quarantine import list_quarantined, retry_quarantined
-from listener.registry import normaliser_for
 
 quarantine_app = typer.Typer(help="Items a collector could not normalise or store.", no_args_is_help=True)
 console = Console()
@@ -76,6 +75,8 @@ def retry_command(
     json_output: JsonOption = False,
 ) -> None:
     """Replay quarantined items through their normaliser and the store; stored ones are marked resolved."""
+    from listener.registry import normaliser_for  # every platform's client: only when retrying
+
     settings = load_settings(config, fallback_to_example=True)
     with open_session(settings) as session:
         report = retry_quarantined(session, lambda platform: normaliser_for(platform, settings), ids=ids or None)

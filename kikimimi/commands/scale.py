@@ -146,7 +146,8 @@ def measure_pages(url: str, repeat: int) -> tuple[dict, dict, float]:
 
 def measure_pass(url: str, repeat: int, tag: str) -> dict:
     """p50/p95 per stage of a pass that collects `NEW_POSTS` new posts (stored as a collector stores them)."""
-    from kikimimi.pipeline import check_alerts, open_session
+    from kikimimi.db import open_session
+    from kikimimi.pipeline import check_alerts
     from kikimimi.search import index_posts
     from kikimimi.settings import load_settings
     from listener.store import store_page

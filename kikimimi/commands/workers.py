@@ -53,7 +53,7 @@ def worker_command(
     config: ConfigOption = None,
 ) -> None:
     """Run a worker: take collect, analyse, faq, draft and post tasks from Redis until Ctrl-C or SIGTERM."""
-    from kikimimi.pipeline import open_session
+    from kikimimi.db import open_session
 
     settings = load_settings(config)
     if backend:
