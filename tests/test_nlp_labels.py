@@ -6,7 +6,7 @@ import csv
 import json
 
 from nlp_models.cards import WEIGHTS_DIR
-from nlp_models.training.request_data import LABELS_DIR, RESERVED_PREFIXES
+from nlp_models.training.request_data import KEYED_LABELS, LABELS_DIR, RESERVED_PREFIXES, RESERVED_SOURCE
 from nlp_models.types import INTENTS, SENTIMENTS
 
 
@@ -26,15 +26,22 @@ def _follows_precedence(row: dict[str, str]) -> bool:
 
 def test_real_post_labels_carry_no_text_and_avoid_the_evaluation_partition():
     seen: set[str] = set()
+    third = ["sha1", "is_question", "intent", "sentiment", "addresses_brand"]
     for name, header_wanted, at_least in (
         ("spotifycares_labels.csv", ["sha1", "is_question", "intent"], 600),
         ("support_tweets_labels.csv", ["sha1", "is_question", "intent", "sentiment"], 900),
         ("airline_labels.csv", ["sha1", "is_question", "intent", "sentiment"], 600),
+        ("support_tweets_labels_3.csv", third, 500),
+        ("airline_labels_2.csv", third, 200),
+        ("tweet_acts_labels.csv", third, 500),
     ):
         header, rows = _rows(name)
         assert header == header_wanted, name
         assert len(rows) >= at_least and len({r["sha1"] for r in rows}) == len(rows), name
-        assert all(len(r["sha1"]) == 40 and r["sha1"][0] not in RESERVED_PREFIXES for r in rows), name
+        assert all(len(r["sha1"]) == 40 for r in rows), name
+        if KEYED_LABELS[name] == RESERVED_SOURCE:  # the support tweets' evaluation partition is never labelled
+            assert all(r["sha1"][0] not in RESERVED_PREFIXES for r in rows), name
+        assert all(r.get("addresses_brand", "1") in ("0", "1") for r in rows), name
         assert all(_follows_precedence(r) for r in rows), name
         assert all(r.get("sentiment", "neutral") in SENTIMENTS for r in rows), name
         if "sentiment" in header:  # one label per post across the files
@@ -63,3 +70,49 @@ def test_shipped_request_models_say_what_they_learned_from():
         if any(word in s for s in sources for word in non_commercial):
             assert "NON-COMMERCIAL" in card["licence"], name
             assert all("CC BY-NC" in s for s in card["trained_on"] if any(w in s.lower() for w in non_commercial))
+
+
+def _labelled_text(tmp_path, monkeypatch, shared: str, label_file: str, text: str) -> None:
+    from nlp_models.training import request_data
+
+    data, labels = tmp_path / "data", tmp_path / "labels"
+    (data / shared).parent.mkdir(parents=True)
+    labels.mkdir()
+    with (data / shared).open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([["text"], [text]])
+    with (labels / label_file).open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(
+            [
+                ["sha1", "is_question", "intent", "sentiment", "addresses_brand"],
+                [request_data.tweet_sha1(text), 1, "technical_issue", "negative", 1],
+            ]
+        )
+    monkeypatch.setattr(request_data, "DATA_DIR", data)
+    monkeypatch.setattr(request_data, "LABELS_DIR", labels)
+
+
+def _text_with_sha1_starting(prefixes: str) -> str:
+    from nlp_models.training.request_data import tweet_sha1
+
+    return next(t for n in range(1000) if tweet_sha1(t := f"@shop the app crashes again ({n})")[0] in prefixes)
+
+
+def test_training_refuses_a_label_in_the_support_tweets_evaluation_partition(tmp_path, monkeypatch):
+    import pytest
+
+    from nlp_models.training import request_data
+
+    reserved = _text_with_sha1_starting(RESERVED_PREFIXES)
+    _labelled_text(tmp_path, monkeypatch, RESERVED_SOURCE, "support_tweets_labels_3.csv", reserved)
+    with pytest.raises(ValueError, match="reserved evaluation partition"):
+        request_data.request_rows(with_support_tweets=True)
+
+
+def test_labels_of_other_sources_join_by_hash_with_their_own_addressing(tmp_path, monkeypatch):
+    from nlp_models.training import request_data
+
+    # General tweets have no reserved partition: any hash trains, and they are commercially usable rows.
+    text = _text_with_sha1_starting(RESERVED_PREFIXES)
+    _labelled_text(tmp_path, monkeypatch, "tweet_acts_en/train.csv", "tweet_acts_labels.csv", text)
+    (row,) = [r for r in request_data.support_tweet_rows()]
+    assert (row.text, row.is_question, row.addresses_brand, row.commercial) == (text, 1, 1, True)
