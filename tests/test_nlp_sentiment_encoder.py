@@ -120,7 +120,7 @@ def test_intent_head_joins_the_encoder_view_to_the_ngram_view() -> None:
 
     nlp = build_pipeline("en")
     intent = nlp.get_pipe("kikimimi_intent")
-    assert intent.version == f"{load_model('intents').version}+intents_head-2"
+    assert intent.version == f"{load_model('intents').version}+intents_head-3"
     docs = list(nlp.pipe(["where is my parcel, it's been two weeks", "thank you, the tea is lovely"]))
     assert all(d._.encoding is not None and d._.encoding.shape == (384,) for d in docs)
     ngram_only = load_model("intents").predict_proba([d.text for d in docs])
