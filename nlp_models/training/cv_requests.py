@@ -1,7 +1,7 @@
 """5-fold cross-validation of the question and intent models' training choices, on our labels only.
 
     python -m nlp_models.training.cv_requests                      # every variant below
-    python -m nlp_models.training.cv_requests --variants shipped,no_flag --cache /tmp/encodings.npz
+    python -m nlp_models.training.cv_requests --tasks questions --variants shipped,flag --cache /tmp/enc.npz
 
 Folds are md5(text) % 5 over our labelled rows (`labels/*`: real posts, general tweets, our written posts);
 every other source trains in every fold, and its own dev split never trains. Each variant is fitted five
@@ -31,11 +31,10 @@ from nlp_models.types import INTENTS
 
 FOLDS = 5
 VARIANTS = {
-    "shipped": Options(),
-    "no_flag": Options(question_flag=False),
-    "no_copies": Options(public_copies=0.0),
-    "main": Options(question_flag=False, public_copies=0.0),
-    "copies_half": Options(public_copies=0.5),
+    "shipped": Options(),  # as `train_requests` fits now: the flag in the question head only, no copies
+    "flag": Options(question_flag=True),
+    "flag_copies": Options(question_flag=True, public_copies=1.0),
+    "flag_copies_half": Options(question_flag=True, public_copies=0.5),
 }
 # Which held-out rows each figure pools (by source).
 GROUPS = {
