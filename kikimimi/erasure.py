@@ -27,9 +27,11 @@ from kikimimi.models import (
     EditLock,
     ErasureEvent,
     FaqCluster,
+    FaqDraftNotice,
     FaqEmbedding,
     FaqMember,
     Post,
+    PostGram,
     PostNote,
     PostQuery,
     Quarantine,
@@ -49,7 +51,8 @@ TABLES = (
     "faq_memberships",
     "faq_embeddings",
     "quarantined",
-    "team_records",  # the team's notes, corrections, assignments and edit locks on those posts
+    "team_records",  # the team's notes, corrections, assignments, edit locks and answer notices on those posts
+    "search_index",  # the bigrams their text was found by
     "authors",
 )
 
@@ -164,24 +167,37 @@ def _settle(session: Session, report: ErasureReport, actor: str, now: datetime |
     return report
 
 
+def _dependents() -> tuple[dict[type, str], dict[type, str]]:
+    """What hangs off a reply draft and off a post, children first, with the count each adds to: every table with
+    a foreign key to `replydraft` or `post` (tests/test_erasure.py checks none is missing)."""
+    of_drafts = {ReviewEvent: "review_events", EditLock: "team_records", FaqDraftNotice: "team_records"}
+    of_posts = {
+        PostNote: "team_records",
+        AnalysisCorrection: "team_records",
+        Assignment: "team_records",
+        ReplyDraft: "drafts",
+        FaqMember: "faq_memberships",
+        FaqEmbedding: "faq_embeddings",
+        Analysis: "analyses",
+        PostQuery: "query_links",
+        PostGram: "search_index",
+    }
+    return of_drafts, of_posts
+
+
 def _erase_posts(session: Session, post_ids: Sequence[int]) -> dict[str, int]:
     """Delete posts and what hangs off them, children first (foreign keys); FAQ clusters they left are resized."""
     counts: Counter[str] = Counter()
     touched_clusters: set[int] = set()
+    of_drafts, of_posts = _dependents()
     for chunk in _chunks(post_ids):
         drafts = list(session.exec(select(ReplyDraft.id).where(col(ReplyDraft.post_id).in_(chunk))))
         for draft_chunk in _chunks(drafts):  # type: ignore[arg-type]
-            counts["review_events"] += _delete(session, ReviewEvent, col(ReviewEvent.draft_id).in_(draft_chunk))
-            counts["team_records"] += _delete(session, EditLock, col(EditLock.draft_id).in_(draft_chunk))
-        for model in (PostNote, AnalysisCorrection, Assignment):
-            counts["team_records"] += _delete(session, model, col(model.post_id).in_(chunk))
-        counts["drafts"] += _delete(session, ReplyDraft, col(ReplyDraft.post_id).in_(chunk))
+            for model, key in of_drafts.items():
+                counts[key] += _delete(session, model, col(model.draft_id).in_(draft_chunk))
         touched_clusters.update(session.exec(select(FaqMember.cluster_id).where(col(FaqMember.post_id).in_(chunk))))
-        counts["faq_memberships"] += _delete(session, FaqMember, col(FaqMember.post_id).in_(chunk))
-        counts["faq_embeddings"] += _delete(session, FaqEmbedding, col(FaqEmbedding.post_id).in_(chunk))
-        counts["analyses"] += _delete(session, Analysis, col(Analysis.post_id).in_(chunk))
-        if links := _delete(session, PostQuery, col(PostQuery.post_id).in_(chunk)):
-            counts["query_links"] += links
+        for model, key in of_posts.items():
+            counts[key] += _delete(session, model, col(model.post_id).in_(chunk))
         keys = session.exec(select(Post.platform, Post.external_id).where(col(Post.id).in_(chunk))).all()
         for platform, external_id in keys:
             counts["quarantined"] += _delete(
@@ -194,7 +210,7 @@ def _erase_posts(session: Session, post_ids: Sequence[int]) -> dict[str, int]:
         )
         cluster.updated_at = utcnow()
         session.add(cluster)
-    return dict(counts)
+    return {key: n for key, n in counts.items() if n}  # the report starts every table of TABLES at 0
 
 
 def _erase_authors(session: Session, author_ids: Sequence[int], *, only_orphans: bool) -> dict[str, int]:

@@ -266,6 +266,9 @@ class FaqCluster(SQLModel, table=True):
     merged_into_id: int | None = Field(default=None, foreign_key="faqcluster.id")
     # the sum of its members' FAQ embeddings (float32 bytes), so a new question is placed without reading them all
     embedding_sum: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
+    # kind -> name -> members about it ({"service": {"paypal": 12}}): placement keeps a PayPay question out
+    # without reading the members; None until counted
+    name_counts: dict | None = _json(default=None, nullable=True)
 
     # who took each decision and when (the audit table keeps every attempt; these say what stands)
     status_by: str | None = None

@@ -23,12 +23,9 @@ from kikimimi.models import (
     Alert,
     AlertDelivery,
     AlertKind,
-    Analysis,
     Brand,
-    DraftState,
     ListeningQuery,
     Post,
-    ReplyDraft,
     visible,
 )
 from kikimimi.settings import AlertSettings, Settings
@@ -117,31 +114,11 @@ def waiting_posts(session: Session, settings: Settings, now: datetime | None = N
     `sla_window_minutes` of being posted (older ones arrived by backfill: no alert) and posted in the lookback."""
     now = now or utcnow()
     cfg, target = settings.alerts, settings.service_levels.target
-    warn_after = timedelta(minutes=target * cfg.sla_warn_at)
-    reply = Post.__table__.alias("brand_reply")
-    handled = select(ReplyDraft.post_id).where(
-        col(ReplyDraft.state).in_([DraftState.posted.value, DraftState.replied_by_hand.value])
-    )
-    stmt = (
-        select(Post)
-        .join(Analysis, col(Analysis.post_id) == col(Post.id))
-        .where(col(Analysis.needs_reply), ~col(Post.is_brand_reply), visible())
-        .where(col(Post.created_at) >= now - timedelta(hours=cfg.lookback_hours))
-        .where(col(Post.created_at) <= now - warn_after)
-        .where(col(Post.id).not_in(handled))
-        .where(
-            ~select(reply.c.id)
-            .where(reply.c.is_brand_reply, reply.c.platform == Post.platform)
-            .where(reply.c.parent_external_id == Post.external_id)
-            .exists()
-        )
-        .order_by(col(Post.created_at))
-    )
-    window = timedelta(minutes=cfg.sla_window_minutes)
+    warn_after, window = timedelta(minutes=target * cfg.sla_warn_at), timedelta(minutes=cfg.sla_window_minutes)
     out = []
-    for post in session.exec(stmt):
-        if post.ingested_at - post.created_at > window:
-            continue  # a backfill: it was never the team's to answer in time
+    for post in sla.unanswered(session, settings, since=now - timedelta(hours=cfg.lookback_hours), now=now):
+        if post.created_at > now - warn_after or post.ingested_at - post.created_at > window:
+            continue  # not near its target yet; or a backfill, never the team's to answer in time
         minutes = (now - post.created_at).total_seconds() / 60
         out.append(Waiting(post=post, minutes=round(minutes, 1), breached=minutes >= target))
     return out

@@ -46,8 +46,9 @@ from kikimimi.models import (
 )
 from kikimimi.timeutil import utcnow
 from nlp_models.faq import assign, centroids_of, embed, group, key_phrases, match_clusters, model_version
-from nlp_models.faq.clustering import default_threshold, join_radius, split_labels
+from nlp_models.faq.clustering import default_threshold, split_labels
 from nlp_models.faq.embedding import normalise
+from nlp_models.faq.entities import STRICT_KINDS, about, dominant, name_counts
 from nlp_models.faq.summary import canonical_questions, language_of
 from nlp_models.faq.text import clean_question
 from responder.workflow import SYSTEM, transition
@@ -278,19 +279,31 @@ def _regroup(session: Session) -> RefreshSummary:
     # new questions close to a decided cluster join it (a dismissed need does not come back as a candidate)
     if pinned and len(free):
         pinned_centroids = _centroids_for(pinned, placed, index, x)
-        radius = join_radius(grouping.threshold)
+        pinned_names = [dominant(_name_counts(session, clusters[cid])) for cid in pinned]
         for lab in range(grouping.n_clusters):
-            sims = pinned_centroids @ grouping.centroids[lab]
-            best = int(np.argmax(sims))
-            if 1.0 - float(sims[best]) <= radius:
+            names = dominant(name_counts([free[j].text for j in np.flatnonzero(labels == lab)]))
+            best = assign(
+                grouping.centroids[lab], pinned_centroids, grouping.threshold, names=names, cluster_names=pinned_names
+            )
+            if best >= 0:
                 for j in np.flatnonzero(labels == lab):
                     placed[free[j].id] = pinned[best]  # type: ignore[index]
                     summary.joined_decided += 1
                 labels[labels == lab] = -1
-        for j in np.flatnonzero(grouping.labels < 0):
-            target = assign(x[free_rows[j]], pinned_centroids, grouping.threshold)
-            if target >= 0:
+        own = np.full(len(free), -np.inf, dtype=np.float32)
+        if grouping.n_clusters:
+            own = np.einsum("ij,ij->i", x[free_rows], grouping.centroids[np.maximum(grouping.labels, 0)])
+        for j in range(len(free)):
+            if free[j].id in placed:
+                continue
+            names = about(free[j].text)
+            target = assign(
+                x[free_rows[j]], pinned_centroids, grouping.threshold, names=names, cluster_names=pinned_names
+            )
+            # noise, or a question nearer the decided cluster than the one it was grouped into
+            if target >= 0 and (grouping.labels[j] < 0 or pinned_centroids[target] @ x[free_rows[j]] > own[j]):
                 placed[free[j].id] = pinned[target]  # type: ignore[index]
+                labels[j] = -1
                 summary.joined_decided += 1
 
     new_members: dict[int, set[int]] = {}
@@ -353,8 +366,10 @@ def _update_details(
         cluster.updated_at = now
         if not rows:
             cluster.embedding_sum = None
+            cluster.name_counts = {}
             continue
         cluster.embedding_sum = x[rows].sum(axis=0, dtype=np.float32).tobytes()
+        cluster.name_counts = name_counts([posts[r].text for r in rows])
         centroid = centroids_of(x[rows], np.zeros(len(rows), dtype=np.int64), 1)[0]
         titles = canonical_questions(cleaned, x, rows, centroid)  # tidied, whole sentences, one per language
         if cluster.renamed:  # the lead's own titles stand; a language they have not titled yet gets one
@@ -406,21 +421,27 @@ def _place(session: Session) -> Placement:
         session.commit()
         return placement
     sums = np.vstack([_embedding_sum(session, c, wx.shape[1]) for c in active])
+    counts = [_name_counts(session, c) for c in active]
     threshold = default_threshold()
     rows = []
     for post, vec in zip(waiting, wx, strict=True):
         centroids = normalise(sums)
-        k = assign(vec, centroids, threshold)
+        names = about(post.text)
+        k = assign(vec, centroids, threshold, names=names, cluster_names=[dominant(c) for c in counts])
         if k < 0:
             continue
         cluster = active[k]
         rows.append({"post_id": post.id, "cluster_id": cluster.id, "similarity": float(vec @ centroids[k])})
         sums[k] += vec
+        for kind, name in names.items():
+            if kind in STRICT_KINDS:
+                counts[k].setdefault(kind, {})[name] = counts[k].get(kind, {}).get(name, 0) + 1
         cluster.size += 1
         cluster.last_seen = max(cluster.last_seen or post.created_at, post.created_at)
         cluster.first_seen = min(cluster.first_seen or post.created_at, post.created_at)
     for k, cluster in enumerate(active):
         cluster.embedding_sum = sums[k].astype(np.float32).tobytes()
+        cluster.name_counts = counts[k]
         session.add(cluster)
     if rows:
         session.execute(insert_for(session, FaqMember).on_conflict_do_nothing(), rows)
@@ -429,19 +450,30 @@ def _place(session: Session) -> Placement:
     return placement
 
 
+def _member_texts(session: Session, cluster_id: int):  # noqa: ANN202 - rows of (id, text)
+    return session.exec(
+        select(Post.id, Post.text)
+        .join(FaqMember, col(FaqMember.post_id) == col(Post.id))
+        .where(FaqMember.cluster_id == cluster_id)
+    ).all()
+
+
 def _embedding_sum(session: Session, cluster: FaqCluster, dim: int) -> np.ndarray:
     """The cluster's stored sum of member embeddings; computed from its members once when missing."""
     if cluster.embedding_sum is not None:
         vec = np.frombuffer(cluster.embedding_sum, dtype=np.float32)
         if len(vec) == dim:
             return vec.copy()
-    members = session.exec(
-        select(Post.id, Post.text)
-        .join(FaqMember, col(FaqMember.post_id) == col(Post.id))
-        .where(FaqMember.cluster_id == cluster.id)
-    ).all()
+    members = _member_texts(session, cluster.id)  # type: ignore[arg-type]
     mx, _ = stored_embeddings(session, members)
     return mx.sum(axis=0, dtype=np.float32) if len(members) else np.zeros(dim, np.float32)
+
+
+def _name_counts(session: Session, cluster: FaqCluster) -> dict[str, dict[str, int]]:
+    """A fresh copy of the cluster's stored name counts; counted from its members once when missing."""
+    if cluster.name_counts is not None:
+        return {kind: dict(names) for kind, names in cluster.name_counts.items()}
+    return name_counts([text for _, text in _member_texts(session, cluster.id)])  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------- reading

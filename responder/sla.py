@@ -139,6 +139,20 @@ def _responses(session: Session, scope: Scope, settings: Settings, now: datetime
     return row.cte("responses").prefix_with("MATERIALIZED")  # computed once, however often a figure reads it
 
 
+def unanswered(session: Session, settings: Settings, *, since: datetime, now: datetime | None = None) -> list[Post]:
+    """The posts posted since `since` that needed a reply and have no response yet, as the page counts them (an
+    automatic acknowledgement is no response; a post deleted unanswered is gone), oldest first. For the alerts."""
+    now = now or utcnow()
+    responses = _responses(session, Scope(since=since, until=now), settings, now)
+    stmt = (
+        select(Post)
+        .join(responses, responses.c.post_id == col(Post.id))
+        .where(responses.c.responded_at.is_(None))
+        .order_by(col(Post.created_at), col(Post.id))
+    )
+    return list(session.exec(stmt))
+
+
 def response_table(
     session: Session, settings: Settings, *, since: datetime, now: datetime | None = None
 ) -> pd.DataFrame:

@@ -22,14 +22,25 @@ from typer.testing import CliRunner
 from dashboard.auth import sign_in_for_test
 from kikimimi.cli import app
 from kikimimi.errors import ConfigError
-from kikimimi.models import Alert, AlertAttempt, AlertDelivery, AlertKind, Analysis, Brand, Post, Role, User
+from kikimimi.models import (
+    Alert,
+    AlertAttempt,
+    AlertDelivery,
+    AlertKind,
+    Analysis,
+    AuthorCreate,
+    Brand,
+    Post,
+    Role,
+    User,
+)
 from kikimimi.pipeline import check_alerts, open_session, run_once
 from kikimimi.settings import EXAMPLE_CONFIG, load_settings
 from kikimimi.timeutil import as_utc, utcnow
 from listener.sample_data import generate
 from listener.store import upsert_posts
 from responder import delivery
-from responder.alerts import frt_jumps, raise_alerts
+from responder.alerts import frt_jumps, raise_alerts, waiting_posts
 from tests.conftest import make_post
 
 SECRET = "s3cret-for-tests"
@@ -182,7 +193,10 @@ def test_an_unanswered_post_nears_then_passes_its_target_and_a_backfilled_one_ra
     fresh = brand_posts("100", minutes_ago=10, text="where is my order?")
     brand_posts("200", minutes_ago=3 * 24 * 60, text="old and never answered")  # collected now: a backfill
     answered = brand_posts("300", minutes_ago=10, text="answered quickly")
-    upsert_posts(session, [make_post("301", text="on its way!", is_brand_reply=True, parent_external_id="300")])
+    upsert_posts(
+        session,
+        [make_post("301", text="on its way!", is_brand_reply=True, parent_external_id="300", created_at=utcnow())],
+    )
     session.commit()
     assert check_alerts(session, settings).raised == 0
 
@@ -198,6 +212,25 @@ def test_an_unanswered_post_nears_then_passes_its_target_and_a_backfilled_one_ra
     bodies = [json.loads(r.body) for r in receiver.requests]
     assert [b["kind"] for b in bodies] == ["sla_near", "sla_breach"] and all(r.status == 200 for r in receiver.requests)
     assert "passed the 60-minute target" in bodies[1]["summary"]
+
+
+def test_an_automatic_acknowledgement_does_not_silence_a_service_level_alert(
+    tmp_path, monkeypatch, receiver, session, brand_posts
+):
+    """The alerts and the service-levels page count the same answers: a bot's "we'll get back to you" is none."""
+    settings = configured(tmp_path, monkeypatch, receiver.url)
+    bot = AuthorCreate(platform="x", external_id="bot", handle="komorebi_bot", display_name="Komorebi bot")
+    brand_posts("500", minutes_ago=90)
+    upsert_posts(
+        session,
+        [make_post("501", author=bot, is_brand_reply=True, parent_external_id="500", created_at=utcnow(), text="ack")],
+    )
+    session.commit()
+    brand = settings.brands[0].model_copy(update={"automated_handles": {"x": ["komorebi_bot"]}})
+    assert waiting_posts(session, settings) == []  # without the bot listed, its reply is an answer
+    listed = settings.model_copy(update={"brands": [brand, *settings.brands[1:]]})
+    assert [w.post.external_id for w in waiting_posts(session, listed)] == ["500"]
+    assert check_alerts(session, listed).raised == 1
 
 
 def test_a_new_post_first_seen_past_its_target_raises_one_service_level_alert(

@@ -112,6 +112,11 @@ def worker(env: dict[str, str]) -> subprocess.Popen[str]:
     )
 
 
+def stored(engine) -> int:  # noqa: ANN001
+    with Session(engine) as session:
+        return session.exec(select(func.count()).select_from(Post)).one()
+
+
 @pytest.mark.integration
 def test_sigkill_at_random_moments_loses_nothing_and_stores_nothing_twice(tmp_path):
     config = tmp_path / "kikimimi.toml"
@@ -138,13 +143,16 @@ def test_sigkill_at_random_moments_loses_nothing_and_stores_nothing_twice(tmp_pa
         for _ in range(KILLS):
             proc = worker(env)
             assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-            time.sleep(rng.uniform(0.0, 0.6))
+            stored_before = progress[-1] if progress else 0
+            deadline = time.monotonic() + 30  # on a loaded machine the first store can take a while: wait for it
+            while proc.poll() is None and time.monotonic() < deadline and stored(engine) <= stored_before:
+                time.sleep(0.02)
+            time.sleep(rng.uniform(0.0, 0.3))  # then a random moment while it stores
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
                 kills += 1
             proc.wait(timeout=10)
-            with Session(engine) as session:
-                progress.append(session.exec(select(func.count()).select_from(Post)).one())
+            progress.append(stored(engine))
         final = worker(env)
         assert final.wait(timeout=20) == 0  # the last, unkilled worker finishes the job
     mid_run = [n for before, n in zip([0, *progress], progress, strict=False) if before < n < TOTAL]

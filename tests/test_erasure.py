@@ -24,12 +24,14 @@ from kikimimi.models import (
     FaqEmbedding,
     FaqMember,
     Post,
+    PostGram,
     PostNote,
     Quarantine,
     ReplyDraft,
     ReviewEvent,
 )
 from kikimimi.pipeline import open_session
+from kikimimi.search import bigrams, index_posts
 from kikimimi.settings import load_settings
 from listener.store import upsert_posts
 from tests.conftest import make_post
@@ -79,6 +81,7 @@ def seed(session, *, brand_id: int | None = None) -> dict[str, Post]:
         )
     )
     session.commit()
+    index_posts(session)  # what every pipeline pass does: the search index holds their text's bigrams
     return posts
 
 
@@ -94,9 +97,11 @@ def test_an_author_is_erased_with_everything_derived_and_audited_without_content
         "faq_embeddings": 2,
         "quarantined": 1,
         "team_records": 2,
+        "search_index": len(bigrams("Does it ship to Osaka?")) + len(bigrams("Still waiting for my order")),
         "authors": 1,
     }
     session.expire_all()
+    assert count(session, PostGram) == len(bigrams("Does it ship to Kyoto?"))  # nothing left to find them by
     assert [p.external_id for p in session.exec(select(Post))] == ["3"]  # the other author keeps theirs
     assert [a.handle for a in session.exec(select(Author))] == ["someone_else"]
     assert session.exec(select(FaqCluster)).one().size == 1
@@ -108,6 +113,23 @@ def test_an_author_is_erased_with_everything_derived_and_audited_without_content
         2,
     )
     assert "Osaka" not in json.dumps(event.model_dump(mode="json")) and "Mika" not in event.scope
+
+
+def test_every_table_that_refers_to_a_post_or_a_draft_is_erased_with_it():
+    """A table added later with a foreign key to `post` or `replydraft` must be erased with them too."""
+    from sqlmodel import SQLModel
+
+    from kikimimi.erasure import _dependents
+
+    referring = {
+        (table.name, fk.column.table.name)
+        for table in SQLModel.metadata.sorted_tables
+        for fk in table.foreign_keys
+        if fk.column.table.name in ("post", "replydraft") and table.name != fk.column.table.name
+    }
+    of_drafts, of_posts = _dependents()
+    handled = {(m.__tablename__, "replydraft") for m in of_drafts} | {(m.__tablename__, "post") for m in of_posts}
+    assert referring == handled
 
 
 def test_a_dry_run_counts_and_changes_nothing(session):

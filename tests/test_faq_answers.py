@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
 from sqlmodel import select
 
@@ -22,7 +23,7 @@ from kikimimi.models import (
 )
 from listener.store import upsert_posts
 from nlp_models.faq import group
-from nlp_models.faq.summary import language_of, tidy_question
+from nlp_models.faq.summary import canonical_questions, language_of, tidy_question
 from responder import faq
 from responder.drafting import draft_pending
 from responder.workflow import transition
@@ -91,7 +92,21 @@ def test_titles_are_whole_tidy_questions_never_cut_posts():
     )
     assert tidy_question("すみません、海外発送はできますか") == "海外発送はできますか？"
     long = "ok so i tried the code SAVE10 and it says invalid. am I doing something wrong?"
-    assert tidy_question(long).endswith("am I doing something wrong?") and "SAVE10" in tidy_question(long)
+    assert tidy_question(long).endswith("invalid. Am I doing something wrong?") and "SAVE10" in tidy_question(long)
+    # what the demo feed showed: a space left where an emoji was, "pls", a remark chosen over a question
+    assert tidy_question("discount code not working 🙃 WELCOME10 says invalid") == (
+        "Discount code not working WELCOME10 says invalid"
+    )
+    assert tidy_question("pls tell me you ship to the US now 🙏") == "Please tell me you ship to the US now"
+    texts = [
+        "sold out everywhere",
+        "will you restock the sakura sencha this year",
+        "抹茶の再入荷っていつですか",
+        "在庫切れ",
+    ]
+    x = np.array([[1.0, 0.0], [0.8, 0.6], [0.8, 0.6], [1.0, 0.0]], dtype=np.float32)
+    titles = canonical_questions(texts, x, [0, 1, 2, 3], np.array([1.0, 0.0], dtype=np.float32))
+    assert titles == {"en": "Will you restock the sakura sencha this year?", "ja": "抹茶の再入荷っていつですか？"}
 
 
 def test_growth_counts_this_week_and_last_week_for_a_fixed_now(session):

@@ -260,3 +260,37 @@ def test_a_pass_places_new_questions_and_regroups_only_when_due(harvested, clock
     assert (again.questions, again.placed) == (0, 0)
     clock.advance(timedelta(hours=7))
     assert faq.update(session, refresh_hours=6).questions == len(gold) + 2  # due: every question re-grouped
+
+
+def _members(session, cluster_id: int) -> set[str]:
+    rows = session.exec(select(Post.text).join(FaqMember).where(FaqMember.cluster_id == cluster_id)).all()
+    return set(rows)
+
+
+def test_placement_keeps_a_named_service_out_of_another_services_cluster(harvested):
+    session, gold = harvested
+    pay = _cluster_for(session, gold, "payment_methods")
+    assert session.get(FaqCluster, pay.id).name_counts["service"]["paypal"] >= 2
+    _question(session, "new-paypay-en", "Can I pay with PayPay?", days_ago=0)
+    _question(session, "new-paypay-ja", "PayPayで支払えますか", days_ago=0)
+    _question(session, "new-plain", "Which payment methods can I use?", days_ago=0)
+    _question(session, "new-paypal", "can I pay using paypal", days_ago=0)
+    faq.place_new_questions(session)
+    session.expire_all()
+    texts = _members(session, pay.id)
+    assert {"Which payment methods can I use?", "can I pay using paypal"} <= texts  # the cluster still takes its own
+    assert not any("PayPay" in t for t in texts)  # PayPal's cluster never takes PayPay
+    assert session.get(FaqCluster, pay.id).name_counts["service"]["paypal"] >= 3
+
+
+def test_regrouping_never_joins_a_named_service_to_a_decided_cluster_about_another(harvested):
+    session, gold = harvested
+    pay = _cluster_for(session, gold, "payment_methods")
+    faq.accept(session, pay.id, answer="We take cards and PayPal.", actor=LEAD)  # decided: pinned
+    for i, text in enumerate(
+        ["Can I pay with PayPay?", "PayPayで支払えますか", "do you accept paypay?", "PayPay使えますか"]
+    ):
+        _question(session, f"new-{i}", text, days_ago=0)
+    faq.refresh(session)
+    session.expire_all()
+    assert not any("PayPay" in t or "paypay" in t for t in _members(session, pay.id))

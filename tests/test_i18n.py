@@ -42,6 +42,21 @@ def test_every_string_has_its_japanese_with_the_same_placeholders():
     )
 
 
+def test_each_message_lives_in_one_catalogue_file():
+    """Catalogues merge in file order, so a message in two files would say whatever the last one says."""
+    from collections import defaultdict
+
+    from babel.messages.pofile import read_po
+
+    homes = defaultdict(list)
+    for po in sorted((DASHBOARD / "locales" / "ja" / "LC_MESSAGES").glob("*.po")):
+        with po.open("rb") as fh:
+            for message in read_po(fh, locale="ja"):
+                if message.id:
+                    homes[message.id].append(po.name)
+    assert {m: files for m, files in homes.items() if len(files) > 1} == {}
+
+
 def _fields(text: str) -> list[str]:
     import string
 

@@ -31,9 +31,9 @@ def test_real_post_labels_carry_no_text_and_avoid_the_evaluation_partition():
         ("spotifycares_labels.csv", ["sha1", "is_question", "intent"], 600),
         ("support_tweets_labels.csv", ["sha1", "is_question", "intent", "sentiment"], 900),
         ("airline_labels.csv", ["sha1", "is_question", "intent", "sentiment"], 600),
-        ("support_tweets_labels_3.csv", third, 500),
-        ("airline_labels_2.csv", third, 200),
-        ("tweet_acts_labels.csv", third, 500),
+        ("support_tweets_labels_3.csv", third, 600),
+        ("airline_labels_2.csv", third, 300),
+        ("tweet_acts_labels.csv", third, 600),
     ):
         header, rows = _rows(name)
         assert header == header_wanted, name

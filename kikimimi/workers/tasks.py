@@ -45,7 +45,7 @@ from nlp_models.analyzer import Analyzer, get_analyzer
 from nlp_models.stage import analyse_pending, pending_posts
 from responder.drafting import draft_pending
 from responder.faq import place_new_questions
-from responder.generation import suggester
+from responder.generation import Suggester, suggester
 from responder.posters import build_posters
 from responder.posting import LookupPolicy, Poster, post_approved
 from responder.workflow import LEASE_SECONDS
@@ -71,6 +71,7 @@ class WorkerContext:
     analysis_batch: int = ANALYSIS_BATCH
     analysis_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # one model, many threads
     _posters: dict[str, Poster] | None = field(default=None, repr=False)
+    _suggest: tuple[Suggester | None] | None = field(default=None, repr=False)
 
     @property
     def engine(self) -> Engine:
@@ -84,6 +85,12 @@ class WorkerContext:
         if self.analyzers is not None:
             return self.analyzers()
         return get_analyzer(self.settings.analysis_backend, **backend_options(self.settings))
+
+    def suggester(self) -> Suggester | None:
+        """The reply model's suggester (None without `reply_model`), loaded once per process, not once per task."""
+        if self._suggest is None:
+            self._suggest = (suggester(self.settings),)
+        return self._suggest[0]
 
     def platform_posters(self) -> dict[str, Poster]:
         if self._posters is None:
@@ -194,7 +201,7 @@ def draft(post_ids: list[int]) -> int:
             brands=settings.brands,
             templates_dir=settings.templates_dir,
             post_ids=post_ids,
-            suggest=suggester(settings),
+            suggest=ctx.suggester(),
         )
 
 

@@ -59,16 +59,26 @@ class Projection:
 
     @property
     def dim(self) -> int:
-        return int(self.params["w2"].shape[1])
+        return int(self.params["w2"].shape[1]) + (BASE_DIM if "raw_weight" in self.params else 0)
 
     def apply(self, base: np.ndarray) -> np.ndarray:
-        """Project base embeddings and L2-normalise each row."""
+        """Project base embeddings and L2-normalise each row.
+
+        With ``raw_weight`` w the output is the head's vector and the centred base vector side by side, scaled
+        so that cosine similarity = (1 - w) * head's + w * base's: the head separates the needs it was trained
+        on, the base keeps what tells apart needs it never saw (held-out needs: see the model card).
+        """
         p = self.params
-        h = (np.asarray(base, dtype=np.float32) - p["mean"]) * p["scale"]
+        centred = np.asarray(base, dtype=np.float32) - p["mean"]
+        h = centred * p["scale"]
         if "w1" in p:
             h = h @ p["w1"] + p["b1"]
             h = 0.5 * h * (1.0 + erf(h / np.float32(np.sqrt(2.0))))
-        return normalise(h @ p["w2"] + p["b2"])
+        head = normalise(h @ p["w2"] + p["b2"])
+        if "raw_weight" not in p:
+            return head
+        w = float(p["raw_weight"][0])
+        return normalise(np.hstack([np.sqrt(1.0 - w) * head, np.sqrt(w) * normalise(centred)]))
 
     def save(self, path: Path) -> None:
         np.savez_compressed(path, version=np.array(self.version), **self.params)

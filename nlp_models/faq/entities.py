@@ -105,3 +105,19 @@ def about(text: str) -> dict[str, str]:
 def conflicts(a: dict[str, str], b: dict[str, str], kinds: Sequence[str] = tuple(STRICT_KINDS)) -> bool:
     """True when two questions name different things of a strict kind (PayPal vs PayPay)."""
     return any(k in a and k in b and a[k] != b[k] for k in kinds)
+
+
+def name_counts(texts: Sequence[str], kinds: Sequence[str] = tuple(STRICT_KINDS)) -> dict[str, dict[str, int]]:
+    """Kind -> name -> how many of ``texts`` are about it (what a cluster stores to place new questions by)."""
+    out: dict[str, dict[str, int]] = {}
+    for text in texts:
+        for kind, name in about(text).items():
+            if kind in kinds:
+                out.setdefault(kind, {})
+                out[kind][name] = out[kind].get(name, 0) + 1
+    return out
+
+
+def dominant(counts: dict[str, dict[str, int]]) -> dict[str, str]:
+    """Kind -> the most-asked name in ``counts`` (ties to the later name, as ``split_by_names`` breaks them)."""
+    return {kind: max(names, key=lambda n: (names[n], n)) for kind, names in counts.items() if names}

@@ -201,7 +201,7 @@ def tidy_question(text: str, lang: str | None = None) -> str:
     Never cut: the result is a whole sentence of the post (or the whole post), tidied.
     """
     lang = lang or language_of(text)
-    text = _SYMBOLS.sub(" ", " ".join(text.split())).strip()
+    text = " ".join(_SYMBOLS.sub(" ", text).split())  # emoji gone, no double space where they were
     sentences = _sentences(text, lang) or [text]
     ask = _EN_ASK if lang == "en" else _JA_ASK
     asking = [k for k, s in enumerate(sentences) if "?" in s or "？" in s or ask.search(s)]
@@ -215,6 +215,8 @@ def tidy_question(text: str, lang: str | None = None) -> str:
         out = _EN_TAIL.sub("", _EN_FILLER.sub("", out)).strip(" ,.-—:;")
         out = re.sub(r"[?!]{2,}", "?", out)
         out = re.sub(r"\bi\b", "I", out)
+        out = re.sub(r"\b(?:pls|plz)\b", "please", out, flags=re.IGNORECASE)
+        out = re.sub(r"([.!?]\s+)([a-z])", lambda m: m.group(1) + m.group(2).upper(), out)  # ". am I" -> ". Am I"
         out = out[:1].upper() + out[1:]
         if out and _EN_ASK.search(out) and not out.endswith("?"):
             out += "?"
@@ -231,9 +233,11 @@ def canonical_questions(
 ) -> dict[str, str]:
     """One short, clean question per language present: the tidied member nearest the centroid that fits a title.
 
-    Closeness to the centroid picks what the group asks; a mild preference for short titles breaks near-ties.
+    A member that asks (ends in a question mark once tidied) beats one that only remarks ("Sold out
+    everywhere"); among those, closeness to the centroid picks what the group asks and a mild preference for
+    short titles breaks near-ties.
     """
-    best: dict[str, tuple[float, str]] = {}
+    best: dict[str, tuple[bool, float, str]] = {}
     fallback: dict[str, str] = {}
     for i in members:
         lang = language_of(texts[i])
@@ -242,10 +246,10 @@ def canonical_questions(
             if lang not in fallback or len(title) < len(fallback[lang]):
                 fallback[lang] = title
             continue
-        score = float(embeddings[i] @ centroid) - 0.002 * len(title) + (0.02 if title.endswith(("?", "？")) else 0.0)
-        if lang not in best or score > best[lang][0]:
-            best[lang] = (score, title)
-    out = {lang: title for lang, (_, title) in best.items()}
+        key = (title.endswith(("?", "？")), float(embeddings[i] @ centroid) - 0.002 * len(title))
+        if lang not in best or key > best[lang][:2]:
+            best[lang] = (*key, title)
+    out = {lang: title for lang, (_, _, title) in best.items()}
     for lang, title in fallback.items():
         out.setdefault(lang, title)
     return dict(sorted(out.items()))

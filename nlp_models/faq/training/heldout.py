@@ -20,7 +20,7 @@ import numpy as np
 from nlp_models.faq.clustering import choose_threshold, group
 from nlp_models.faq.embedding import normalise
 from nlp_models.faq.evaluation import read_labelled, score
-from nlp_models.faq.training.build_projection import DATA, SEED, train_head
+from nlp_models.faq.training.build_projection import DATA, HELD_OUT_CUT, SEED, train_head
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ def main() -> None:
     parser.add_argument("cache", type=Path)
     parser.add_argument("--sample-dir", type=Path, default=Path("/tmp"))
     parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--threshold", type=float, default=0.6)
+    parser.add_argument("--threshold", type=float, default=HELD_OUT_CUT)
     parser.add_argument("--epochs", type=int, default=8, help="fewer than the shipped head's 25: a CPU budget")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--save-heads", type=Path, help="keep each fold's head here")
