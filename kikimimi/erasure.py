@@ -208,6 +208,7 @@ def _erase_posts(session: Session, post_ids: Sequence[int]) -> dict[str, int]:
         cluster.size = int(
             session.exec(select(func.count()).select_from(FaqMember).where(FaqMember.cluster_id == cluster.id)).one()
         )
+        cluster.name_counts = None  # the services its members name are counted again from those left
         cluster.updated_at = utcnow()
         session.add(cluster)
     return {key: n for key, n in counts.items() if n}  # the report starts every table of TABLES at 0

@@ -211,7 +211,7 @@ class Post(PostBase, table=True):
     ingested_at: datetime = _ts(default_factory=utcnow)
     # deleted or made private on its platform (found by `kikimimi collect --deletions`):
     # hidden wherever posts are shown, never drafted for, never answered
-    deleted_at: datetime | None = _ts(default=None, index=True)
+    deleted_at: datetime | None = _ts(default=None)  # indexed where set (see `# --- scale ---`)
     deleted_reason: str | None = Field(default=None, max_length=200)
     deletion_checked_at: datetime | None = _ts(default=None)  # last re-lookup: the next pass checks others first
     # a person said this is not spam: the analysis stage never marks it spam again (`responder.inbox`)
@@ -246,6 +246,9 @@ class Analysis(SQLModel, table=True):
     backend: str = ""
     model_versions: dict = _json(default_factory=dict)
     analysed_at: datetime = _ts(default_factory=utcnow)
+    # drafting has settled this analysis (its post has a draft or the brand's reply); a new analysis clears it,
+    # and an index finds the unsettled ones that need a reply: a drafting pass reads only new work
+    draft_checked: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
 class FaqCluster(SQLModel, table=True):
@@ -566,7 +569,9 @@ class PostQuery(SQLModel, table=True):
 # what the trends and service-level pages group and join by (`dashboard/trends_data.py`, `responder/sla.py`)
 sa.Index("ix_post_created_at_platform", Post.created_at, Post.platform)
 sa.Index("ix_post_author_id_created_at", Post.author_id, Post.created_at)
-sa.Index("ix_post_platform_parent_external_id", Post.platform, Post.parent_external_id)
+# a post's replies, oldest first: "answered?" and "when first answered?" (its first reply is the index's first entry;
+# without created_at here SQLite took min(created_at) from the (platform, created_at) index and read every reply)
+sa.Index("ix_post_platform_parent_external_id_created_at", Post.platform, Post.parent_external_id, Post.created_at)
 sa.Index("ix_replydraft_post_id_state", ReplyDraft.post_id, ReplyDraft.state)
 
 
@@ -665,3 +670,18 @@ class FaqDraftNotice(SQLModel, table=True):
     outcome: str = Field(max_length=16)  # redrafted | answer_changed
     decided_by: str  # the lead whose answer it was
     at: datetime = _ts(default_factory=utcnow)
+
+
+# --- scale ---
+
+# the analyses that need a reply and that drafting has not settled: a pass reads these, not every needs-reply post
+sa.Index("ix_analysis_needs_reply_draft_checked", Analysis.needs_reply, Analysis.draft_checked)
+# the few deleted posts; an index of every post's NULL led SQLite to walk all visible posts for `deleted_at IS NULL`
+sa.Index(
+    "ix_post_deleted_at_set",
+    Post.deleted_at,
+    sqlite_where=sa.text("deleted_at IS NOT NULL"),
+    postgresql_where=sa.text("deleted_at IS NOT NULL"),
+)
+# a platform's posts in a period, in time order (the spikes' example posts, the per-platform slices)
+sa.Index("ix_post_platform_created_at", Post.platform, Post.created_at)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import Session, select
 
 from kikimimi import budget
@@ -64,6 +65,9 @@ def ensure_target(session: Session, brand: BrandConfig, query: QueryConfig) -> T
     session.flush()
     assert row.id is not None and q.id is not None
     return Target(row.id, q.id, query)
+
+
+INTERRUPTED = "interrupted: the process stopped before this run finished"
 
 
 def collect(
@@ -173,6 +177,9 @@ def _failed(run: CollectorRun, pages: int, message: str) -> None:
 
 
 def _finish(session: Session, run: CollectorRun) -> CollectorRun:
+    # Another process that started polling the same query meanwhile closed this run as interrupted: the run's own
+    # result is the truth, so its error (none, or its own) is written over that note.
+    flag_modified(run, "error_message")
     run.finished_at = utcnow()
     session.add(run)
     session.commit()
@@ -242,7 +249,8 @@ def _item_id(item: Any) -> str | None:
 
 
 def close_stale_runs(session: Session, platform: str, query_key: str) -> int:
-    """Runs of this (platform, query) still `running` were cut off (a crash, kill -9): close them as failed."""
+    """Runs of this (platform, query) still `running` are closed as failed: cut off by a crash or kill -9, or
+    being polled by another process right now (which records its own result when it finishes, see `_finish`)."""
     stale = session.exec(
         select(CollectorRun).where(
             CollectorRun.platform == platform,
@@ -252,12 +260,19 @@ def close_stale_runs(session: Session, platform: str, query_key: str) -> int:
     ).all()
     for run in stale:
         run.status = RunStatus.failed.value
-        run.error_message = "interrupted: the process stopped before this run finished"
+        run.error_message = INTERRUPTED
         run.finished_at = run.finished_at or utcnow()
         session.add(run)
     if stale:
         session.commit()
-        log.warning("%s: closed %d interrupted run(s) as failed", platform, len(stale))
+        log.warning(
+            "%s %s: %d earlier run(s) still marked running (%s) closed as failed: their process stopped before "
+            "they finished, or another process is polling this query now and will record its own result",
+            platform,
+            query_key,
+            len(stale),
+            ", ".join(f"#{r.id} started {r.started_at:%Y-%m-%d %H:%M:%S} UTC" for r in stale),
+        )
     return len(stale)
 
 

@@ -135,6 +135,7 @@ def analyse_pending(
             row.backend = analyzer.name
             row.model_versions = result.model_versions or dict(analyzer.versions)
             row.analysed_at = now
+            row.draft_checked = False  # drafting looks at it again (`responder.drafting.draft_pending`)
             session.add(row)
         try:
             session.commit()

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import ChoiceLoader, DictLoader, Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
-from sqlalchemy import exists
+from sqlalchemy import exists, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -332,6 +332,15 @@ def compose(
     return Composed(text, template_versions.label(name, dict(saved)))
 
 
+def analysed_posts() -> Any:
+    """Posts with their analysis and author, as drafting reads them (a post not analysed yet is not among them)."""
+    return (
+        select(Post, Analysis, Author)
+        .join(Analysis, col(Analysis.post_id) == col(Post.id))
+        .join(Author, col(Author.id) == col(Post.author_id))
+    )
+
+
 def draft_pending(
     session: Session,
     *,
@@ -354,9 +363,7 @@ def draft_pending(
     )
     has_draft = exists().where(ReplyDraft.post_id == Post.id)
     stmt = (
-        select(Post, Analysis, Author)
-        .join(Analysis, col(Analysis.post_id) == col(Post.id))
-        .join(Author, col(Author.id) == col(Post.author_id))
+        analysed_posts()
         .where(Analysis.needs_reply)
         .where(visible())  # deleted or made private on its platform: never answered
         .where(ours())  # a post only competitor queries matched is theirs to answer, not ours
@@ -365,6 +372,8 @@ def draft_pending(
     )
     if post_ids is not None:
         stmt = stmt.where(col(Post.id).in_(post_ids))
+    else:  # new work only: the analyses drafting has not settled yet, read by an index on (needs_reply, draft_checked)
+        stmt = stmt.where(~col(Analysis.draft_checked))
     rows = session.exec(stmt.order_by(col(Analysis.priority).desc())).all()
     saved = template_versions.newest(session)
     env = template_environment(templates_dir, {n: t.body for n, t in saved.items()})
@@ -383,8 +392,22 @@ def draft_pending(
         except IntegrityError:
             log.info("post %s was drafted by another process meanwhile", post.id)
     session.commit()
+    _settle(session, has_draft | answered)
     log.info("drafted %d replies", written)
     return written
+
+
+def _settle(session: Session, settled: Any) -> None:
+    """Mark the analyses whose post now has a draft or the brand's reply: no later pass looks at them again,
+    until a new analysis of the post (`nlp_models.stage`) clears the mark. Posts left out for another reason
+    (deleted, only a competitor's) stay unsettled, so a pass sees them again as it did before."""
+    post_ids = select(Post.id).where(col(Post.id) == col(Analysis.post_id), settled)
+    session.execute(
+        update(Analysis)
+        .where(col(Analysis.needs_reply), ~col(Analysis.draft_checked), exists(post_ids))
+        .values(draft_checked=True)
+    )
+    session.commit()
 
 
 def preview(
@@ -397,12 +420,7 @@ def preview(
     templates_dir: Path | None = None,
 ) -> Composed:
     """The draft a real stored post would get if template `name` read `text` (nothing is saved or written)."""
-    row = session.exec(
-        select(Post, Analysis, Author)
-        .join(Analysis, col(Analysis.post_id) == col(Post.id))
-        .join(Author, col(Author.id) == col(Post.author_id))
-        .where(Post.id == post_id)
-    ).first()
+    row = session.exec(analysed_posts().where(Post.id == post_id)).first()
     if row is None:
         raise LookupError(f"no analysed post {post_id}")
     saved = template_versions.newest(session)

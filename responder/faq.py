@@ -534,16 +534,16 @@ def _counts(session: Session, scope, now: datetime) -> dict[int, dict]:  # noqa:
             "platforms": {},
             "languages": {},
         }
-    for key, column in (("platforms", Post.platform), ("languages", Analysis.language)):
-        for cid, value, n in session.exec(
-            select(FaqMember.cluster_id, column, func.count())
-            .join(Post, col(Post.id) == col(FaqMember.post_id))
-            .join(Analysis, col(Analysis.post_id) == col(Post.id))
-            .where(col(FaqMember.cluster_id).in_(scope), visible(), col(Post.created_at) <= now)
-            .group_by(col(FaqMember.cluster_id), column)
-        ):
-            if cid in out:
-                out[cid][key][value] = int(n)
+    for cid, platform, language, n in session.exec(  # both breakdowns from one pass over the members
+        select(FaqMember.cluster_id, Post.platform, Analysis.language, func.count())
+        .join(Post, col(Post.id) == col(FaqMember.post_id))
+        .join(Analysis, col(Analysis.post_id) == col(Post.id))
+        .where(col(FaqMember.cluster_id).in_(scope), visible(), col(Post.created_at) <= now)
+        .group_by(col(FaqMember.cluster_id), Post.platform, Analysis.language)
+    ):
+        if cid in out:
+            for key, value in (("platforms", platform), ("languages", language)):
+                out[cid][key][value] = out[cid][key].get(value, 0) + int(n)
     return out
 
 
@@ -1036,9 +1036,13 @@ def answer_changed(session: Session, draft_id: int) -> FaqDraftNotice | None:
 EXPORT_FORMATS = ("md", "csv", "json")
 
 
-def exportable(session: Session) -> list[FaqCandidate]:
-    """Accepted entries with an answer in at least one language: what a help centre can publish."""
-    return [c for c in candidates(session, statuses=[FaqStatus.accepted], examples=0) if c.answers]
+def exportable(session: Session, listed: Sequence[FaqCandidate] | None = None) -> list[FaqCandidate]:
+    """Accepted entries with an answer in at least one language: what a help centre can publish. `listed`: the
+    candidates a page already read with every accepted entry among them (not read again)."""
+    found = candidates(session, statuses=[FaqStatus.accepted], examples=0) if listed is None else listed
+    return sorted(
+        (c for c in found if c.status == FaqStatus.accepted.value and c.answers), key=lambda c: (-c.size, c.id)
+    )
 
 
 def _entry(e: FaqCandidate) -> dict:

@@ -17,13 +17,13 @@ from sqlmodel import Session, col, select
 
 from kikimimi import audit
 from kikimimi.errors import IllegalTransition, PermissionDenied
-from kikimimi.models import Analysis, AnalysisCorrection, Author, Post, ReplyDraft, Role, User
+from kikimimi.models import Analysis, AnalysisCorrection, Post, ReplyDraft, Role, User
 from kikimimi.settings import BrandConfig
 from kikimimi.timeutil import utcnow
 from nlp_models.priority import priority_score
 from nlp_models.stage import addressed_flags, brand_handles, needs_reply
 from nlp_models.types import INTENTS, EmpathyCue, TextAnalysis
-from responder.drafting import draft_pending
+from responder.drafting import analysed_posts, draft_pending
 
 CORRECTORS = frozenset({Role.responder, Role.approver, Role.admin})
 
@@ -40,12 +40,7 @@ def mark_not_spam(
     if actor.role not in CORRECTORS or not actor.active:
         error = PermissionDenied(f"{actor.name} ({actor.role}) may not correct an analysis")
         raise audit.refused(session, actor, "mark_not_spam", "post", post_id, error)
-    row = session.exec(
-        select(Post, Analysis, Author)
-        .join(Analysis, col(Analysis.post_id) == col(Post.id))
-        .join(Author, col(Author.id) == col(Post.author_id))
-        .where(Post.id == post_id)
-    ).first()
+    row = session.exec(analysed_posts().where(Post.id == post_id)).first()
     if row is None:
         raise audit.refused(session, actor, "mark_not_spam", "post", post_id, IllegalTransition("no analysed post"))
     post, analysis, author = row

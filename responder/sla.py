@@ -20,7 +20,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
 from kikimimi import sqltime
-from kikimimi.models import Analysis, Author, Brand, DraftState, Post, ReplyDraft, ours, visible
+from kikimimi.models import Analysis, Author, Brand, DraftState, Post, ReplyDraft, ours
 from kikimimi.settings import BrandConfig, ServiceLevels, Settings
 from kikimimi.timeutil import utcnow
 
@@ -69,69 +69,80 @@ def _responses(session: Session, scope: Scope, settings: Settings, now: datetime
     name = sqltime.dialect(session)
     reply, replier = aliased(Post), aliased(Author)
     automated = _automated(settings.brands)
+    # Each post in scope looks up its own answers by index (brand replies by (platform, parent), drafts by post):
+    # the cost follows the posts in the period, not every reply and draft ever stored.
     brand_replies = (
-        select(
-            reply.platform,
-            reply.parent_external_id,
-            func.min(reply.created_at).label("at"),
-            func.count().label("n"),
-        )
+        select(reply.created_at)
         .join(replier, col(replier.id) == col(reply.author_id))
-        .where(reply.is_brand_reply, col(reply.parent_external_id).is_not(None))
+        .where(reply.platform == Post.platform, reply.parent_external_id == Post.external_id, reply.is_brand_reply)
         .where(col(reply.created_at) >= scope.since)  # no answer comes before the post it answers
-        .group_by(reply.platform, reply.parent_external_id)
     )
     if automated:  # a bot's "thanks, we'll get back to you" is no response
         brand_replies = brand_replies.where(
             sa.tuple_(replier.platform, func.lower(replier.handle)).not_in(automated)  # bounded by the config
         )
-    brand_replies_q = brand_replies.subquery()
+    brand_at = brand_replies.with_only_columns(func.min(reply.created_at)).scalar_subquery()
+    brand_n = brand_replies.with_only_columns(func.count()).scalar_subquery()
     answered_at = sa.case(
         (col(ReplyDraft.state) == DraftState.posted.value, col(ReplyDraft.posted_at)),
         (col(ReplyDraft.state) == DraftState.replied_by_hand.value, col(ReplyDraft.hand_replied_at)),
     )
-    drafts = (
-        select(ReplyDraft.post_id, func.min(answered_at).label("at"), func.count().label("n"))
-        .where(col(ReplyDraft.state).in_([DraftState.posted.value, DraftState.replied_by_hand.value]))
-        .group_by(ReplyDraft.post_id)
-        .subquery()
+    drafts = select(ReplyDraft.id).where(
+        col(ReplyDraft.post_id) == col(Post.id),
+        col(ReplyDraft.state).in_([DraftState.posted.value, DraftState.replied_by_hand.value]),
     )
-    first = sa.case(
-        (brand_replies_q.c.at.is_(None), drafts.c.at),
-        (drafts.c.at.is_(None), brand_replies_q.c.at),
-        (brand_replies_q.c.at <= drafts.c.at, brand_replies_q.c.at),
-        else_=drafts.c.at,
-    )
-    stmt = (
+    draft_at = drafts.with_only_columns(func.min(answered_at)).scalar_subquery()
+    draft_n = drafts.with_only_columns(func.count()).scalar_subquery()
+    looked_up = (
         select(
             col(Post.id).label("post_id"),
             col(Post.platform).label("platform"),
             col(Post.author_id).label("author_id"),
             col(Post.created_at).label("created_at"),
             col(Post.ingested_at).label("ingested_at"),
+            col(Post.deleted_at).label("deleted_at"),
             col(Analysis.language).label("language"),
             col(Analysis.sentiment).label("sentiment"),
             col(Brand.name).label("brand"),
-            first.label("responded_at"),
-            (func.coalesce(brand_replies_q.c.n, 0) + func.coalesce(drafts.c.n, 0)).label("replies"),
+            brand_at.label("brand_at"),
+            brand_n.label("brand_n"),
+            draft_at.label("draft_at"),
+            draft_n.label("draft_n"),
         )
         .join(Analysis, col(Analysis.post_id) == col(Post.id))
         .outerjoin(Brand, col(Brand.id) == col(Post.brand_id))
-        .outerjoin(
-            brand_replies_q,
-            (brand_replies_q.c.platform == col(Post.platform))
-            & (brand_replies_q.c.parent_external_id == col(Post.external_id)),
-        )
-        .outerjoin(drafts, drafts.c.post_id == col(Post.id))
-        .where(col(Analysis.needs_reply), ~col(Post.is_brand_reply), ours())
+        # walk the period by its index: needs_reply inside an expression keeps SQLite from walking instead every
+        # post that ever needed a reply by the needs_reply index (PostgreSQL's planner needs no such hint)
+        .where(func.coalesce(col(Analysis.needs_reply), False), ~col(Post.is_brand_reply), ours())
         .where(col(Post.created_at) >= scope.since, col(Post.created_at) < scope.until)
-        # a post deleted on its platform before anyone answered cannot be answered: it is no abandonment
-        .where(visible() | brand_replies_q.c.at.is_not(None) | drafts.c.at.is_not(None))
     )
     if scope.platforms is not None:
-        stmt = stmt.where(col(Post.platform).in_(scope.platforms))
+        looked_up = looked_up.where(col(Post.platform).in_(scope.platforms))
     if scope.languages is not None:
-        stmt = stmt.where(col(Analysis.language).in_(scope.languages))
+        looked_up = looked_up.where(col(Analysis.language).in_(scope.languages))
+    one = looked_up.cte("answers").prefix_with("MATERIALIZED")  # each look-up once per post, however often read
+    first = sa.case(
+        (one.c.brand_at.is_(None), one.c.draft_at),
+        (one.c.draft_at.is_(None), one.c.brand_at),
+        (one.c.brand_at <= one.c.draft_at, one.c.brand_at),
+        else_=one.c.draft_at,
+    )
+    stmt = (
+        select(
+            one.c.post_id,
+            one.c.platform,
+            one.c.author_id,
+            one.c.created_at,
+            one.c.ingested_at,
+            one.c.language,
+            one.c.sentiment,
+            one.c.brand,
+            first.label("responded_at"),
+            (one.c.brand_n + one.c.draft_n).label("replies"),
+        )
+        # a post deleted on its platform before anyone answered cannot be answered: it is no abandonment
+        .where(one.c.deleted_at.is_(None) | one.c.brand_at.is_not(None) | one.c.draft_at.is_not(None))
+    )
     base = stmt.subquery()
     frt = _minutes(base.c.responded_at, base.c.created_at, base.c.brand, scope, settings, name, now)
     waited = _minutes(sqltime.at(now), base.c.created_at, base.c.brand, scope, settings, name, now)

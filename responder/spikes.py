@@ -248,8 +248,9 @@ def _behind(session: Session, spike: Spike) -> None:
             stmt = stmt.where(col(Analysis.language) == spike.language)
         if negative_only:
             stmt = stmt.where(col(Analysis.sentiment) == "negative")
-        order = col(Post.created_at).desc() if latest else col(Post.created_at)
-        return [(i, t) for i, t in session.exec(stmt.order_by(order, col(Post.id)).limit(limit)) if i is not None]
+        # one direction for both keys, so an index in time order serves it without sorting the period
+        order = (col(Post.created_at).desc(), col(Post.id).desc()) if latest else (col(Post.created_at), col(Post.id))
+        return [(i, t) for i, t in session.exec(stmt.order_by(*order).limit(limit)) if i is not None]
 
     negative_only = spike.kind == AlertKind.negative_spike
     behind = posts(spike.window_start, spike.window_end, POSTS_SHOWN, negative_only)

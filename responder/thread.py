@@ -10,7 +10,6 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from kikimimi.models import Post
@@ -58,15 +57,11 @@ def thread_of(session: Session, post: Post) -> Thread:
         seen[up.id] = up  # type: ignore[index]
         current = up
     if post.thread_id:
-        same_thread = session.exec(
-            select(Post).where(
-                Post.platform == post.platform,
-                or_(col(Post.thread_id) == post.thread_id, col(Post.external_id) == post.thread_id),
-                col(Post.created_at) <= post.created_at,
-                col(Post.id) != post.id,
-            )
-        ).all()
-        seen.update({p.id: p for p in same_thread})  # type: ignore[misc]
+        # the thread's posts and its root, each by its own index (an OR of the two would read every post); the
+        # time is checked here, so no (platform, created_at) index can tempt SQLite into reading the platform's posts
+        for same in (col(Post.thread_id) == post.thread_id, col(Post.external_id) == post.thread_id):
+            same_thread = session.exec(select(Post).where(Post.platform == post.platform, same)).all()
+            seen.update({p.id: p for p in same_thread if p.id != post.id and p.created_at <= post.created_at})  # type: ignore[misc]
     earlier = sorted((p for p in seen.values() if p.deleted_at is None), key=lambda p: (p.created_at, p.id or 0))
     return Thread(parent=parent, earlier=earlier)
 

@@ -118,6 +118,30 @@ def test_a_run_cut_off_by_a_crash_is_closed_as_failed_by_the_next_run(session, m
     assert "interrupted" in runs[0].error_message and runs[0].finished_at is not None
 
 
+def test_a_run_started_while_another_polls_says_so_and_the_first_keeps_its_own_result(session, settings, caplog):
+    """Two runs of one query together: the second closes the first's `running` row and says it may be live; the
+    first, which was not interrupted, ends with its own result, not the second's note."""
+    from sqlmodel import Session
+
+    from kikimimi.db import get_engine
+
+    class Overlapping(PageCollector):
+        def pages(self, query, cursor, *, backfill=False):  # type: ignore[no-untyped-def]
+            yield Page(items=[tweet(60)], cursor="after-page-1")
+            with Session(get_engine(settings.database_url), expire_on_commit=False) as other:  # a second process
+                runner.collect(other, PageCollector([tweet(61)]), _target(other), now=NOW)
+            yield Page(items=[tweet(62)], cursor="after-page-2")
+
+    with caplog.at_level("WARNING", logger="listener.runner"):
+        first = runner.collect(session, Overlapping(), _target(session), now=NOW)
+    (warning,) = [r.getMessage() for r in caplog.records if "still marked running" in r.getMessage()]
+    assert f"#{first.id} started" in warning and "another process is polling this query now" in warning
+    session.expire_all()
+    runs = session.exec(select(CollectorRun).order_by(CollectorRun.id)).all()
+    assert [(r.status, r.error_message) for r in runs] == [("ok", None), ("ok", None)]
+    assert runs[0].new_posts == 2 and runs[1].new_posts == 1
+
+
 def test_a_page_is_atomic_on_sqlite_even_with_savepoints(session, monkeypatch):
     """SAVEPOINT on pysqlite would commit the page early without BEGIN IMMEDIATE; a crash must lose it all."""
     target = _target(session)

@@ -153,3 +153,39 @@ def test_a_negative_question_gets_its_topics_template_not_the_complaint_one(sess
     order = _draft_for(session, live)
     assert order.template == "en/order_status.j2" and "order number" in order.text
     assert _draft_for(session, old).template != "en/complaint.j2"
+
+
+def test_a_pass_reads_only_new_work_and_a_new_analysis_is_new_work_again(session):
+    """A pass settles each post it drafted or the brand answered; the next pass's SELECT walks only the unsettled
+    analyses (by an index), so its cost follows the new posts, not the table. Re-analysis unsettles a post."""
+    from sqlalchemy import event
+
+    from nlp_models.baseline import BaselineAnalyzer
+    from nlp_models.stage import analyse_pending
+
+    asked = _analysed(session, "1")
+    answered = _analysed(session, "3")
+    _analysed(session, "4", is_brand_reply=True, parent_external_id=answered.external_id, needs_reply=False)
+    waiting = _analysed(session, "5", needs_reply=False)
+    assert draft_pending(session) == 1
+    settled = dict(session.exec(select(Post.external_id, Analysis.draft_checked).join(Analysis)).all())
+    assert settled == {"1": True, "3": True, "4": False, "5": False}  # drafted, answered; the other two need none
+
+    sent: list = []
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", keep := lambda *a: sent.append((a[2], a[3])))
+    try:
+        assert draft_pending(session) == 0
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    statement, parameters = next((s, p) for s, p in sent if s.lstrip().startswith("SELECT") and "draft_checked" in s)
+    plan = " ".join(str(r) for r in session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters))
+    assert "ix_analysis_needs_reply_draft_checked (needs_reply=? AND draft_checked=?)" in plan
+
+    analyzer = BaselineAnalyzer()  # the post that needed no reply is analysed again, and now needs one
+    session.get(Post, waiting.id).text = "where is my order?? it's been two weeks"
+    session.commit()
+    analyzer.versions = {**analyzer.versions, "sentiment": "baseline-newer"}
+    analyse_pending(session, analyzer, redo=True, post_ids=[waiting.id])
+    assert draft_pending(session) == 1
+    assert {d.post_id for d in session.exec(select(ReplyDraft))} == {asked.id, waiting.id}

@@ -221,12 +221,13 @@ def test_a_crashed_task_is_retried_and_finishes_the_job(stack: Stack) -> None:
     assert "the analysis crashed" in stack.logs() and "Retrying message" in stack.logs()
     with stack.session() as s:  # the retry went on through FAQ placement to drafting
         needing = set(s.exec(select(Analysis.post_id).where(Analysis.needs_reply)))
-        wait_until(
-            lambda: set(stack.session().exec(select(ReplyDraft.post_id))) == needing,
-            30,
-            "a draft for every post needing a reply",
-            stack,
-        )
+
+    def drafted() -> set[int]:
+        with stack.session() as s:  # one session a poll, closed: an open one per poll used up the pool
+            return set(s.exec(select(ReplyDraft.post_id)))
+
+    wait_until(lambda: drafted() == needing, 30, "a draft for every post needing a reply", stack)
+    with stack.session() as s:
         drafts = s.exec(select(ReplyDraft.post_id, func.count()).group_by(ReplyDraft.post_id)).all()
     assert needing and dict(drafts) == dict.fromkeys(needing, 1)
     assert analyses_per_post(stack) == dict.fromkeys(ids, 1)

@@ -290,7 +290,7 @@ with right, st.container(border=True, key=f"detail-{c.id}"):
 
 st.subheader(t("Export accepted entries"))
 with session() as s:
-    entries = faq.exportable(s)
+    entries = faq.exportable(s, found if FaqStatus.accepted.value in statuses else None)
     files = {fmt: faq.export(s, fmt, entries) for fmt in faq.EXPORT_FORMATS}
 st.caption(t("{count} accepted entries with answers, in English and Japanese").format(count=len(entries)))
 cols = st.columns(len(files))

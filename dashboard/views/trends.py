@@ -126,18 +126,27 @@ sentiment_scale = alt.Scale(domain=list(td.SENTIMENTS), range=list(td.SENTIMENT_
 platform_scale = alt.Scale(domain=list(td.PLATFORMS), range=list(td.PLATFORM_COLOURS))
 day_axis = alt.X("day:T", title=t("day"), axis=alt.Axis(format="%m-%d"))
 
+
+def sentiment_bars(frame: pd.DataFrame) -> alt.Chart:
+    """Posts per day, stacked by sentiment: the whole period, and each language's panel."""
+    return (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            x=day_axis,
+            y=alt.Y("sum(posts):Q", title=t("posts")),
+            color=alt.Color("sentiment:N", scale=sentiment_scale, title=t("sentiment")),
+            tooltip=[
+                alt.Tooltip("day:T", format="%Y-%m-%d"),
+                "sentiment:N",
+                alt.Tooltip("sum(posts):Q", title=t("posts")),
+            ],
+        )
+    )
+
+
 st.subheader(t("Posts per day by sentiment"))
-st.altair_chart(
-    alt.Chart(current)
-    .mark_bar()
-    .encode(
-        x=day_axis,
-        y=alt.Y("sum(posts):Q", title=t("posts")),
-        color=alt.Color("sentiment:N", scale=sentiment_scale, title=t("sentiment")),
-        tooltip=[alt.Tooltip("day:T", format="%Y-%m-%d"), "sentiment:N", alt.Tooltip("sum(posts):Q", title=t("posts"))],
-    ),
-    width="stretch",
-)
+st.altair_chart(sentiment_bars(current), width="stretch")
 
 st.subheader(t("Negative share per day, this period and the one before"))
 this_period, period_before = t("this period"), t("the period before")
@@ -186,21 +195,7 @@ shown_languages = sorted(current["language"].unique())
 for column, language in zip(st.columns(max(1, len(shown_languages))), shown_languages, strict=False):
     panel = current[current["language"] == language]
     column.markdown(f"**{language}** · " + t("{posts} posts").format(posts=int(panel["posts"].sum())))
-    column.altair_chart(
-        alt.Chart(panel)
-        .mark_bar()
-        .encode(
-            x=day_axis,
-            y=alt.Y("sum(posts):Q", title=t("posts")),
-            color=alt.Color("sentiment:N", scale=sentiment_scale, title=t("sentiment")),
-            tooltip=[
-                alt.Tooltip("day:T", format="%Y-%m-%d"),
-                "sentiment:N",
-                alt.Tooltip("sum(posts):Q", title=t("posts")),
-            ],
-        ),
-        width="stretch",
-    )
+    column.altair_chart(sentiment_bars(panel), width="stretch")
 
 st.subheader(t("Share of voice"))
 if voice.empty:

@@ -4,7 +4,7 @@ at N posts and at N/10, so how each grows shows as a ratio in one run.
 Pages are rendered by Streamlit's AppTest, signed in, with the data caches cleared before every run (a cached
 page measures nothing). Queries are the SELECTs the pages sent, run again at the driver with every row fetched.
 A pipeline pass is `kikimimi run --once` without collectors: 100 new posts are stored as a collector stores
-them, then indexed, analysed, placed in the FAQ, drafted for and (dry run) posted, each stage timed.
+them, then indexed, analysed, placed in the FAQ, drafted for, (dry run) posted and checked for alerts, each stage timed.
 """
 
 from __future__ import annotations
@@ -146,7 +146,7 @@ def measure_pages(url: str, repeat: int) -> tuple[dict, dict, float]:
 
 def measure_pass(url: str, repeat: int, tag: str) -> dict:
     """p50/p95 per stage of a pass that collects `NEW_POSTS` new posts (stored as a collector stores them)."""
-    from kikimimi.pipeline import open_session
+    from kikimimi.pipeline import check_alerts, open_session
     from kikimimi.search import index_posts
     from kikimimi.settings import load_settings
     from listener.store import store_page
@@ -157,7 +157,7 @@ def measure_pass(url: str, repeat: int, tag: str) -> dict:
     from responder.drafting import draft_pending
     from responder.posting import post_approved
 
-    from .scale_data import BRAND, new_posts
+    from .scale_data import new_posts
 
     os.environ["KIKIMIMI_DATABASE_URL"] = url
     settings = load_settings(fallback_to_example=True)
@@ -181,8 +181,9 @@ def measure_pass(url: str, repeat: int, tag: str) -> dict:
                 ("search index", lambda: index_posts(session)),
                 ("analyse", lambda: analyse_pending(session, analyzer)),
                 ("faq", lambda: place(session)),
-                ("draft", lambda: draft_pending(session, templates_dir=settings.templates_dir, brand=BRAND)),
+                ("draft", lambda: draft_pending(session, brands=settings.brands, templates_dir=settings.templates_dir)),
                 ("post (dry run)", lambda: post_approved(session, {}, live=False)),
+                ("alerts", lambda: check_alerts(session, settings)),
             ]
             total = 0.0
             for name, step in steps:

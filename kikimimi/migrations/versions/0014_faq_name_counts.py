@@ -1,7 +1,7 @@
 """FAQ clusters remember which named services their members ask about, so placement keeps PayPal from PayPay
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-01 15:45:00
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 JSON_TYPE = sa.JSON().with_variant(JSONB(), "postgresql")  # jsonb on PostgreSQL, as 0008 made every JSON column
 
 revision: str = "0014"
-down_revision: str | None = "0012"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
