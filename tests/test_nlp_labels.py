@@ -63,13 +63,25 @@ def test_shipped_request_models_say_what_they_learned_from():
     # clean retrain cost 0.08 F1 on questions and 0.32 macro-F1 on intents, 5-fold on real posts), so a card
     # that lists such a source must say the model is non-commercial.
     non_commercial = ("jrte", "wrime", "spotifycares", "support_tweets", "airline", "complaints")
-    for name in ("questions", "questions_head", "intents", "intents_head"):
+    for name in ("questions", "questions_head", "intents", "intents_head", "intents_ja", "intents_ja_head"):
         card = json.loads((WEIGHTS_DIR / f"{name}.json").read_text(encoding="utf-8"))["card"]
         sources = [s.lower() for s in card["trained_on"]]
         assert not any("complaints" in s for s in sources), name  # research use only: never shipped
         if any(word in s for s in sources for word in non_commercial):
             assert "NON-COMMERCIAL" in card["licence"], name
             assert all("CC BY-NC" in s for s in card["trained_on"] if any(w in s.lower() for w in non_commercial))
+        else:
+            assert card["licence"] == "commercially usable sources only", name
+
+
+def test_the_japanese_intent_model_learned_from_japanese_rows_only():
+    for name in ("intents_ja", "intents_ja_head"):
+        card = json.loads((WEIGHTS_DIR / f"{name}.json").read_text(encoding="utf-8"))["card"]
+        assert {s.split(":")[0] for s in card["trained_on"]} == {
+            "labels/casual_ja.csv",
+            "labels/written_ja.csv",
+            "seeds_ja.csv",
+        }, name
 
 
 def _labelled_text(tmp_path, monkeypatch, shared: str, label_file: str, text: str) -> None:

@@ -24,7 +24,7 @@ import argparse
 import csv
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +55,12 @@ QUESTION_HEAD_C, INTENT_HEAD_C = 1.0, 0.3  # each picked from 0.3 / 1 / 3 on the
 # EN general tweets 0.624 / 0.575 / 0.450), so neither ships; the options stay for the next labels.
 QUESTION_FLAG = False
 PUBLIC_COPIES = 0.0
+# Issue 10, fourth pass: the intent models' per-language and rare-class choices (5-fold CV; weights README).
+JA_INTENT_SHARE = 0.0  # > 0: Japanese rows reweighted to this share of the English rows' total weight
+JA_INTENTS = "own"  # "": one intent model serves both languages; "ngram": a Japanese n-gram model beside the shared
+# head; "own": a Japanese n-gram model and head (`intents_ja`, `intents_ja_head`), picked by language at run time
+RARE_BIAS = 0.0  # added to the shared n-gram intent model's intercept for RARE_INTENTS (log-odds)
+RARE_INTENTS = ("order_status", "product_question", "returns_refunds")
 
 
 class Encodings:
@@ -97,6 +103,45 @@ class Options:
 
     question_flag: bool = QUESTION_FLAG  # the n-gram question model reads addresses_brand too
     public_copies: float = PUBLIC_COPIES  # weight of `request_data.public_copies` rows for questions (0: none)
+    ja_intent_share: float = JA_INTENT_SHARE
+    ja_intents: str = JA_INTENTS
+    rare_bias: float = RARE_BIAS
+
+
+def _reweighted(rows: list[Row], lang: str, share: float) -> list[Row]:
+    """`rows` with those in `lang` scaled so their total weight is `share` times the others' (0: unchanged)."""
+    ours = sum(r.weight for r in rows if r.lang == lang)
+    others = sum(r.weight for r in rows if r.lang != lang)
+    if not share or not ours:
+        return rows
+    scale = share * others / ours
+    return [replace(r, weight=r.weight * scale) if r.lang == lang else r for r in rows]
+
+
+def intent_models(
+    name: str, rows: list[Row], enc, *, head: bool = True, rare_bias: float = 0.0, version: int = 1
+) -> dict:
+    """An n-gram intent model `name` (and its head `<name>_head`) fitted on `rows`."""
+    model = fit_linear(
+        name,
+        f"{name}-linear-{version}",
+        [r.text for r in rows],
+        [r.intent for r in rows],  # type: ignore[misc]
+        weights=[r.weight for r in rows],
+        views=VIEWS,
+        cue_scale=1.0,
+        C=INTENT_C,
+        seed=SEED,
+    )
+    for intent in RARE_INTENTS if rare_bias else ():
+        model.intercept[model.classes.index(intent)] += rare_bias
+    out = {name: model}
+    if head:
+        labels = [str(r.intent) for r in rows]
+        out[f"{name}_head"] = _fit_head(
+            f"{name}_head", f"{name}_head-{version}", rows, labels, model.classes, INTENT_HEAD_C, ["encoding"], enc
+        )
+    return out
 
 
 def fit_models(
@@ -136,31 +181,29 @@ def fit_models(
         )
     if "intents" in tasks:
         i_rows = [r for r in train if r.intent is not None]
-        models["intents"] = fit_linear(
-            "intents",
-            "intents-linear-3",
-            [r.text for r in i_rows],
-            [r.intent for r in i_rows],  # type: ignore[misc]
-            weights=[r.weight for r in i_rows],
-            views=VIEWS,
-            cue_scale=1.0,
-            C=INTENT_C,
-            seed=SEED,
+        models |= intent_models(
+            "intents", _reweighted(i_rows, "ja", options.ja_intent_share), enc, rare_bias=options.rare_bias, version=3
         )
-        models["intents_head"] = _fit_head(
-            "intents_head",
-            "intents_head-3",
-            i_rows,
-            [str(r.intent) for r in i_rows],
-            models["intents"].classes,
-            INTENT_HEAD_C,
-            ["encoding"],
-            enc,
-        )
+        if options.ja_intents:
+            ja_rows = [r for r in i_rows if r.lang == "ja"]
+            models |= intent_models("intents_ja", ja_rows, enc, head=options.ja_intents == "own")
     return models
 
 
-def predict(models: dict, texts: list[str], addressed: list[int], enc: Encodings) -> tuple[np.ndarray, list[str]]:
+def intent_parts(models: dict, texts: list[str], langs: list[str], e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(n-gram, head) intent probabilities per text, each from the model its language gets at run time."""
+    text_p, head_p = models["intents"].predict_proba(texts), models["intents_head"].predict_proba(e)
+    ja = [k for k, lang in enumerate(langs) if lang == "ja"]
+    if "intents_ja" in models and ja:
+        assert models["intents_ja"].classes == models["intents"].classes
+        text_p[ja] = models["intents_ja"].predict_proba([texts[k] for k in ja])
+        head_p[ja] = models.get("intents_ja_head", models["intents_head"]).predict_proba(e[ja])
+    return text_p, head_p
+
+
+def predict(
+    models: dict, texts: list[str], addressed: list[int], langs: list[str], enc: Encodings
+) -> tuple[np.ndarray, list[str]]:
     """(question probability, intent) per text, exactly as the pipeline combines them."""
     e = enc(texts)
     q = combine(
@@ -168,7 +211,7 @@ def predict(models: dict, texts: list[str], addressed: list[int], enc: Encodings
         models["questions_head"].predict_proba(e, np.array(addressed)),
         QUESTION_HEAD_WEIGHT,
     )[:, models["questions"].classes.index("1")]
-    i = combine(models["intents"].predict_proba(texts), models["intents_head"].predict_proba(e), INTENT_HEAD_WEIGHT)
+    i = combine(*intent_parts(models, texts, langs, e), INTENT_HEAD_WEIGHT)
     return q, [models["intents"].classes[k] for k in i.argmax(axis=1)]
 
 
@@ -179,9 +222,12 @@ def _tests_file(name: str) -> tuple[list[str], list[str]]:
     return [r["text"] for r in rows], [r[column] for r in rows]
 
 
-def dev_sets(rows: list[Row]) -> dict[str, tuple[list[str], list[int], list[str], str]]:
-    """name -> (texts, addresses_brand, gold, task) for every held-out set we report."""
-    out: dict[str, tuple[list[str], list[int], list[str], str]] = {}
+DevSet = tuple[list[str], list[int], list[str], str, list[str]]
+
+
+def dev_sets(rows: list[Row]) -> dict[str, DevSet]:
+    """name -> (texts, addresses_brand, gold, task, languages) for every held-out set we report."""
+    out: dict[str, DevSet] = {}
     ours = [*OUR_REAL_LABELS, "labels/casual_ja.csv", "labels/written_en.csv", "labels/written_ja.csv"]
     picks = {
         "questions": ["tweet_acts_en", *ours],
@@ -197,7 +243,13 @@ def dev_sets(rows: list[Row]) -> dict[str, tuple[list[str], list[int], list[str]
                 and (r.is_question if task == "questions" else r.intent) is not None
             ]
             gold = [str(r.is_question) if task == "questions" else str(r.intent) for r in dev]
-            out[f"{task}: {source} (dev split)"] = ([r.text for r in dev], [r.addresses_brand for r in dev], gold, task)
+            out[f"{task}: {source} (dev split)"] = (
+                [r.text for r in dev],
+                [r.addresses_brand for r in dev],
+                gold,
+                task,
+                [r.lang for r in dev],
+            )
         tweets = [r for r in rows if r.source in OUR_REAL_LABELS and not r.commercial]
         gold = [str(r.is_question) if task == "questions" else str(r.intent) for r in tweets]
         out[f"{task}: our real-post labels (all {len(tweets)}; the clean models never saw one)"] = (
@@ -205,6 +257,7 @@ def dev_sets(rows: list[Row]) -> dict[str, tuple[list[str], list[int], list[str]
             [r.addresses_brand for r in tweets],
             gold,
             task,
+            [r.lang for r in tweets],
         )
         for lang in ("en", "ja"):
             texts, gold = _tests_file(f"{task}_{lang}")
@@ -213,6 +266,7 @@ def dev_sets(rows: list[Row]) -> dict[str, tuple[list[str], list[int], list[str]
                 [addresses_brand_from_text(t) for t in texts],
                 gold,
                 task,
+                [lang] * len(texts),
             )
     return out
 
@@ -221,10 +275,10 @@ def measure(models: dict, sets: dict, enc: Encodings) -> dict[str, dict]:
     figures: dict[str, dict] = {}
     if not models:
         return figures
-    for name, (texts, addressed, gold, task) in sets.items():
+    for name, (texts, addressed, gold, task, langs) in sets.items():
         if not texts:
             continue
-        q, intents = predict(models, texts, addressed, enc)
+        q, intents = predict(models, texts, addressed, langs, enc)
         if task == "questions":
             pred = ["1" if p >= 0.5 else "0" for p in q]
             p, r, f, _ = precision_recall_fscore_support(gold, pred, pos_label="1", average="binary", zero_division=0)
@@ -295,10 +349,15 @@ def main(argv: list[str] | None = None) -> None:
     for name in clean_figures or full_figures:
         print(f"{name:<84} {both(name):>17}")
     shipped, shipped_rows = (clean, clean_rows) if args.clean else (full, rows)
-    sources = sorted({r.source for r in shipped_rows if r.split == "train"})
-    trained_on = [
-        f"{s}: {sum(r.source == s and r.split == 'train' for r in shipped_rows)} rows ({LICENCES[s]})" for s in sources
-    ]
+
+    def trained_on(name: str) -> list[str]:
+        # the Japanese intent model (and head) learn from the Japanese rows alone
+        learned = [r for r in shipped_rows if r.split == "train" and (r.lang == "ja" or "_ja" not in name)]
+        return [
+            f"{s}: {sum(r.source == s for r in learned)} rows ({LICENCES[s]})"
+            for s in sorted({r.source for r in learned})
+        ]
+
     note = (
         "Figures on rows no model trained on (each source's dev split; our labels' md5 fifth). 'clean' learned only "
         "from commercially usable data (with our labels of BSD-2-Clause general tweets); '+labels' also from our "
@@ -307,11 +366,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     for name, model in shipped.items():
         task = "questions" if name.startswith("questions") else "intents"
+        sources = trained_on(name)
         model.card = {
-            "trained_on": trained_on,
-            "licence": "commercially usable sources only"
-            if args.clean
-            else "NON-COMMERCIAL: learned from our labels of CC BY-NC-SA 4.0 posts (--clean retrains a clean one)",
+            "trained_on": sources,
+            "licence": "NON-COMMERCIAL: learned from our labels of CC BY-NC-SA 4.0 posts (--clean retrains a clean one)"
+            if any("non-commercial" in s for s in sources)
+            else "commercially usable sources only",
             "dev figures (combined pipeline; clean / +labels)": {
                 k: both(k) for k in clean_figures or full_figures if k.startswith(task)
             },
@@ -327,7 +387,7 @@ def main(argv: list[str] | None = None) -> None:
         if not args.no_save:
             model.save()
     if not args.no_save:
-        print(f"saved questions, questions_head, intents, intents_head ({'clean' if args.clean else '+labels'})")
+        print(f"saved {', '.join(shipped)} ({'clean' if args.clean else '+labels'})")
 
 
 if __name__ == "__main__":
