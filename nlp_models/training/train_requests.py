@@ -225,6 +225,11 @@ def _tests_file(name: str) -> tuple[list[str], list[str]]:
 DevSet = tuple[list[str], list[int], list[str], str, list[str]]
 
 
+def _dev_set(rows: list[Row], task: str) -> DevSet:
+    gold = [str(r.is_question) if task == "questions" else str(r.intent) for r in rows]
+    return [r.text for r in rows], [r.addresses_brand for r in rows], gold, task, [r.lang for r in rows]
+
+
 def dev_sets(rows: list[Row]) -> dict[str, DevSet]:
     """name -> (texts, addresses_brand, gold, task, languages) for every held-out set we report."""
     out: dict[str, DevSet] = {}
@@ -242,22 +247,10 @@ def dev_sets(rows: list[Row]) -> dict[str, DevSet]:
                 and r.split == "dev"
                 and (r.is_question if task == "questions" else r.intent) is not None
             ]
-            gold = [str(r.is_question) if task == "questions" else str(r.intent) for r in dev]
-            out[f"{task}: {source} (dev split)"] = (
-                [r.text for r in dev],
-                [r.addresses_brand for r in dev],
-                gold,
-                task,
-                [r.lang for r in dev],
-            )
+            out[f"{task}: {source} (dev split)"] = _dev_set(dev, task)
         tweets = [r for r in rows if r.source in OUR_REAL_LABELS and not r.commercial]
-        gold = [str(r.is_question) if task == "questions" else str(r.intent) for r in tweets]
-        out[f"{task}: our real-post labels (all {len(tweets)}; the clean models never saw one)"] = (
-            [r.text for r in tweets],
-            [r.addresses_brand for r in tweets],
-            gold,
-            task,
-            [r.lang for r in tweets],
+        out[f"{task}: our real-post labels (all {len(tweets)}; the clean models never saw one)"] = _dev_set(
+            tweets, task
         )
         for lang in ("en", "ja"):
             texts, gold = _tests_file(f"{task}_{lang}")
