@@ -368,7 +368,12 @@ def main(argv: list[str] | None = None) -> None:
             "dev figures (combined pipeline; clean / +labels)": {
                 k: both(k) for k in clean_figures or full_figures if k.startswith(task)
             },
-            "note": note,
+            "note": note
+            + (
+                ""
+                if any("non-commercial" in s for s in sources)
+                else " This model learned from commercially usable rows only."
+            ),
             "trained by": TRAINED_BY
             + (" --clean" if args.clean else "")
             + (" --shipped-only" if args.shipped_only else "")
