@@ -128,3 +128,21 @@ def test_labels_of_other_sources_join_by_hash_with_their_own_addressing(tmp_path
     _labelled_text(tmp_path, monkeypatch, "tweet_acts_en/train.csv", "tweet_acts_labels.csv", text)
     (row,) = [r for r in request_data.support_tweet_rows()]
     assert (row.text, row.is_question, row.addresses_brand, row.commercial) == (text, 1, 1, True)
+
+
+def test_japanese_intent_rows_can_carry_a_share_of_the_english_weight():
+    # cv_requests compares this (`Options.ja_intent_share`) with a Japanese model of its own.
+    from nlp_models.training.request_data import Row
+    from nlp_models.training.train_requests import _reweighted
+
+    rows = [
+        Row("late again", 0, "complaint", 0, 2.0, "x", "en", "train"),
+        Row("where is it?", 1, "order_status", 1, 6.0, "x", "en", "train"),
+        Row("届かない", 1, "order_status", 1, 1.0, "y", "ja", "train"),
+        Row("最高", 0, "praise", 0, 3.0, "y", "ja", "train"),
+    ]
+    out = _reweighted(rows, "ja", 1.0)  # Japanese total 4 -> 8, the English total
+    assert [r.weight for r in out] == [2.0, 6.0, 2.0, 6.0]
+    assert [r.text for r in out] == [r.text for r in rows]
+    assert [r.weight for r in _reweighted(rows, "ja", 0.25)] == [2.0, 6.0, 0.5, 1.5]
+    assert _reweighted(rows, "ja", 0.0) == rows
