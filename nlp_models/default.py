@@ -83,7 +83,7 @@ class DefaultAnalyzer:
             "sentiment": f"en:{en['kikimimi_sentiment'].version};ja:{ja['kikimimi_sentiment'].version}",
             "sentiment_other": f"best effort: {en['kikimimi_sentiment'].version}",
             "question": en["kikimimi_question"].version,
-            "intent": en["kikimimi_intent"].version,
+            "intent": f"en:{en['kikimimi_intent'].version};ja:{ja['kikimimi_intent'].version}",
             "empathy": en["kikimimi_empathy"].version,
         }
 

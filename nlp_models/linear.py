@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import logging
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -80,15 +81,25 @@ class HashedLinearModel:
     intercept: np.ndarray
     card: dict[str, Any]
     strip_mentions: bool = True
+    # Extra inputs beside the text: "addresses_brand" (the question model) adds one 0/1 column, so the n-gram
+    # model itself can learn that a problem told to the brand is an ask and the same words posted publicly are not.
+    inputs: list[str] = field(default_factory=list)
 
-    def features(self, texts: list[str]) -> sparse.csr_matrix:
-        return build_features(texts, self.views, self.idf, self.cue_scale, self.strip_mentions)
+    def features(self, texts: list[str], addresses_brand: Sequence[bool] | None = None) -> sparse.csr_matrix:
+        X = build_features(texts, self.views, self.idf, self.cue_scale, self.strip_mentions)
+        if "addresses_brand" not in self.inputs:
+            return X
+        flags = np.zeros(len(texts)) if addresses_brand is None else np.asarray(addresses_brand, np.float32)
+        if len(flags) != len(texts):
+            raise ValueError(f"{len(flags)} addresses_brand flags for {len(texts)} texts")
+        return sparse.hstack([X, sparse.csr_matrix(flags.reshape(-1, 1))], format="csr")
 
-    def predict_proba(self, texts: list[str]) -> np.ndarray:
-        """Probabilities, one row per text, columns in `self.classes` order."""
+    def predict_proba(self, texts: list[str], addresses_brand: Sequence[bool] | None = None) -> np.ndarray:
+        """Probabilities, one row per text, columns in `self.classes` order (`addresses_brand`: one flag per
+        text, read by a model whose `inputs` name it; none means not addressed)."""
         if not texts:
             return np.zeros((0, len(self.classes)), dtype=np.float32)
-        scores = self.features(texts) @ self.coef.T.astype(np.float32) + self.intercept
+        scores = self.features(texts, addresses_brand) @ self.coef.T.astype(np.float32) + self.intercept
         scores = np.asarray(scores, dtype=np.float64)
         if scores.shape[1] == 1:  # binary: sklearn keeps one column for the positive class
             p = 1.0 / (1.0 + np.exp(-scores[:, 0]))
@@ -114,6 +125,7 @@ class HashedLinearModel:
             "cue_scale": self.cue_scale,
             "cue_names": list(CUE_NAMES),
             "strip_mentions": self.strip_mentions,
+            "inputs": self.inputs,
             "card": self.card,
         }
         path = directory / f"{self.name}.json"
@@ -125,7 +137,9 @@ class HashedLinearModel:
         """A short human-readable card: data, licences, seed, evaluation figures."""
         summary = (
             f"Classes: {', '.join(self.classes)}.\n\n"
-            "Hashed n-gram views + cue features (nlp_models/cues.py), logistic regression, float16 weights."
+            "Hashed n-gram views + cue features (nlp_models/cues.py)"
+            + "".join(f" + {i}" for i in self.inputs)
+            + ", logistic regression, float16 weights."
         )
         return render_card(f"{self.name} ({self.version})", summary, self.card)
 
@@ -153,4 +167,5 @@ class HashedLinearModel:
             intercept=intercept,
             card=meta.get("card", {}),
             strip_mentions=bool(meta.get("strip_mentions", True)),
+            inputs=list(meta.get("inputs", [])),
         )

@@ -112,3 +112,68 @@ def test_eval_reads_the_optional_addresses_brand_column(tmp_path: Path):
     bad.write_text("text,is_question,addresses_brand\nhi,0,yes\n", encoding="utf-8")
     with pytest.raises(DatasetError, match="line 2: unknown addresses_brand 'yes'"):
         evaluate_questions(bad)
+
+
+# Written for this test (not from any training or evaluation set): problems with the author's own order,
+# account or device. LABELLING.md: told to the brand they are implicit asks; posted publicly, vents. What
+# ships reads them as asks either way (0.80-0.98 publicly; weights README, "third pass"): the n-gram flag and
+# the public-vent copies that would separate them lost in cross-validation, so this pins the weaker promise:
+# addressing a problem to the brand never makes it less of an ask, and every addressed one is an ask.
+_PROBLEMS = [
+    "the charger I ordered arrived with a cracked plug",
+    "still no refund for the booking you cancelled last week",
+    "the app logs me out every single time I open it",
+    "注文したマグカップが割れて届いた",
+    "アプリ開くたびにログアウトされる",
+]
+_QUESTIONS = ["do you ship to Canada?", "送料っていくらですか？"]
+
+
+def test_a_problem_told_to_the_brand_is_an_ask_and_scores_above_the_same_words_posted_publicly():
+    analyse = get_analyzer("default").analyse
+    public = analyse(_PROBLEMS, addresses_brand=[False] * len(_PROBLEMS))
+    addressed = analyse(_PROBLEMS, addresses_brand=[True] * len(_PROBLEMS))
+    assert [a.is_question for a in addressed] == [True] * len(_PROBLEMS)
+    assert all(a.question_score > p.question_score for a, p in zip(addressed, public, strict=True))
+    # An explicit question asks whoever it is put to.
+    for flag in (False, True):
+        assert all(a.is_question for a in analyse(_QUESTIONS, addresses_brand=[flag] * len(_QUESTIONS)))
+
+
+def test_an_implicit_ask_is_copied_as_a_public_vent_for_training():
+    from nlp_models.training.request_data import Row, public_copies
+
+    def row(text: str, split: str = "train") -> Row:
+        return Row(text, 1, "order_status", 1, 4.0, "labels/x.csv", "en", split, commercial=False, sentiment="negative")
+
+    rows = [
+        row("@shop the kettle I ordered came dented"),
+        row("@shop can you send a new kettle?"),
+        row("@shop x", "dev"),
+    ]
+    (copy,) = public_copies(rows, weight=0.5)
+    assert (copy.text, copy.is_question, copy.intent, copy.addresses_brand) == (
+        "the kettle I ordered came dented",
+        0,
+        "complaint",
+        0,
+    )
+    assert copy.weight == 2.0 and not copy.commercial
+
+
+def test_the_ngram_question_model_keeps_its_addressing_input(tmp_path: Path):
+    from nlp_models.linear import HashedLinearModel
+    from nlp_models.training.fit import fit_linear
+
+    texts = ["my order is late", "my order is late", "lovely tea", "where is my order?"]
+    model = fit_linear(
+        "q", "q-1", texts, ["1", "0", "0", "1"], views=[{"analyzer": "word", "n_features": 64}], cue_scale=1.0,
+        C=10.0, seed=1, addresses_brand=[1, 0, 0, 0],
+    )  # fmt: skip
+    model.save(tmp_path)
+    loaded = HashedLinearModel.load("q", tmp_path)
+    assert loaded.inputs == ["addresses_brand"]
+    public, told = loaded.predict_proba(["my order is late"] * 2, [False, True])[:, 1]
+    assert told > public
+    with pytest.raises(ValueError, match="1 addresses_brand flags for 2 texts"):
+        loaded.predict_proba(["a", "b"], [True])

@@ -102,10 +102,10 @@ def test_failing_batch_is_retried_one_by_one(
     component = analyzer.pipelines["en"].get_pipe("kikimimi_intent")
     real = component.model.predict_proba
 
-    def flaky(texts: list[str]):  # noqa: ANN202
+    def flaky(texts: list[str], addresses_brand=None):  # noqa: ANN001, ANN202
         if any("BOOM" in t for t in texts):
             raise RuntimeError("boom")
-        return real(texts)
+        return real(texts, addresses_brand)
 
     monkeypatch.setattr(component.model, "predict_proba", flaky)
     with caplog.at_level(logging.WARNING):

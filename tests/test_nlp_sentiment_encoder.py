@@ -120,9 +120,29 @@ def test_intent_head_joins_the_encoder_view_to_the_ngram_view() -> None:
 
     nlp = build_pipeline("en")
     intent = nlp.get_pipe("kikimimi_intent")
-    assert intent.version == f"{load_model('intents').version}+intents_head-2"
+    assert intent.version == f"{load_model('intents').version}+intents_head-3"
     docs = list(nlp.pipe(["where is my parcel, it's been two weeks", "thank you, the tea is lovely"]))
     assert all(d._.encoding is not None and d._.encoding.shape == (384,) for d in docs)
     ngram_only = load_model("intents").predict_proba([d.text for d in docs])
     assert not np.allclose([d._.intent_score for d in docs], ngram_only.max(axis=1))  # the head moved them
     assert [d._.intent for d in docs] == ["order_status", "praise"]
+
+
+def test_japanese_posts_get_their_own_intent_model() -> None:
+    # Issue 10, fourth pass: one intent model for both languages lost Japanese intents as English rows grew, so
+    # the Japanese pipeline reads `intents_ja` and its head, fitted on the Japanese rows alone.
+    from nlp_models.default import DefaultAnalyzer
+    from nlp_models.pipeline import build_pipeline
+
+    ja, en = build_pipeline("ja").get_pipe("kikimimi_intent"), build_pipeline("en").get_pipe("kikimimi_intent")
+    assert ja.model.name == "intents_ja" and ja.head.name == "intents_ja_head" and en.model.name == "intents"
+    assert ja.model.classes == en.model.classes
+    texts = [
+        "返品ってどうすればいいですか",
+        "ログインできない、パスワード変えたのに",
+        "where is my parcel, it's been two weeks",
+    ]
+    analyses = DefaultAnalyzer().analyse(texts)
+    # LABELLING.md: login and password are `billing_account`
+    assert [a.intent for a in analyses] == ["returns_refunds", "billing_account", "order_status"]
+    assert analyses[0].model_versions["intent"] == f"en:{en.version};ja:{ja.version}"

@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, recall_score
 
-from nlp_models.linear import HashedLinearModel, _vectorizer, build_features
+from nlp_models.linear import HashedLinearModel, _vectorizer
 
 __all__ = ["fit_linear", "macro_recall", "macro_f1"]
 
@@ -38,24 +38,31 @@ def fit_linear(
     weights: list[float] | None = None,
     card: dict[str, Any] | None = None,
     strip_mentions: bool = True,
+    addresses_brand: list[int] | None = None,
 ) -> HashedLinearModel:
-    """Train a class-balanced logistic regression over hashed views + cues and wrap it for shipping."""
+    """Train a class-balanced logistic regression over hashed views + cues and wrap it for shipping.
+
+    With `addresses_brand` (one 0/1 per text) the model also reads that flag (`HashedLinearModel.inputs`)."""
     idf = _idf(texts, views)
-    X = build_features(texts, views, idf, cue_scale, strip_mentions)
-    clf = LogisticRegression(C=C, max_iter=1000, class_weight="balanced", random_state=seed)
-    clf.fit(X, labels, sample_weight=None if weights is None else np.asarray(weights))
-    return HashedLinearModel(
+    model = HashedLinearModel(
         name=name,
         version=version,
-        classes=[str(c) for c in clf.classes_],
+        classes=[],
         views=views,
         cue_scale=cue_scale,
         idf=idf,
-        coef=clf.coef_.astype(np.float32),
-        intercept=clf.intercept_.astype(np.float32),
+        coef=np.zeros(0, np.float32),
+        intercept=np.zeros(0, np.float32),
         card=card or {},
         strip_mentions=strip_mentions,
+        inputs=[] if addresses_brand is None else ["addresses_brand"],
     )
+    X = model.features(texts, addresses_brand)
+    clf = LogisticRegression(C=C, max_iter=1000, class_weight="balanced", random_state=seed)
+    clf.fit(X, labels, sample_weight=None if weights is None else np.asarray(weights))
+    model.classes = [str(c) for c in clf.classes_]
+    model.coef, model.intercept = clf.coef_.astype(np.float32), clf.intercept_.astype(np.float32)
+    return model
 
 
 def macro_recall(gold: list[str], pred: list[str]) -> float:

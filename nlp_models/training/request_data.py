@@ -15,11 +15,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import random
+import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from nlp_models.addressing import addresses_brand_from_text
+from nlp_models.cues import CUE_NAMES, cue_matrix
 from nlp_models.training.data import DATA_DIR, SEED, SEEDS_DIR, read_rows, sample
 from nlp_models.types import INTENTS, SENTIMENTS
 
@@ -27,6 +29,7 @@ __all__ = [
     "LABELS_DIR",
     "RESERVED_PREFIXES",
     "Row",
+    "public_copies",
     "BITEXT_INTENT",
     "tweet_sha1",
     "support_tweet_rows",
@@ -122,12 +125,22 @@ REAL_LABEL_WEIGHT = 4.0
 KEYED_LABELS = {
     "spotifycares_labels.csv": "support_tweets/spotifycares_inbound.csv",
     "support_tweets_labels.csv": "support_tweets/spotifycares_inbound.csv",
+    "support_tweets_labels_3.csv": "support_tweets/spotifycares_inbound.csv",
     "airline_labels.csv": "airline_sentiment_en/train.csv",
+    "airline_labels_2.csv": "airline_sentiment_en/train.csv",
+    "tweet_acts_labels.csv": "tweet_acts_en/train.csv",
 }
+# The shared file whose sha1 partition 0-3 is kept back for the independent evaluation (evaluation_sets.build).
+RESERVED_SOURCE = "support_tweets/spotifycares_inbound.csv"
+# Shared files whose text may train a commercially usable model (tweet acts: BSD-2-Clause); the rest are
+# CC BY-NC-SA 4.0, so the rows joined to them are non-commercial.
+COMMERCIAL_TEXTS = {"tweet_acts_en/train.csv"}
 
 
 def support_tweet_rows() -> list[Row]:
-    """Our labels joined to the real posts' text (CC BY-NC-SA: non-commercial rows)."""
+    """Our labels joined to the real posts' text (support and airline tweets are CC BY-NC-SA: non-commercial
+    rows; the general tweets of `tweet_acts_labels.csv` are BSD-2-Clause: commercial rows). A label's own
+    `addresses_brand` column is used where it has one, else the text's leading @handle."""
     out = []
     texts: dict[str, dict[str, str]] = {}
     for name, shared in KEYED_LABELS.items():
@@ -138,8 +151,8 @@ def support_tweet_rows() -> list[Row]:
             texts[shared] = {tweet_sha1(r["text"]): r["text"].strip() for r in read_rows(path)}
         by_sha = texts[shared]
         for r in read_rows_keyed(LABELS_DIR / name):
-            if r["sha1"][0] in RESERVED_PREFIXES:
-                raise ValueError(f"label {r['sha1']} is in the reserved evaluation partition")
+            if shared == RESERVED_SOURCE and r["sha1"][0] in RESERVED_PREFIXES:
+                raise ValueError(f"{name}: label {r['sha1']} is in the reserved evaluation partition")
             text = by_sha.get(r["sha1"])
             if text is None:
                 continue
@@ -148,15 +161,45 @@ def support_tweet_rows() -> list[Row]:
                     text=text,
                     is_question=int(r["is_question"]),
                     intent=r["intent"],
-                    addresses_brand=int(addresses_brand_from_text(text)),
+                    addresses_brand=int(r["addresses_brand"])
+                    if r.get("addresses_brand") in ("0", "1")
+                    else int(addresses_brand_from_text(text)),
                     weight=REAL_LABEL_WEIGHT,
                     source=f"labels/{name}",
                     lang="en",
                     split=_md5_split(text),
-                    commercial=False,
+                    commercial=shared in COMMERCIAL_TEXTS,
                     sentiment=r.get("sentiment") or None,
                 )
             )
+    return out
+
+
+_LEADING_MENTIONS = re.compile(r"^\s*\.?(?:@\w+\s*)+")
+_ALSO_ASKS = re.compile(
+    r"助けて|なんとかして|どうにかして|対応して|早くして|\bassist\b|\bsort (?:it|this) out\b", re.IGNORECASE
+)
+
+
+def public_copies(rows: list[Row], weight: float = 1.0) -> list[Row]:
+    """LABELLING.md's addressing rule as data: each implicit ask (a problem told to the brand: addressed, ask 1,
+    negative, no "?" and no request wording) copied as the same words posted publicly (leading @handles cut,
+    `addresses_brand` 0), which is a vent: ask 0, `complaint`. Training rows only; `weight` times the original's."""
+    implicit = [
+        r
+        for r in rows
+        if r.split == "train" and r.is_question == 1 and r.addresses_brand == 1 and r.sentiment == "negative"
+    ]
+    cues = cue_matrix([r.text for r in implicit])
+    explicit = (cues[:, CUE_NAMES.index("qmark")] > 0) | (cues[:, CUE_NAMES.index("request")] > 0)
+    out = []
+    for r, asks in zip(implicit, explicit, strict=True):
+        text = _LEADING_MENTIONS.sub("", r.text).strip()
+        if asks or not text or _ALSO_ASKS.search(text):
+            continue
+        out.append(
+            replace(r, text=text, is_question=0, intent="complaint", addresses_brand=0, weight=r.weight * weight)
+        )
     return out
 
 
@@ -339,26 +382,31 @@ LICENCES = {
     "labels/spotifycares_labels.csv": "our labels of CC BY-NC-SA 4.0 tweets (non-commercial)",
     "labels/support_tweets_labels.csv": "our labels of CC BY-NC-SA 4.0 tweets (non-commercial)",
     "labels/airline_labels.csv": "our labels of CC BY-NC-SA 4.0 airline tweets (non-commercial)",
+    "labels/support_tweets_labels_3.csv": "our labels of CC BY-NC-SA 4.0 tweets (non-commercial)",
+    "labels/airline_labels_2.csv": "our labels of CC BY-NC-SA 4.0 airline tweets (non-commercial)",
+    "labels/tweet_acts_labels.csv": "our labels of BSD-2-Clause general tweets (tweets under Twitter's terms)",
     "corrections": "the brand's own corrections (its posts, its people's labels)",
 }
 
 
 def request_rows(seed: int = SEED, *, with_support_tweets: bool = False, corrections: Path | None = None) -> list[Row]:
     """Every row for the question and intent heads; `with_support_tweets` adds the non-commercial labels,
-    `corrections` a file written by `kikimimi export corrections`."""
+    `corrections` a file written by `kikimimi export corrections`. A general tweet we labelled replaces its
+    weak tweet-acts row."""
     rng = random.Random(seed)
+    labelled = [r for r in support_tweet_rows() if with_support_tweets or r.commercial]
+    ours = {r.text for r in labelled}
     rows = [
         *_bitext(rng),
         *_banking(rng),
         *_clinc(rng),
-        *_tweet_acts(),
+        *(r for r in _tweet_acts() if r.text.strip() not in ours),
         *_goemotions(rng),
         *_casual_ja(),
         *_written(),
         *_seeds(),
+        *labelled,
     ]
-    if with_support_tweets:
-        rows += support_tweet_rows()
     if corrections is not None:
         rows += correction_rows(corrections)
     return rows
