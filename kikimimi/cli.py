@@ -154,6 +154,18 @@ def db_upgrade(config: ConfigOption = None) -> None:
     console.print(f"database at the newest schema: {_safe_url(settings.database_url)}")
 
 
+@db_app.command("rebuild-summaries")
+def db_rebuild_summaries(config: ConfigOption = None) -> None:
+    """Recompute the service-level summary from every stored post (it is kept up to date by each pass; rebuild
+    after changing which listening queries are competitors' or renaming a brand)."""
+    from responder import sla_facts
+
+    settings = load_settings(config, fallback_to_example=True)
+    with open_session(settings) as session:
+        written = sla_facts.rebuild(session, settings)
+    console.print(f"service-level summary rebuilt: {written} posts that needed a reply")
+
+
 @app.command()
 def analyse(
     config: ConfigOption = None,

@@ -20,9 +20,10 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
 from kikimimi import sqltime
-from kikimimi.models import Analysis, Author, Brand, DraftState, Post, ReplyDraft, ours
-from kikimimi.settings import BrandConfig, ServiceLevels, Settings
+from kikimimi.models import Analysis, Post
+from kikimimi.settings import ServiceLevels, Settings
 from kikimimi.timeutil import utcnow
+from responder import sla_facts
 
 LEVELS = ("Stellar", "Above average", "Average", "Below average", "Unacceptable")
 MIN_REPLIES_FOR_A_MEDIAN = 3  # a median of one or two replies is noise, not a staffing signal
@@ -57,70 +58,18 @@ def _level_case(minutes: Any, levels: ServiceLevels) -> Any:
     return sa.case(*[(minutes <= b, name) for name, b in zip(LEVELS, _bounds(levels), strict=False)], else_=LEVELS[-1])
 
 
-def _automated(brands: list[BrandConfig]) -> list[tuple[str, str]]:
-    return sorted(
-        {(p, h.lower().lstrip("@")) for b in brands for p, handles in b.automated_handles.items() for h in handles}
-    )
-
-
 def _responses(session: Session, scope: Scope, settings: Settings, now: datetime) -> Any:
     """One row per post in scope that needed a reply: when it was posted, its first response, how many replies,
     its minutes to that response (`frt`, NULL while open) and its wait so far (`waited`: FRT, or age if open)."""
     name = sqltime.dialect(session)
-    reply, replier = aliased(Post), aliased(Author)
-    automated = _automated(settings.brands)
-    # Each post in scope looks up its own answers by index (brand replies by (platform, parent), drafts by post):
-    # the cost follows the posts in the period, not every reply and draft ever stored.
-    brand_replies = (
-        select(reply.created_at)
-        .join(replier, col(replier.id) == col(reply.author_id))
-        .where(reply.platform == Post.platform, reply.parent_external_id == Post.external_id, reply.is_brand_reply)
-        .where(col(reply.created_at) >= scope.since)  # no answer comes before the post it answers
+    one = sla_facts.answers(
+        session,
+        settings,
+        since=scope.since,
+        until=scope.until,
+        platforms=scope.platforms,
+        languages=scope.languages,
     )
-    if automated:  # a bot's "thanks, we'll get back to you" is no response
-        brand_replies = brand_replies.where(
-            sa.tuple_(replier.platform, func.lower(replier.handle)).not_in(automated)  # bounded by the config
-        )
-    brand_at = brand_replies.with_only_columns(func.min(reply.created_at)).scalar_subquery()
-    brand_n = brand_replies.with_only_columns(func.count()).scalar_subquery()
-    answered_at = sa.case(
-        (col(ReplyDraft.state) == DraftState.posted.value, col(ReplyDraft.posted_at)),
-        (col(ReplyDraft.state) == DraftState.replied_by_hand.value, col(ReplyDraft.hand_replied_at)),
-    )
-    drafts = select(ReplyDraft.id).where(
-        col(ReplyDraft.post_id) == col(Post.id),
-        col(ReplyDraft.state).in_([DraftState.posted.value, DraftState.replied_by_hand.value]),
-    )
-    draft_at = drafts.with_only_columns(func.min(answered_at)).scalar_subquery()
-    draft_n = drafts.with_only_columns(func.count()).scalar_subquery()
-    looked_up = (
-        select(
-            col(Post.id).label("post_id"),
-            col(Post.platform).label("platform"),
-            col(Post.author_id).label("author_id"),
-            col(Post.created_at).label("created_at"),
-            col(Post.ingested_at).label("ingested_at"),
-            col(Post.deleted_at).label("deleted_at"),
-            col(Analysis.language).label("language"),
-            col(Analysis.sentiment).label("sentiment"),
-            col(Brand.name).label("brand"),
-            brand_at.label("brand_at"),
-            brand_n.label("brand_n"),
-            draft_at.label("draft_at"),
-            draft_n.label("draft_n"),
-        )
-        .join(Analysis, col(Analysis.post_id) == col(Post.id))
-        .outerjoin(Brand, col(Brand.id) == col(Post.brand_id))
-        # walk the period by its index: needs_reply inside an expression keeps SQLite from walking instead every
-        # post that ever needed a reply by the needs_reply index (PostgreSQL's planner needs no such hint)
-        .where(func.coalesce(col(Analysis.needs_reply), False), ~col(Post.is_brand_reply), ours())
-        .where(col(Post.created_at) >= scope.since, col(Post.created_at) < scope.until)
-    )
-    if scope.platforms is not None:
-        looked_up = looked_up.where(col(Post.platform).in_(scope.platforms))
-    if scope.languages is not None:
-        looked_up = looked_up.where(col(Analysis.language).in_(scope.languages))
-    one = looked_up.cte("answers").prefix_with("MATERIALIZED")  # each look-up once per post, however often read
     first = sa.case(
         (one.c.brand_at.is_(None), one.c.draft_at),
         (one.c.draft_at.is_(None), one.c.brand_at),

@@ -1,0 +1,150 @@
+"""Service levels at a million posts: each needs-reply post's answers summarised once, kept right by triggers
+
+Revision ID: 0015
+Revises: 0014
+Create Date: 2026-12-01 18:30:00
+
+`responsefact` holds one row per post of our own brands that needed a reply, with its first answers looked up;
+`responsedirty` lists the posts whose row may be out of date. Triggers on every table a row is computed from
+mark a post dirty in the same transaction that changes it (bulk statements and erasure included), so a reader
+never trusts a stale row: it reads dirty posts live. The rows are filled by the pipeline pass (and
+`kikimimi db rebuild-summaries`); until then every figure is computed live, as before.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0015"
+down_revision: str | None = "0014"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+UTC_DATETIME = sa.DateTime(timezone=True)
+
+# (trigger name, table, event, the posts it marks dirty: a SELECT of post ids using NEW or OLD)
+PARENT = (
+    "SELECT p.id FROM post p WHERE {r}.is_brand_reply"
+    " AND p.platform = {r}.platform AND p.external_id = {r}.parent_external_id"
+)
+MARKS = [
+    ("post_ins", "post", "INSERT", ["SELECT NEW.id", PARENT.format(r="NEW")]),
+    (
+        "post_upd",
+        "post",
+        "UPDATE OF platform, external_id, author_id, brand_id, created_at, ingested_at, deleted_at, is_brand_reply,"
+        " parent_external_id",
+        ["SELECT NEW.id", PARENT.format(r="NEW"), PARENT.format(r="OLD")],
+    ),
+    ("post_del", "post", "DELETE", [PARENT.format(r="OLD")]),
+    ("analysis_ins", "analysis", "INSERT", ["SELECT NEW.post_id"]),
+    (
+        "analysis_upd",
+        "analysis",
+        "UPDATE OF post_id, language, sentiment, needs_reply",
+        ["SELECT NEW.post_id", "SELECT OLD.post_id"],
+    ),
+    ("analysis_del", "analysis", "DELETE", ["SELECT OLD.post_id"]),
+    ("draft_ins", "replydraft", "INSERT", ["SELECT NEW.post_id"]),
+    (
+        "draft_upd",
+        "replydraft",
+        "UPDATE OF post_id, state, posted_at, hand_replied_at",
+        ["SELECT NEW.post_id", "SELECT OLD.post_id"],
+    ),
+    ("draft_del", "replydraft", "DELETE", ["SELECT OLD.post_id"]),
+    ("postquery_ins", "postquery", "INSERT", ["SELECT NEW.post_id"]),
+    ("postquery_del", "postquery", "DELETE", ["SELECT OLD.post_id"]),
+    (
+        "query_upd",
+        "listeningquery",
+        "UPDATE OF competitor",
+        ["SELECT q.post_id FROM postquery q WHERE q.query_id = NEW.id"],
+    ),
+    ("brand_upd", "brand", "UPDATE OF name", ["SELECT p.id FROM post p WHERE p.brand_id = NEW.id"]),
+    (
+        "author_upd",
+        "author",
+        "UPDATE OF handle, platform",
+        [
+            "SELECT p.id FROM post r JOIN post p ON p.platform = r.platform AND p.external_id = r.parent_external_id"
+            " WHERE r.author_id = NEW.id AND r.is_brand_reply"
+        ],
+    ),
+]
+
+
+def _sqlite_triggers() -> list[str]:
+    out = []
+    for name, table, event, marks in MARKS:
+        body = "".join(f"INSERT OR IGNORE INTO responsedirty (post_id) {m};\n" for m in marks)
+        if name == "post_del":  # a deleted post takes its summary row with it
+            body += (
+                "DELETE FROM responsedirty WHERE post_id = OLD.id;\nDELETE FROM responsefact WHERE post_id = OLD.id;\n"
+            )
+        out.append(f"CREATE TRIGGER kk_rf_{name} AFTER {event} ON {table} FOR EACH ROW BEGIN\n{body}END")
+    return out
+
+
+def _postgresql_triggers() -> list[str]:
+    out = []
+    for name, table, event, marks in MARKS:
+        body = "".join(f"INSERT INTO responsedirty (post_id) {m} ON CONFLICT DO NOTHING;\n" for m in marks)
+        if (
+            name == "post_del"
+        ):  # responsedirty first: the lock order of the pass's refresh, so neither waits on the other
+            body += (
+                "DELETE FROM responsedirty WHERE post_id = OLD.id;\nDELETE FROM responsefact WHERE post_id = OLD.id;\n"
+            )
+        out.append(
+            f"CREATE FUNCTION kk_rf_{name}() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n{body}RETURN NULL;\nEND $$"
+        )
+        out.append(f"CREATE TRIGGER kk_rf_{name} AFTER {event} ON {table} FOR EACH ROW EXECUTE FUNCTION kk_rf_{name}()")
+    return out
+
+
+def upgrade() -> None:
+    op.create_table(
+        "responsefact",
+        sa.Column("post_id", sa.Integer(), nullable=False),
+        sa.Column("platform", sa.String(length=16), nullable=False),
+        sa.Column("author_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", UTC_DATETIME, nullable=False),
+        sa.Column("ingested_at", UTC_DATETIME, nullable=False),
+        sa.Column("deleted_at", UTC_DATETIME, nullable=True),
+        sa.Column("language", sa.String(length=8), nullable=False),
+        sa.Column("sentiment", sa.String(length=16), nullable=False),
+        sa.Column("brand", sa.String(), nullable=True),
+        sa.Column("brand_at", UTC_DATETIME, nullable=True),
+        sa.Column("brand_n", sa.Integer(), nullable=False),
+        sa.Column("draft_at", UTC_DATETIME, nullable=True),
+        sa.Column("draft_n", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("post_id"),
+    )
+    op.create_index("ix_responsefact_created_at", "responsefact", ["created_at"])
+    op.create_table(
+        "responsedirty", sa.Column("post_id", sa.Integer(), nullable=False), sa.PrimaryKeyConstraint("post_id")
+    )
+    op.create_table(
+        "summarystate",
+        sa.Column("name", sa.String(length=32), nullable=False),
+        sa.Column("through", UTC_DATETIME, nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("name"),
+    )
+    postgresql = op.get_bind().dialect.name == "postgresql"
+    for statement in _postgresql_triggers() if postgresql else _sqlite_triggers():
+        op.execute(statement)
+
+
+def downgrade() -> None:
+    postgresql = op.get_bind().dialect.name == "postgresql"
+    for name, table, _event, _marks in MARKS:
+        op.execute(f"DROP TRIGGER IF EXISTS kk_rf_{name}" + (f" ON {table}" if postgresql else ""))
+        if postgresql:
+            op.execute(f"DROP FUNCTION IF EXISTS kk_rf_{name}()")
+    op.drop_table("summarystate")
+    op.drop_table("responsedirty")
+    op.drop_index("ix_responsefact_created_at", table_name="responsefact")
+    op.drop_table("responsefact")
