@@ -11,7 +11,7 @@ and hours are the reader's (`display_tz`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -113,24 +113,60 @@ def unanswered(session: Session, settings: Settings, *, since: datetime, now: da
     return list(session.exec(stmt))
 
 
-def response_table(
-    session: Session, settings: Settings, *, since: datetime, now: datetime | None = None
+def frt_by_day(
+    session: Session,
+    scope: Scope,
+    settings: Settings,
+    display_tz: str,
+    *,
+    now: datetime | None = None,
+    collected_within: float | None = None,
 ) -> pd.DataFrame:
-    """One row per post posted since `since` that needed a reply, as the page counts them: when it was posted and
-    first collected, and its minutes to the first response (NaN while open). For the alerts' jump detection."""
+    """Median FRT and answered posts per local day (a `date`), per platform and over all platforms (platform
+    None): what the jump check compares, grouped in the database. `collected_within`: only the posts first
+    collected within that many minutes of being posted (a backfill says nothing of staffing)."""
     now = now or utcnow()
-    responses = _responses(session, Scope(since=since, until=now), settings, now)
-    columns = ["post_id", "platform", "created_at", "ingested_at", "frt_minutes"]
+    sqltime.prepare(session)
+    name = sqltime.dialect(session)
+    r = _responses(session, scope, settings, now)
+    clock = sqltime.LocalClock.over(display_tz, scope.since, scope.until)
+    answered = select(clock.day(r.c.created_at, name).label("day"), r.c.platform, r.c.frt).where(
+        r.c.responded_at.is_not(None)
+    )
+    if collected_within is not None:
+        answered = answered.where(sqltime.minutes_between(r.c.ingested_at, r.c.created_at, name) <= collected_within)
+    days = answered.subquery()
+    median, n = sqltime.median(days.c.frt, name), func.count()
     rows = session.exec(  # type: ignore[call-overload]
-        select(
-            responses.c.post_id, responses.c.platform, responses.c.created_at, responses.c.ingested_at, responses.c.frt
+        sa.union_all(
+            select(days.c.day, days.c.platform, median, n).group_by(days.c.day, days.c.platform),
+            select(days.c.day, sa.null(), median, n).group_by(days.c.day),
         )
     ).all()
-    frame = pd.DataFrame(rows, columns=columns)
-    for column in ("created_at", "ingested_at"):
-        frame[column] = pd.to_datetime(frame[column], utc=True)
-    frame["frt_minutes"] = pd.to_numeric(frame["frt_minutes"])
+    frame = pd.DataFrame(rows, columns=["day", "platform", "median_frt_minutes", "answered"])
+    frame["day"] = [date.fromisoformat(str(d)[:10]) for d in frame["day"]]
+    frame["median_frt_minutes"] = pd.to_numeric(frame["median_frt_minutes"])
     return frame
+
+
+def slowest(
+    session: Session,
+    settings: Settings,
+    scope: Scope,
+    *,
+    now: datetime | None = None,
+    collected_within: float | None = None,
+    limit: int = 20,
+) -> list[int]:
+    """The answered posts in scope with the longest first response, slowest first (the posts behind a jump)."""
+    now = now or utcnow()
+    sqltime.prepare(session)
+    name = sqltime.dialect(session)
+    r = _responses(session, scope, settings, now)
+    stmt = select(r.c.post_id).where(r.c.responded_at.is_not(None))
+    if collected_within is not None:
+        stmt = stmt.where(sqltime.minutes_between(r.c.ingested_at, r.c.created_at, name) <= collected_within)
+    return [int(i) for i in session.exec(stmt.order_by(r.c.frt.desc(), r.c.post_id).limit(limit))]
 
 
 def _minutes(later: Any, earlier: Any, brand: Any, scope: Scope, settings: Settings, name: str, now: datetime) -> Any:
