@@ -156,14 +156,16 @@ def db_upgrade(config: ConfigOption = None) -> None:
 
 @db_app.command("rebuild-summaries")
 def db_rebuild_summaries(config: ConfigOption = None) -> None:
-    """Recompute the service-level summary from every stored post (it is kept up to date by each pass; rebuild
-    after changing which listening queries are competitors' or renaming a brand)."""
-    from responder import sla_facts
+    """Recompute the service-level and spike summaries from every stored post (each pass keeps them up to date;
+    the triggers mark what changed, so a rebuild is for a damaged database or a restore from a dump)."""
+    from responder import hour_counts, sla_facts
 
     settings = load_settings(config, fallback_to_example=True)
     with open_session(settings) as session:
         written = sla_facts.rebuild(session, settings)
-    console.print(f"service-level summary rebuilt: {written} posts that needed a reply")
+        hour_counts.clear(session)
+        hours = hour_counts.refresh(session)
+    console.print(f"summaries rebuilt: {written} posts that needed a reply, {hours} hour counts")
 
 
 @app.command()

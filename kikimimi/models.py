@@ -727,3 +727,24 @@ class SummaryState(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=32)
     through: datetime = _ts()
     fingerprint: str = Field(max_length=64)
+
+
+class HourCount(SQLModel, table=True):
+    """Customer posts and negative ones per UTC hour, listening query, platform and language: what spike
+    detection counts (`responder.hour_counts`), kept for the hours before the summary's `through`. The triggers
+    of migration 0015 mark an hour dirty when one of its posts or their analyses change."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    hour_start: datetime = _ts(index=True)
+    query_id: int | None = None
+    platform: str = Field(max_length=16)
+    language: str = Field(max_length=8)
+    posts: int
+    negative: int
+
+
+class HourDirty(SQLModel, table=True):
+    """An hour whose `HourCount` rows may be out of date: counted live until the next pass recounts it."""
+
+    hour_start: datetime = _ts(primary_key=True)
+    hour_end: datetime = _ts()

@@ -140,10 +140,10 @@ def answers(
         return filtered(live(where, handles, since), col(Post.platform), col(Analysis.language))
 
     in_period = (col(Post.created_at) >= since) & (col(Post.created_at) < until)
-    state = _state(session)
-    if state is None or state.fingerprint != fingerprint(handles) or state.through <= since:
+    current = state(session)
+    if current is None or current.fingerprint != fingerprint(handles) or current.through <= since:
         return looked_up(in_period).cte("answers").prefix_with("MATERIALIZED")
-    through = min(state.through, until)
+    through = min(current.through, until)
     dirty = select(ResponseDirty.post_id)
     summarised = filtered(
         select(*[getattr(ResponseFact, c) for c in COLUMNS]).where(
@@ -160,10 +160,27 @@ def answers(
     return sa.union_all(*parts).cte("answers").prefix_with("MATERIALIZED")
 
 
-def _state(session: Session) -> Any:
+def state(session: Session, name: str = NAME) -> Any:
+    """(through, fingerprint) of the summary `name`, read from the database (never a stale object), or None."""
     return session.exec(
-        select(SummaryState.through, SummaryState.fingerprint).where(SummaryState.name == NAME)  # type: ignore[call-overload]
+        select(SummaryState.through, SummaryState.fingerprint).where(SummaryState.name == name)  # type: ignore[call-overload]
     ).first()
+
+
+def save_state(session: Session, name: str, through: Any, mark: str) -> None:
+    updated = session.execute(
+        sa.update(SummaryState).where(col(SummaryState.name) == name).values(through=through, fingerprint=mark)
+    )
+    if not updated.rowcount:
+        session.add(SummaryState(name=name, through=through, fingerprint=mark))
+        session.flush()
+
+
+def lock(session: Session, dirty_table: str) -> None:
+    """On PostgreSQL, make writers' triggers wait the few statements of a refresh until it commits (SQLite has
+    one writer at a time anyway), so no change is marked dirty while the refresh clears the marks."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text(f"LOCK TABLE {dirty_table} IN SHARE ROW EXCLUSIVE MODE"))
 
 
 def refresh(session: Session, settings: Settings, now: datetime | None = None) -> int:
@@ -175,17 +192,17 @@ def refresh(session: Session, settings: Settings, now: datetime | None = None) -
     now = now or utcnow()
     handles = automated(settings.brands)
     mark = fingerprint(handles)
-    state = _state(session)
-    if state is not None and state.fingerprint != mark:
+    current = state(session)
+    if current is not None and current.fingerprint != mark:
         clear(session)
-        state = None
-    if state is not None:  # one step: the dirty posts and the ones created since
-        lower = start = state.through
+        current = None
+    if current is not None:  # one step: the dirty posts and the ones created since
+        lower = start = current.through
     else:  # a first build: every post, a week per statement
         lower, start = None, session.exec(select(func.min(Post.created_at))).one() or now
     written = 0
     while True:
-        end = now if state is not None else min(start + CHUNK, now)
+        end = now if current is not None else min(start + CHUNK, now)
         written += _advance(session, handles, mark, lower, end)
         session.commit()
         if end >= now:
@@ -195,8 +212,7 @@ def refresh(session: Session, settings: Settings, now: datetime | None = None) -
 
 def _advance(session: Session, handles: list[tuple[str, str]], mark: str, start: datetime | None, end: Any) -> int:
     """Summarise the posts created in [start, end) and every dirty one created before `end`; `start` None: all."""
-    if session.get_bind().dialect.name == "postgresql":  # writers' triggers wait the few statements until commit
-        session.execute(sa.text("LOCK TABLE responsedirty IN SHARE ROW EXCLUSIVE MODE"))
+    lock(session, "responsedirty")
     dirty = select(ResponseDirty.post_id)
     created = col(ResponseFact.created_at)
     fresh = created < end if start is None else (created >= start) & (created < end)
@@ -206,24 +222,20 @@ def _advance(session: Session, handles: list[tuple[str, str]], mark: str, start:
     insert = sa.insert(ResponseFact).from_select(list(COLUMNS), live(wanted, handles, col(Post.created_at)))
     result = session.execute(insert.execution_options(preserve_rowcount=True))
     session.execute(sa.delete(ResponseDirty))
-    updated = session.execute(
-        sa.update(SummaryState).where(col(SummaryState.name) == NAME).values(through=end, fingerprint=mark)
-    )
-    if not updated.rowcount:
-        session.add(SummaryState(name=NAME, through=end, fingerprint=mark))
-        session.flush()
+    save_state(session, NAME, end, mark)
     return max(int(result.rowcount or 0), 0)
 
 
 def clear(session: Session) -> None:
     """Forget the summary: every figure is computed live until the next refresh rebuilds it."""
-    for table in (ResponseFact, ResponseDirty, SummaryState):
-        session.execute(sa.delete(table))
+    session.execute(sa.delete(ResponseFact))
+    session.execute(sa.delete(ResponseDirty))
+    session.execute(sa.delete(SummaryState).where(col(SummaryState.name) == NAME))
     session.commit()
 
 
 def rebuild(session: Session, settings: Settings, now: datetime | None = None) -> int:
-    """Recompute the whole summary (after the listening queries' competitor flags or brand names changed, say)."""
+    """Recompute the whole summary (the triggers keep it right; this is for a damaged or restored database)."""
     clear(session)
     written = refresh(session, settings, now)
     log.info("service-level summary rebuilt: %s posts", written)

@@ -1,7 +1,6 @@
 """Service levels: first-response time against the ladder and the target, per platform and day, and the support
 KPIs, each tile stating the posts it is a share of. Every figure is an aggregate from `responder/sla.py`."""
 
-
 import altair as alt
 import pandas as pd
 import streamlit as st

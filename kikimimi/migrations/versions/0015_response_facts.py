@@ -1,11 +1,13 @@
-"""Service levels at a million posts: each needs-reply post's answers summarised once, kept right by triggers
+"""Service levels and spikes at a million posts: each needs-reply post's answers and each hour's post counts
+summarised once, kept right by triggers
 
 Revision ID: 0015
 Revises: 0014
 Create Date: 2026-12-01 18:30:00
 
 `responsefact` holds one row per post of our own brands that needed a reply, with its first answers looked up;
-`responsedirty` lists the posts whose row may be out of date. Triggers on every table a row is computed from
+`responsedirty` lists the posts whose row may be out of date; `hourcount` and `hourdirty` do the same for the posts
+per UTC hour, query, platform and language that spike detection counts. Triggers on every table a row is computed from
 mark a post dirty in the same transaction that changes it (bulk statements and erasure included), so a reader
 never trusts a stale row: it reads dirty posts live. The rows are filled by the pipeline pass (and
 `kikimimi db rebuild-summaries`); until then every figure is computed live, as before.
@@ -75,6 +77,46 @@ MARKS = [
 ]
 
 
+# (trigger name, table, event, the created_at of the posts whose hour it marks dirty, FROM clause or None)
+HOUR_MARKS = [
+    ("post_ins", "post", "INSERT", [("NEW.created_at", None)]),
+    (
+        "post_upd",
+        "post",
+        "UPDATE OF platform, query_id, created_at, deleted_at, is_brand_reply",
+        [("NEW.created_at", None), ("OLD.created_at", None)],
+    ),
+    ("post_del", "post", "DELETE", [("OLD.created_at", None)]),
+    ("analysis_ins", "analysis", "INSERT", [("p.created_at", "post p WHERE p.id = NEW.post_id")]),
+    (
+        "analysis_upd",
+        "analysis",
+        "UPDATE OF post_id, language, sentiment, is_spam",
+        [("p.created_at", "post p WHERE p.id = NEW.post_id"), ("p.created_at", "post p WHERE p.id = OLD.post_id")],
+    ),
+    ("analysis_del", "analysis", "DELETE", [("p.created_at", "post p WHERE p.id = OLD.post_id")]),
+]
+
+
+def _hour_marks(postgresql: bool) -> list[tuple[str, str, str, list[str]]]:
+    """HOUR_MARKS as (name, table, event, SELECTs of (hour_start, hour_end)) in the dialect's time arithmetic."""
+    out = []
+    for name, table, event, marks in HOUR_MARKS:
+        selects = []
+        for moment, source in marks:
+            if postgresql:
+                start = f"date_trunc('hour', {moment} AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
+                span = f"{start}, {start} + interval '1 hour'"
+            else:  # the text SQLite stores a time as
+                span = (
+                    f"strftime('%Y-%m-%d %H:00:00.000000', {moment}), "
+                    f"strftime('%Y-%m-%d %H:00:00.000000', {moment}, '+1 hour')"
+                )
+            selects.append(f"SELECT {span}" + (f" FROM {source}" if source else ""))
+        out.append((f"hc_{name}", table, event, selects))
+    return out
+
+
 def _sqlite_triggers() -> list[str]:
     out = []
     for name, table, event, marks in MARKS:
@@ -84,6 +126,9 @@ def _sqlite_triggers() -> list[str]:
                 "DELETE FROM responsedirty WHERE post_id = OLD.id;\nDELETE FROM responsefact WHERE post_id = OLD.id;\n"
             )
         out.append(f"CREATE TRIGGER kk_rf_{name} AFTER {event} ON {table} FOR EACH ROW BEGIN\n{body}END")
+    for name, table, event, selects in _hour_marks(postgresql=False):
+        body = "".join(f"INSERT OR IGNORE INTO hourdirty (hour_start, hour_end) {m};\n" for m in selects)
+        out.append(f"CREATE TRIGGER kk_{name} AFTER {event} ON {table} FOR EACH ROW BEGIN\n{body}END")
     return out
 
 
@@ -101,6 +146,12 @@ def _postgresql_triggers() -> list[str]:
             f"CREATE FUNCTION kk_rf_{name}() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n{body}RETURN NULL;\nEND $$"
         )
         out.append(f"CREATE TRIGGER kk_rf_{name} AFTER {event} ON {table} FOR EACH ROW EXECUTE FUNCTION kk_rf_{name}()")
+    for name, table, event, selects in _hour_marks(postgresql=True):
+        body = "".join(f"INSERT INTO hourdirty (hour_start, hour_end) {m} ON CONFLICT DO NOTHING;\n" for m in selects)
+        out.append(
+            f"CREATE FUNCTION kk_{name}() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n{body}RETURN NULL;\nEND $$"
+        )
+        out.append(f"CREATE TRIGGER kk_{name} AFTER {event} ON {table} FOR EACH ROW EXECUTE FUNCTION kk_{name}()")
     return out
 
 
@@ -133,6 +184,24 @@ def upgrade() -> None:
         sa.Column("fingerprint", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("name"),
     )
+    op.create_table(
+        "hourcount",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("hour_start", UTC_DATETIME, nullable=False),
+        sa.Column("query_id", sa.Integer(), nullable=True),
+        sa.Column("platform", sa.String(length=16), nullable=False),
+        sa.Column("language", sa.String(length=8), nullable=False),
+        sa.Column("posts", sa.Integer(), nullable=False),
+        sa.Column("negative", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_hourcount_hour_start", "hourcount", ["hour_start"])
+    op.create_table(
+        "hourdirty",
+        sa.Column("hour_start", UTC_DATETIME, nullable=False),
+        sa.Column("hour_end", UTC_DATETIME, nullable=False),
+        sa.PrimaryKeyConstraint("hour_start"),
+    )
     postgresql = op.get_bind().dialect.name == "postgresql"
     for statement in _postgresql_triggers() if postgresql else _sqlite_triggers():
         op.execute(statement)
@@ -140,10 +209,14 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     postgresql = op.get_bind().dialect.name == "postgresql"
-    for name, table, _event, _marks in MARKS:
-        op.execute(f"DROP TRIGGER IF EXISTS kk_rf_{name}" + (f" ON {table}" if postgresql else ""))
+    names = [(f"rf_{name}", table) for name, table, _e, _m in MARKS] + [(f"hc_{n}", t) for n, t, _e, _m in HOUR_MARKS]
+    for name, table in names:
+        op.execute(f"DROP TRIGGER IF EXISTS kk_{name}" + (f" ON {table}" if postgresql else ""))
         if postgresql:
-            op.execute(f"DROP FUNCTION IF EXISTS kk_rf_{name}()")
+            op.execute(f"DROP FUNCTION IF EXISTS kk_{name}()")
+    op.drop_table("hourdirty")
+    op.drop_index("ix_hourcount_hour_start", table_name="hourcount")
+    op.drop_table("hourcount")
     op.drop_table("summarystate")
     op.drop_table("responsedirty")
     op.drop_index("ix_responsefact_created_at", table_name="responsefact")
