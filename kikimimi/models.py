@@ -690,6 +690,10 @@ sa.Index("ix_post_platform_created_at", Post.platform, Post.created_at)
 # --- service-level summaries ---
 
 
+# a view's drafts counted from the index alone (the queue's total)
+sa.Index("ix_replydraft_state_post_id", ReplyDraft.state, ReplyDraft.post_id)
+
+
 class ResponseFact(SQLModel, table=True):
     """One post of our own brands that needed a reply, with its answers looked up once (`responder.sla_facts`).
 

@@ -1,5 +1,4 @@
-"""Service levels and spikes at a million posts: each needs-reply post's answers and each hour's post counts
-summarised once, kept right by triggers
+"""Service levels, spikes and the queue's count at a million posts: summaries kept right by triggers, an index
 
 Revision ID: 0015
 Revises: 0014
@@ -202,6 +201,7 @@ def upgrade() -> None:
         sa.Column("hour_end", UTC_DATETIME, nullable=False),
         sa.PrimaryKeyConstraint("hour_start"),
     )
+    op.create_index("ix_replydraft_state_post_id", "replydraft", ["state", "post_id"])
     postgresql = op.get_bind().dialect.name == "postgresql"
     for statement in _postgresql_triggers() if postgresql else _sqlite_triggers():
         op.execute(statement)
@@ -214,6 +214,7 @@ def downgrade() -> None:
         op.execute(f"DROP TRIGGER IF EXISTS kk_{name}" + (f" ON {table}" if postgresql else ""))
         if postgresql:
             op.execute(f"DROP FUNCTION IF EXISTS kk_{name}()")
+    op.drop_index("ix_replydraft_state_post_id", table_name="replydraft")
     op.drop_table("hourdirty")
     op.drop_index("ix_hourcount_hour_start", table_name="hourcount")
     op.drop_table("hourcount")
