@@ -93,8 +93,9 @@ def refresh(session: Session, now: datetime | None = None) -> int:
     """Count the hours since the last refresh (every hour before the current one, on a first build) and recount
     the dirty ones, in bulk statements; commits. Returns the rows written."""
     end = _floor_hour(now or utcnow())
-    current = sla_facts.state(session, NAME)
+    session.commit()  # its own transaction: the lock is the first it takes, then the summary's state is read
     sla_facts.lock(session, "hourdirty")
+    current = sla_facts.state(session, NAME)
     start = as_utc(current.through) if current is not None else None
     hours = col(HourCount.hour_start)
     stale = hours.in_(select(HourDirty.hour_start))

@@ -190,6 +190,7 @@ def refresh(session: Session, settings: Settings, now: datetime | None = None) -
     The cost follows the new and changed posts, not the table. Changed configuration (the automatic handles)
     starts the summary over."""
     now = now or utcnow()
+    session.commit()  # its own transactions: the lock below is then the first it takes
     handles = automated(settings.brands)
     mark = fingerprint(handles)
     current = state(session)
