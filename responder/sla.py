@@ -305,22 +305,8 @@ def daily_frt(
     `enough` is False on a day with fewer than `min_answered` replies: the page shows such a day as too few
     to tell, never as a point of the line. (A jump against earlier weeks is `responder.alerts.frt_jumps`.)
     """
-    now = now or utcnow()
-    sqltime.prepare(session)
-    name = sqltime.dialect(session)
-    r = _responses(session, scope, settings, now)
-    clock = sqltime.LocalClock.over(display_tz, scope.since, scope.until)
-    days = (
-        select(clock.day(r.c.created_at, name).label("day"), r.c.platform, r.c.frt)
-        .where(r.c.responded_at.is_not(None))
-        .subquery()
-    )
-    rows = session.exec(
-        select(days.c.day, days.c.platform, sqltime.median(days.c.frt, name), func.count()).group_by(  # type: ignore[call-overload]
-            days.c.day, days.c.platform
-        )
-    ).all()
-    daily = pd.DataFrame(rows, columns=["day", "platform", "median_frt_minutes", "answered"])
+    grouped = frt_by_day(session, scope, settings, display_tz, now=now)
+    daily = grouped[grouped["platform"].notna()].assign(day=lambda f: [d.isoformat() for d in f["day"]])
     if daily.empty:
         return pd.DataFrame(columns=["day", "platform", "median_frt_minutes", "answered", "enough"])
     daily = daily.sort_values(["platform", "day"]).reset_index(drop=True)
