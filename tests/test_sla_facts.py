@@ -65,7 +65,10 @@ def changes_are_read_live(session, seeded) -> None:
     sla_facts.refresh(session, SETTINGS, now=NOW)
     ids = seeded.ids
     reply = _post("r6", "x", NOW - timedelta(minutes=5), "on it!", "komorebi_tea", parent_external_id="p6")
-    store_page(session, [reply.model_copy(update={"is_brand_reply": True})], query_id=seeded.brand_query)
+    reply = reply.model_copy(update={"is_brand_reply": True})
+    store_page(session, [reply], query_id=seeded.brand_query)
+    again = store_page(session, [reply], query_id=seeded.brand_query)  # collected twice: upserts of marked rows
+    assert again.refused == {} and again.duplicates == 1
     backfilled = _post("p10", "reddit", NOW - timedelta(days=4), "komorebi where is it", "rio")
     store_page(session, [backfilled], query_id=seeded.brand_query)
     session.commit()

@@ -108,25 +108,42 @@ def _hour_marks(postgresql: bool) -> list[tuple[str, str, str, list[str]]]:
                 span = f"{start}, {start} + interval '1 hour'"
             else:  # the text SQLite stores a time as
                 span = (
-                    f"strftime('%Y-%m-%d %H:00:00.000000', {moment}), "
-                    f"strftime('%Y-%m-%d %H:00:00.000000', {moment}, '+1 hour')"
+                    f"strftime('%Y-%m-%d %H:00:00.000000', {moment}) AS hour_start, "
+                    f"strftime('%Y-%m-%d %H:00:00.000000', {moment}, '+1 hour') AS hour_end"
                 )
             selects.append(f"SELECT {span}" + (f" FROM {source}" if source else ""))
         out.append((f"hc_{name}", table, event, selects))
     return out
 
 
+# SQLite applies the conflict policy of the statement that fired a trigger (an upsert's) to the trigger's own
+# statements, so INSERT OR IGNORE would fail there: each mark skips the ones already marked instead.
+def _new_only(mark: str) -> str:
+    head, sep, tail = mark.partition(" FROM ")
+    return (
+        f"SELECT DISTINCT id FROM ({head} AS id{sep}{tail}) "
+        "WHERE id IS NOT NULL AND id NOT IN (SELECT post_id FROM responsedirty)"
+    )
+
+
+def _new_hours_only(mark: str) -> str:
+    return (
+        f"SELECT DISTINCT hour_start, hour_end FROM ({mark}) "
+        "WHERE hour_start IS NOT NULL AND hour_start NOT IN (SELECT hour_start FROM hourdirty)"
+    )
+
+
 def _sqlite_triggers() -> list[str]:
     out = []
     for name, table, event, marks in MARKS:
-        body = "".join(f"INSERT OR IGNORE INTO responsedirty (post_id) {m};\n" for m in marks)
+        body = "".join(f"INSERT INTO responsedirty (post_id) {_new_only(m)};\n" for m in marks)
         if name == "post_del":  # a deleted post takes its summary row with it
             body += (
                 "DELETE FROM responsedirty WHERE post_id = OLD.id;\nDELETE FROM responsefact WHERE post_id = OLD.id;\n"
             )
         out.append(f"CREATE TRIGGER kk_rf_{name} AFTER {event} ON {table} FOR EACH ROW BEGIN\n{body}END")
     for name, table, event, selects in _hour_marks(postgresql=False):
-        body = "".join(f"INSERT OR IGNORE INTO hourdirty (hour_start, hour_end) {m};\n" for m in selects)
+        body = "".join(f"INSERT INTO hourdirty (hour_start, hour_end) {_new_hours_only(m)};\n" for m in selects)
         out.append(f"CREATE TRIGGER kk_{name} AFTER {event} ON {table} FOR EACH ROW BEGIN\n{body}END")
     return out
 
