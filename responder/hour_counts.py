@@ -67,6 +67,9 @@ def counts(session: Session, *, since: datetime, until: datetime) -> list[Any]:
     if through <= whole_from:
         return list(session.exec(live(since, until)).all())  # type: ignore[call-overload]
     in_summary = (col(HourDirty.hour_start) >= whole_from) & (col(HourDirty.hour_start) < through)
+    # read the dirty hours live only when there are any: PostgreSQL would otherwise group the period's posts to
+    # join them with an (empty) list of hours
+    recount = session.exec(select(HourDirty.hour_start).where(in_summary).limit(1)).first() is not None
     parts = [
         select(
             HourCount.query_id,
@@ -80,8 +83,9 @@ def counts(session: Session, *, since: datetime, until: datetime) -> list[Any]:
             col(HourCount.hour_start) < through,
             col(HourCount.hour_start).not_in(select(HourDirty.hour_start)),
         ),
-        _in_dirty_hours(_live(session, in_summary)),
     ]
+    if recount:
+        parts.append(_in_dirty_hours(_live(session, in_summary)))
     if since < whole_from:
         parts.append(live(since, whole_from))
     if through < until:

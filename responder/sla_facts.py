@@ -154,7 +154,9 @@ def answers(
         col(ResponseFact.platform),
         col(ResponseFact.language),
     )
-    parts = [summarised, looked_up(in_period & (col(Post.created_at) < through) & col(Post.id).in_(dirty))]
+    parts = [summarised]
+    if session.exec(select(ResponseDirty.post_id).limit(1)).first() is not None:  # else no plan reads them
+        parts.append(looked_up(in_period & (col(Post.created_at) < through) & col(Post.id).in_(dirty)))
     if until > through:
         parts.append(looked_up((col(Post.created_at) >= through) & (col(Post.created_at) < until)))
     return sa.union_all(*parts).cte("answers").prefix_with("MATERIALIZED")
