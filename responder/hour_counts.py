@@ -103,7 +103,8 @@ def refresh(session: Session, now: datetime | None = None) -> int:
     start = as_utc(current.through) if current is not None else None
     hours = col(HourCount.hour_start)
     stale = hours.in_(select(HourDirty.hour_start))
-    session.execute(sa.delete(HourCount).where(stale | ((hours >= start) if start else sa.true()) & (hours < end)))
+    session.execute(sa.delete(HourCount).where(stale))  # each by its own index, not an OR of both
+    session.execute(sa.delete(HourCount).where(hours < end, *([hours >= start] if start is not None else [])))
     created = col(Post.created_at)
     new = created < end if start is None else (created >= start) & (created < end)
     parts = [_live(session, new, summary=True)]
