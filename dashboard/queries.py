@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pandas as pd
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
 from kikimimi import audit, search
@@ -43,6 +44,7 @@ VIEWS: dict[str, tuple[DraftState, ...]] = {
 SPAM_VIEW = "Spam"
 SORTS = {"priority": "most urgent first", "age": "oldest first", "reach": "most followers first"}
 HISTORY_LIMIT = 50
+WALK_FROM = 2000  # drafts in a view from which the priority order walks its index (below: a small sort)
 
 
 @dataclass(frozen=True)
@@ -108,17 +110,43 @@ def queue(
     their post, author and analysis; the total is a count of ids, without the wide rows.
     """
     where = _where(where, filters)
-    ids = _filtered(select(ReplyDraft.id), where)
-    total = session.exec(select(func.count()).select_from(ids.subquery())).one()
+    total = session.exec(select(func.count()).select_from(_filtered(select(ReplyDraft.id), where).subquery())).one()
     order = {
         "priority": (col(Analysis.priority).desc(), col(Post.created_at)),
         "age": (col(Post.created_at),),
         "reach": (func.coalesce(col(Author.followers_count), 0).desc(), col(Analysis.priority).desc()),
     }[sort]
-    if sort == "reach":  # the only order on the author: join it for the sort
-        ids = ids.join(Author, col(Author.id) == col(Post.author_id))
-    page = [i for i in session.exec(ids.order_by(*order, col(ReplyDraft.id)).offset(offset).limit(limit)) if i]
+
+    def page_of(stmt):  # noqa: ANN001, ANN202
+        if sort == "reach":  # the only order on the author: join it for the sort
+            stmt = stmt.join(Author, col(Author.id) == col(Post.author_id))
+        return [i for i in session.exec(stmt.order_by(*order, col(ReplyDraft.id)).offset(offset).limit(limit)) if i]
+
+    wanted = min(limit, int(total) - offset)
+    page = None
+    if sort == "priority" and total > WALK_FROM and wanted > 0 and session.get_bind().dialect.name == "sqlite":
+        page = _by_priority_walk(session, where, page_of, offset + limit, wanted)
+    if page is None:
+        page = page_of(_filtered(select(ReplyDraft.id), where, with_post=True))
     return drafts_by_id(session, page), int(total)
+
+
+def _by_priority_walk(session: Session, where: QueueFilter, page_of, reach: int, wanted: int) -> list[int] | None:  # noqa: ANN001
+    """The page found among the analyses of highest priority only: SQLite otherwise joins and sorts every draft
+    of the view for a LIMIT 10. The first `k` analyses by priority hold the page when they hold `wanted` of its
+    drafts (every draft ranked above the page is among them); else eight times as many are tried. None: no bound
+    held the page (the plain query answers)."""
+    walked = 8 * reach
+    while True:
+        bound = session.exec(
+            select(Analysis.priority).order_by(col(Analysis.priority).desc()).offset(walked - 1).limit(1)
+        ).first()
+        if bound is None:
+            return None
+        page = page_of(_filtered(select(ReplyDraft.id), where, with_post=True, priority_from=bound))
+        if len(page) >= wanted:
+            return page
+        walked *= 8
 
 
 def queue_ids(session: Session, where: QueueFilter | None = None, /, **filters: object) -> list[int]:
@@ -160,13 +188,22 @@ def _shown(name: str, column):  # noqa: ANN001, ANN202 - a column of Analysis
     return func.coalesce(latest, column)
 
 
-def _filtered(stmt, where: QueueFilter):  # noqa: ANN001, ANN202 - a select over ReplyDraft
+def _filtered(stmt, where: QueueFilter, *, with_post: bool = False, priority_from: float | None = None):  # noqa: ANN001, ANN202
+    """A select over ReplyDraft narrowed to `where`. The post is joined only when a filter or the order needs it
+    (a count reads the indexes alone: deleted posts are the few a partial index lists). `priority_from`: only
+    analyses of at least that priority, walked by their index rather than the state's (SQLite's plan)."""
+    deleted = aliased(Post)
+    state = col(ReplyDraft.state)
     stmt = (
-        stmt.join(Post, col(Post.id) == col(ReplyDraft.post_id))
-        .join(Analysis, col(Analysis.post_id) == col(Post.id))
-        .where(col(ReplyDraft.state).in_([s.value for s in where.states]))
-        .where(visible())
+        stmt.join(Analysis, col(Analysis.post_id) == col(ReplyDraft.post_id))
+        .where((func.coalesce(state, "") if priority_from is not None else state).in_([s.value for s in where.states]))
+        .where(col(ReplyDraft.post_id).not_in(select(deleted.id).where(col(deleted.deleted_at).is_not(None))))
     )
+    if priority_from is not None:
+        stmt = stmt.where(col(Analysis.priority) >= priority_from)
+    by_post = (where.platforms, where.text.strip(), where.sentiments, where.intents, where.assignee, where.unassigned)
+    if with_post or any(by_post) or where.since is not None or where.until is not None:
+        stmt = stmt.join(Post, col(Post.id) == col(ReplyDraft.post_id))
     if where.platforms:
         stmt = stmt.where(col(Post.platform).in_(where.platforms))
     if where.languages:

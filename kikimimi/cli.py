@@ -158,6 +158,20 @@ def db_upgrade(config: ConfigOption = None) -> None:
     console.print(f"database at the newest schema: {_safe_url(settings.database_url)}")
 
 
+@db_app.command("rebuild-summaries")
+def db_rebuild_summaries(config: ConfigOption = None) -> None:
+    """Recompute the service-level and spike summaries from every stored post (each pass keeps them up to date;
+    the triggers mark what changed, so a rebuild is for a damaged database or a restore from a dump)."""
+    from responder import hour_counts, sla_facts
+
+    settings = load_settings(config, fallback_to_example=True)
+    with open_session(settings) as session:
+        written = sla_facts.rebuild(session, settings)
+        hour_counts.clear(session)
+        hours = hour_counts.refresh(session)
+    console.print(f"summaries rebuilt: {written} posts that needed a reply, {hours} hour counts")
+
+
 @app.command()
 def analyse(
     config: ConfigOption = None,

@@ -685,3 +685,70 @@ sa.Index(
 )
 # a platform's posts in a period, in time order (the spikes' example posts, the per-platform slices)
 sa.Index("ix_post_platform_created_at", Post.platform, Post.created_at)
+
+
+# --- service-level summaries ---
+
+
+# a view's drafts counted from the index alone (the queue's total)
+sa.Index("ix_replydraft_state_post_id", ReplyDraft.state, ReplyDraft.post_id)
+
+
+class ResponseFact(SQLModel, table=True):
+    """One post of our own brands that needed a reply, with its answers looked up once (`responder.sla_facts`).
+
+    The service-level figures read these rows for the posts created before the summary's `through` time instead
+    of looking up every post's replies and drafts again on every page load. Database triggers (migration 0015)
+    mark a post dirty whenever it, its analysis, its drafts, its query links or a brand reply to it change; a
+    dirty post is read live until the next pass recomputes its row.
+    """
+
+    post_id: int = Field(primary_key=True)  # no foreign key: the triggers delete a post's row with the post
+    platform: str = Field(max_length=16)
+    author_id: int
+    created_at: datetime = _ts(index=True)
+    ingested_at: datetime = _ts()
+    deleted_at: datetime | None = _ts(default=None)
+    language: str = Field(max_length=8)
+    sentiment: str = Field(max_length=16)
+    brand: str | None = None
+    brand_at: datetime | None = _ts(default=None)  # the first brand reply that is not an automatic one
+    brand_n: int = 0
+    draft_at: datetime | None = _ts(default=None)  # the first posted or hand-sent draft
+    draft_n: int = 0
+
+
+class ResponseDirty(SQLModel, table=True):
+    """A post whose `ResponseFact` may be out of date (written by the triggers, emptied by the next pass)."""
+
+    post_id: int = Field(primary_key=True)
+
+
+class SummaryState(SQLModel, table=True):
+    """How far a summary reaches: rows exist for every post created before `through`, computed with the
+    configuration `fingerprint` names (e.g. which brand handles are automatic)."""
+
+    name: str = Field(primary_key=True, max_length=32)
+    through: datetime = _ts()
+    fingerprint: str = Field(max_length=64)
+
+
+class HourCount(SQLModel, table=True):
+    """Customer posts and negative ones per UTC hour, listening query, platform and language: what spike
+    detection counts (`responder.hour_counts`), kept for the hours before the summary's `through`. The triggers
+    of migration 0015 mark an hour dirty when one of its posts or their analyses change."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    hour_start: datetime = _ts(index=True)
+    query_id: int | None = None
+    platform: str = Field(max_length=16)
+    language: str = Field(max_length=8)
+    posts: int
+    negative: int
+
+
+class HourDirty(SQLModel, table=True):
+    """An hour whose `HourCount` rows may be out of date: counted live until the next pass recounts it."""
+
+    hour_start: datetime = _ts(primary_key=True)
+    hour_end: datetime = _ts()

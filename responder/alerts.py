@@ -52,7 +52,7 @@ class FrtJump:
 
 
 def frt_jumps(
-    frame: pd.DataFrame,
+    daily: pd.DataFrame,
     *,
     since: datetime,
     until: datetime,
@@ -61,43 +61,50 @@ def frt_jumps(
 ) -> list[FrtJump]:
     """Local days in [since, until) whose median first response is ≥ `frt_jump_factor` × and ≥ `frt_jump_minutes`
     slower than the median of the same weekday in the 4 weeks before (the day before, where those have too few
-    answers), per platform and over all platforms. Oldest first. `frame`: `sla.response_table`'s rows."""
+    answers), per platform and over all platforms. Oldest first, without their posts (`jump_posts`).
+    `daily`: `sla.frt_by_day`'s rows, reaching back 4 weeks and a day before `since`."""
     cfg = settings or AlertSettings()
-    answered = frame[frame["frt_minutes"].notna() & (frame["created_at"] < pd.Timestamp(until))].copy()
-    if answered.empty:
+    if daily.empty:
         return []
     zone = ZoneInfo(display_tz)
-    answered["day"] = answered["created_at"].dt.tz_convert(zone).dt.date
     first_day, last_day = since.astimezone(zone).date(), until.astimezone(zone).date()
+    platforms = sorted(p for p in daily["platform"].unique() if isinstance(p, str))
     jumps: list[FrtJump] = []
-    for platform in [None, *sorted(answered["platform"].unique())]:
-        part = answered if platform is None else answered[answered["platform"] == platform]
-        daily = part.groupby("day")["frt_minutes"].agg(["median", "count"])
-        enough = daily[daily["count"] >= cfg.frt_min_answered]["median"]
-        for day, median in enough.items():
+    for platform in [None, *platforms]:
+        part = daily[daily["platform"].isna()] if platform is None else daily[daily["platform"] == platform]
+        answered = dict(zip(part["day"], part["answered"], strict=True))
+        enough = {
+            d: float(m)
+            for d, m, n in zip(part["day"], part["median_frt_minutes"], part["answered"], strict=True)
+            if n >= cfg.frt_min_answered
+        }
+        for day, median in sorted(enough.items()):
             if not first_day <= day <= last_day:
                 continue
             weeks = [enough.get(day - timedelta(days=7 * w)) for w in range(1, SAME_WEEKDAYS + 1)]
             weeks = [m for m in weeks if m is not None]
             usual, compared = (float(pd.Series(weeks).median()), "same weekday") if weeks else (None, "")
             if usual is None and (day - timedelta(days=1)) in enough:
-                usual, compared = float(enough[day - timedelta(days=1)]), "day before"
+                usual, compared = enough[day - timedelta(days=1)], "day before"
             if usual is None or median < cfg.frt_jump_factor * usual or median - usual < cfg.frt_jump_minutes:
                 continue
-            slowest = part[part["day"] == day].sort_values("frt_minutes", ascending=False)
             jumps.append(
                 FrtJump(
                     platform=platform,
                     day=day.isoformat(),
-                    median_minutes=round(float(median), 1),
-                    answered=int(daily.loc[day, "count"]),
+                    median_minutes=round(median, 1),
+                    answered=int(answered[day]),
                     usual_minutes=round(usual, 1),
                     compared_with=compared,
-                    post_ids=[int(i) for i in slowest["post_id"].head(SLOWEST_SHOWN)],
                 )
             )
     jumps.sort(key=lambda j: (j.day, j.platform or ""))
     return jumps
+
+
+def jump_window(since: datetime, until: datetime, platforms: tuple[str, ...] | None = None) -> sla.Scope:
+    """The posts a jump check over [since, until) reads: those days and the 4 weeks and a day before them."""
+    return sla.Scope(since=since - timedelta(days=7 * SAME_WEEKDAYS + 1), until=until, platforms=platforms)
 
 
 @dataclass
@@ -147,11 +154,11 @@ def raise_alerts(session: Session, settings: Settings, now: datetime | None = No
         alert = _waiting_alert(waiting, settings)
         if alert is not None:
             _add(session, settings, brands, report, alert)
-    frame = sla.response_table(session, settings, since=since - timedelta(days=7 * SAME_WEEKDAYS + 1), now=now)
-    window = pd.Timedelta(minutes=cfg.sla_window_minutes)
-    frame = frame[frame["ingested_at"] - frame["created_at"] <= window]  # backfilled posts say nothing of staffing
-    tz = settings.display_timezone
-    for jump in frt_jumps(frame, since=since, until=now, display_tz=tz, settings=cfg):
+    tz, window = settings.display_timezone, cfg.sla_window_minutes  # backfilled posts say nothing of staffing
+    daily = sla.frt_by_day(session, jump_window(since, now), settings, tz, now=now, collected_within=window)
+    for jump in frt_jumps(daily, since=since, until=now, display_tz=tz, settings=cfg):
+        day = sla.Scope(*_local_day(jump.day, tz), platforms=(jump.platform,) if jump.platform else None)
+        jump.post_ids = sla.slowest(session, settings, day, now=now, collected_within=window, limit=SLOWEST_SHOWN)
         _add(session, settings, brands, report, _jump_alert(jump, tz))
     return report
 
@@ -223,9 +230,13 @@ def _waiting_alert(waiting: Waiting, settings: Settings) -> Alert | None:
     )
 
 
+def _local_day(day: str, display_tz: str) -> tuple[datetime, datetime]:
+    start = datetime.fromisoformat(day).replace(tzinfo=ZoneInfo(display_tz))
+    return start, (start + timedelta(days=1, hours=1)).replace(hour=0)  # the next local midnight, even on a DST day
+
+
 def _jump_alert(jump: FrtJump, display_tz: str) -> Alert:
-    start = datetime.fromisoformat(jump.day).replace(tzinfo=ZoneInfo(display_tz))
-    end = (start + timedelta(days=1, hours=1)).replace(hour=0)  # the next local midnight, even on a DST day
+    start, end = _local_day(jump.day, display_tz)
     return Alert(
         kind=AlertKind.frt_jump,
         key=f"platform:{jump.platform or 'all'}",

@@ -11,7 +11,7 @@ and hours are the reader's (`display_tz`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -20,9 +20,10 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
 from kikimimi import sqltime
-from kikimimi.models import Analysis, Author, Brand, DraftState, Post, ReplyDraft, ours
-from kikimimi.settings import BrandConfig, ServiceLevels, Settings
+from kikimimi.models import Analysis, Post
+from kikimimi.settings import ServiceLevels, Settings
 from kikimimi.timeutil import utcnow
+from responder import sla_facts
 
 LEVELS = ("Stellar", "Above average", "Average", "Below average", "Unacceptable")
 MIN_REPLIES_FOR_A_MEDIAN = 3  # a median of one or two replies is noise, not a staffing signal
@@ -57,70 +58,18 @@ def _level_case(minutes: Any, levels: ServiceLevels) -> Any:
     return sa.case(*[(minutes <= b, name) for name, b in zip(LEVELS, _bounds(levels), strict=False)], else_=LEVELS[-1])
 
 
-def _automated(brands: list[BrandConfig]) -> list[tuple[str, str]]:
-    return sorted(
-        {(p, h.lower().lstrip("@")) for b in brands for p, handles in b.automated_handles.items() for h in handles}
-    )
-
-
 def _responses(session: Session, scope: Scope, settings: Settings, now: datetime) -> Any:
     """One row per post in scope that needed a reply: when it was posted, its first response, how many replies,
     its minutes to that response (`frt`, NULL while open) and its wait so far (`waited`: FRT, or age if open)."""
     name = sqltime.dialect(session)
-    reply, replier = aliased(Post), aliased(Author)
-    automated = _automated(settings.brands)
-    # Each post in scope looks up its own answers by index (brand replies by (platform, parent), drafts by post):
-    # the cost follows the posts in the period, not every reply and draft ever stored.
-    brand_replies = (
-        select(reply.created_at)
-        .join(replier, col(replier.id) == col(reply.author_id))
-        .where(reply.platform == Post.platform, reply.parent_external_id == Post.external_id, reply.is_brand_reply)
-        .where(col(reply.created_at) >= scope.since)  # no answer comes before the post it answers
+    one = sla_facts.answers(
+        session,
+        settings,
+        since=scope.since,
+        until=scope.until,
+        platforms=scope.platforms,
+        languages=scope.languages,
     )
-    if automated:  # a bot's "thanks, we'll get back to you" is no response
-        brand_replies = brand_replies.where(
-            sa.tuple_(replier.platform, func.lower(replier.handle)).not_in(automated)  # bounded by the config
-        )
-    brand_at = brand_replies.with_only_columns(func.min(reply.created_at)).scalar_subquery()
-    brand_n = brand_replies.with_only_columns(func.count()).scalar_subquery()
-    answered_at = sa.case(
-        (col(ReplyDraft.state) == DraftState.posted.value, col(ReplyDraft.posted_at)),
-        (col(ReplyDraft.state) == DraftState.replied_by_hand.value, col(ReplyDraft.hand_replied_at)),
-    )
-    drafts = select(ReplyDraft.id).where(
-        col(ReplyDraft.post_id) == col(Post.id),
-        col(ReplyDraft.state).in_([DraftState.posted.value, DraftState.replied_by_hand.value]),
-    )
-    draft_at = drafts.with_only_columns(func.min(answered_at)).scalar_subquery()
-    draft_n = drafts.with_only_columns(func.count()).scalar_subquery()
-    looked_up = (
-        select(
-            col(Post.id).label("post_id"),
-            col(Post.platform).label("platform"),
-            col(Post.author_id).label("author_id"),
-            col(Post.created_at).label("created_at"),
-            col(Post.ingested_at).label("ingested_at"),
-            col(Post.deleted_at).label("deleted_at"),
-            col(Analysis.language).label("language"),
-            col(Analysis.sentiment).label("sentiment"),
-            col(Brand.name).label("brand"),
-            brand_at.label("brand_at"),
-            brand_n.label("brand_n"),
-            draft_at.label("draft_at"),
-            draft_n.label("draft_n"),
-        )
-        .join(Analysis, col(Analysis.post_id) == col(Post.id))
-        .outerjoin(Brand, col(Brand.id) == col(Post.brand_id))
-        # walk the period by its index: needs_reply inside an expression keeps SQLite from walking instead every
-        # post that ever needed a reply by the needs_reply index (PostgreSQL's planner needs no such hint)
-        .where(func.coalesce(col(Analysis.needs_reply), False), ~col(Post.is_brand_reply), ours())
-        .where(col(Post.created_at) >= scope.since, col(Post.created_at) < scope.until)
-    )
-    if scope.platforms is not None:
-        looked_up = looked_up.where(col(Post.platform).in_(scope.platforms))
-    if scope.languages is not None:
-        looked_up = looked_up.where(col(Analysis.language).in_(scope.languages))
-    one = looked_up.cte("answers").prefix_with("MATERIALIZED")  # each look-up once per post, however often read
     first = sa.case(
         (one.c.brand_at.is_(None), one.c.draft_at),
         (one.c.draft_at.is_(None), one.c.brand_at),
@@ -164,24 +113,60 @@ def unanswered(session: Session, settings: Settings, *, since: datetime, now: da
     return list(session.exec(stmt))
 
 
-def response_table(
-    session: Session, settings: Settings, *, since: datetime, now: datetime | None = None
+def frt_by_day(
+    session: Session,
+    scope: Scope,
+    settings: Settings,
+    display_tz: str,
+    *,
+    now: datetime | None = None,
+    collected_within: float | None = None,
 ) -> pd.DataFrame:
-    """One row per post posted since `since` that needed a reply, as the page counts them: when it was posted and
-    first collected, and its minutes to the first response (NaN while open). For the alerts' jump detection."""
+    """Median FRT and answered posts per local day (a `date`), per platform and over all platforms (platform
+    None): what the jump check compares, grouped in the database. `collected_within`: only the posts first
+    collected within that many minutes of being posted (a backfill says nothing of staffing)."""
     now = now or utcnow()
-    responses = _responses(session, Scope(since=since, until=now), settings, now)
-    columns = ["post_id", "platform", "created_at", "ingested_at", "frt_minutes"]
+    sqltime.prepare(session)
+    name = sqltime.dialect(session)
+    r = _responses(session, scope, settings, now)
+    clock = sqltime.LocalClock.over(display_tz, scope.since, scope.until)
+    answered = select(clock.day(r.c.created_at, name).label("day"), r.c.platform, r.c.frt).where(
+        r.c.responded_at.is_not(None)
+    )
+    if collected_within is not None:
+        answered = answered.where(sqltime.minutes_between(r.c.ingested_at, r.c.created_at, name) <= collected_within)
+    days = answered.subquery()
+    median, n = sqltime.median(days.c.frt, name), func.count()
     rows = session.exec(  # type: ignore[call-overload]
-        select(
-            responses.c.post_id, responses.c.platform, responses.c.created_at, responses.c.ingested_at, responses.c.frt
+        sa.union_all(
+            select(days.c.day, days.c.platform, median, n).group_by(days.c.day, days.c.platform),
+            select(days.c.day, sa.null(), median, n).group_by(days.c.day),
         )
     ).all()
-    frame = pd.DataFrame(rows, columns=columns)
-    for column in ("created_at", "ingested_at"):
-        frame[column] = pd.to_datetime(frame[column], utc=True)
-    frame["frt_minutes"] = pd.to_numeric(frame["frt_minutes"])
+    frame = pd.DataFrame(rows, columns=["day", "platform", "median_frt_minutes", "answered"])
+    frame["day"] = [date.fromisoformat(str(d)[:10]) for d in frame["day"]]
+    frame["median_frt_minutes"] = pd.to_numeric(frame["median_frt_minutes"])
     return frame
+
+
+def slowest(
+    session: Session,
+    settings: Settings,
+    scope: Scope,
+    *,
+    now: datetime | None = None,
+    collected_within: float | None = None,
+    limit: int = 20,
+) -> list[int]:
+    """The answered posts in scope with the longest first response, slowest first (the posts behind a jump)."""
+    now = now or utcnow()
+    sqltime.prepare(session)
+    name = sqltime.dialect(session)
+    r = _responses(session, scope, settings, now)
+    stmt = select(r.c.post_id).where(r.c.responded_at.is_not(None))
+    if collected_within is not None:
+        stmt = stmt.where(sqltime.minutes_between(r.c.ingested_at, r.c.created_at, name) <= collected_within)
+    return [int(i) for i in session.exec(stmt.order_by(r.c.frt.desc(), r.c.post_id).limit(limit))]
 
 
 def _minutes(later: Any, earlier: Any, brand: Any, scope: Scope, settings: Settings, name: str, now: datetime) -> Any:
@@ -320,22 +305,8 @@ def daily_frt(
     `enough` is False on a day with fewer than `min_answered` replies: the page shows such a day as too few
     to tell, never as a point of the line. (A jump against earlier weeks is `responder.alerts.frt_jumps`.)
     """
-    now = now or utcnow()
-    sqltime.prepare(session)
-    name = sqltime.dialect(session)
-    r = _responses(session, scope, settings, now)
-    clock = sqltime.LocalClock.over(display_tz, scope.since, scope.until)
-    days = (
-        select(clock.day(r.c.created_at, name).label("day"), r.c.platform, r.c.frt)
-        .where(r.c.responded_at.is_not(None))
-        .subquery()
-    )
-    rows = session.exec(
-        select(days.c.day, days.c.platform, sqltime.median(days.c.frt, name), func.count()).group_by(  # type: ignore[call-overload]
-            days.c.day, days.c.platform
-        )
-    ).all()
-    daily = pd.DataFrame(rows, columns=["day", "platform", "median_frt_minutes", "answered"])
+    grouped = frt_by_day(session, scope, settings, display_tz, now=now)
+    daily = grouped[grouped["platform"].notna()].assign(day=lambda f: [d.isoformat() for d in f["day"]])
     if daily.empty:
         return pd.DataFrame(columns=["day", "platform", "median_frt_minutes", "answered", "enough"])
     daily = daily.sort_values(["platform", "day"]).reset_index(drop=True)

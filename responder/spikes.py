@@ -16,12 +16,12 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import case
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from kikimimi.models import AlertKind, Analysis, Post, visible
 from kikimimi.settings import AlertSettings
 from nlp_models.phrases import top_phrases
+from responder import hour_counts
 
 HOUR = timedelta(hours=1)
 # basis -> (window length in hours, baseline length in hours, hours of history a baseline needs at least)
@@ -58,32 +58,10 @@ class Spike:
 
 def hourly_counts(session: Session, *, since: datetime, until: datetime) -> pd.DataFrame:
     """Posts and negative posts per (query, platform, language, UTC hour) in [since, until): one SQL aggregate."""
-    hour = _hour_bucket(session)
-    stmt = (
-        select(
-            Post.query_id,
-            Post.platform,
-            Analysis.language,
-            hour.label("hour"),
-            func.count().label("posts"),
-            func.sum(case((col(Analysis.sentiment) == "negative", 1), else_=0)).label("negative"),
-        )
-        .join(Analysis, col(Analysis.post_id) == col(Post.id))
-        .where(~col(Post.is_brand_reply), ~col(Analysis.is_spam), visible())
-        .where(col(Post.created_at) >= since, col(Post.created_at) < until)
-        .group_by(Post.query_id, Post.platform, Analysis.language, hour)
-    )
-    rows = session.exec(stmt).all()  # type: ignore[call-overload]
+    rows = hour_counts.counts(session, since=since, until=until)  # the summary where it is current
     frame = pd.DataFrame(rows, columns=["query_id", "platform", "language", "hour", "posts", "negative"])
     frame["hour"] = pd.to_datetime(frame["hour"].astype(str).str.slice(0, 13) + ":00:00", utc=True)
     return frame
-
-
-def _hour_bucket(session: Session):  # noqa: ANN202 - a SQL expression
-    """The UTC hour of a post as text 'YYYY-MM-DD HH', on SQLite (naive UTC text) and PostgreSQL alike."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone("UTC", col(Post.created_at)), "YYYY-MM-DD HH24")
-    return func.substr(col(Post.created_at), 1, 13)
 
 
 def spikes(

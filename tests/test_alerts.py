@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
@@ -36,12 +36,12 @@ from kikimimi.models import (
     User,
 )
 from kikimimi.pipeline import check_alerts, run_once
-from kikimimi.settings import EXAMPLE_CONFIG, load_settings
+from kikimimi.settings import EXAMPLE_CONFIG, Settings, load_settings
 from kikimimi.timeutil import as_utc, utcnow
 from listener.sample_data import generate
 from listener.store import upsert_posts
 from responder import delivery
-from responder.alerts import frt_jumps, raise_alerts, waiting_posts
+from responder.alerts import frt_jumps, jump_window, raise_alerts, waiting_posts
 from tests.conftest import make_post
 
 SECRET = "s3cret-for-tests"
@@ -315,24 +315,38 @@ def test_a_missing_secret_is_named_and_retried_and_secrets_cannot_be_written_in_
         load_settings(bad)
 
 
-def test_the_median_first_response_jump_against_the_same_weekday_is_caught():
-    start = pd.Timestamp("2026-11-16 00:30", tz="UTC")  # a Monday (09:30 in Tokyo)
-    rows = []
+def test_the_median_first_response_jump_against_the_same_weekday_is_caught(session):
+    from listener.store import store_page
+    from responder import sla
+    from tests.trends_support import BRAND, _post, ensure_target
+
+    target = ensure_target(session, BRAND, BRAND.queries[0])
+    session.commit()
+    start = as_utc(pd.Timestamp("2026-11-16 00:30", tz="UTC").to_pydatetime())  # a Monday (09:30 in Tokyo)
+    posts = []
     for days, minutes in ((0, 3), (7, 10)):  # three minutes last Monday, ten this Monday
         for k in range(4):
-            at = start + pd.Timedelta(days=days, hours=k)
-            rows.append({"post_id": len(rows) + 1, "platform": "x", "created_at": at, "frt_minutes": minutes + k % 2})
-    frame = pd.DataFrame(rows)
-    jumps = frt_jumps(
-        frame,
-        since=start.to_pydatetime(),
-        until=(start + pd.Timedelta(days=8)).to_pydatetime(),
-        display_tz="Asia/Tokyo",
-    )
+            at, key = start + timedelta(days=days, hours=k), f"q{days}-{k}"
+            reply = _post(f"r{key}", "x", at + timedelta(minutes=minutes + k % 2), "on it", "komorebi_tea")
+            posts += [
+                _post(key, "x", at, "komorebi where is my tea", f"c{k}"),
+                reply.model_copy(update={"is_brand_reply": True, "parent_external_id": key}),
+            ]
+    store_page(session, posts, brand_id=target.brand_id, query_id=target.query_id)
+    session.commit()
+    for post in session.exec(select(Post).where(~col(Post.is_brand_reply))):
+        session.add(Analysis(post_id=post.id, language="en", sentiment="neutral", intent="other", needs_reply=True))
+    session.commit()
+    settings, since, until = Settings(brands=[BRAND]), start, start + timedelta(days=8)
+    daily = sla.frt_by_day(session, jump_window(since, until), settings, "Asia/Tokyo", now=until)
+    jumps = frt_jumps(daily, since=since, until=until, display_tz="Asia/Tokyo")
     assert [(j.platform, j.day, j.usual_minutes, j.median_minutes, j.compared_with) for j in jumps] == [
         (None, "2026-11-23", 3.5, 10.5, "same weekday"),
         ("x", "2026-11-23", 3.5, 10.5, "same weekday"),
     ]
+    monday = sla.Scope(since=start + timedelta(days=7), until=start + timedelta(days=8))
+    slow = sla.slowest(session, settings, monday, now=until, limit=2)
+    assert {session.get(Post, i).external_id for i in slow} == {"q7-1", "q7-3"}  # the 11-minute answers
 
 
 def test_the_alerts_page_lists_alerts_with_deliveries_and_posts_in_japanese(

@@ -284,3 +284,21 @@ def test_demo_abandonment_counts_only_posts_older_than_the_target(demo, clock):
     assert f"{k.abandoned} of the {k.past_target} posts older than the {target} min target" in [
         c.value for c in at.caption
     ]
+
+
+def test_the_priority_walk_finds_the_same_pages_as_the_full_sort(demo, monkeypatch):
+    from sqlmodel import Session
+
+    from kikimimi.db import get_engine
+
+    with Session(get_engine(demo.database_url)) as s:
+        everything = [i.draft.id for i in queries.queue(s, states=(DraftState.drafted,), limit=10_000)[0]]
+        assert len(everything) > 30
+        monkeypatch.setattr(queries, "WALK_FROM", 0)  # every view walks the priority index now
+        walked = []
+        walk = queries._by_priority_walk
+        monkeypatch.setattr(queries, "_by_priority_walk", lambda *a: walked.append(walk(*a)) or walked[-1])
+        for offset in (0, 10, len(everything) - 5):
+            items, total = queries.queue(s, states=(DraftState.drafted,), limit=10, offset=offset)
+            assert total == len(everything) and [i.draft.id for i in items] == everything[offset : offset + 10]
+        assert walked[0] is not None  # the first page came from the walk, not the plain sort

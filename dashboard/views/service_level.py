@@ -1,8 +1,6 @@
 """Service levels: first-response time against the ladder and the target, per platform and day, and the support
 KPIs, each tile stating the posts it is a share of. Every figure is an aggregate from `responder/sla.py`."""
 
-from datetime import timedelta
-
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -47,10 +45,8 @@ with session() as s:
     table = sla.per_platform(s, scope, cfg, now)
     daily = sla.daily_frt(s, scope, cfg, tz, now=now)
     # the staffing warning is the alerts' own jump detection: the day against the same weekday of earlier weeks
-    answered = sla.response_table(s, cfg, since=scope.since - timedelta(days=7 * alerts.SAME_WEEKDAYS + 1), now=now)
-    if scope.platforms is not None:
-        answered = answered[answered["platform"].isin(scope.platforms)]
-    jumps = alerts.frt_jumps(answered, since=scope.since, until=scope.until, display_tz=tz, settings=cfg.alerts)
+    weeks = sla.frt_by_day(s, alerts.jump_window(scope.since, scope.until, scope.platforms), cfg, tz, now=now)
+    jumps = alerts.frt_jumps(weeks, since=scope.since, until=scope.until, display_tz=tz, settings=cfg.alerts)
     volume = sla.volume_by_hour(s, scope, cfg, tz)
     summary = reports.weekly_summary(s, settings(), tz, user.locale, now)
 target = reports.duration(levels.target, user.locale)

@@ -1,0 +1,144 @@
+"""Customer posts and negative ones per UTC hour, listening query, platform and language (what spike detection
+counts), read from the summary the pipeline pass keeps (`HourCount`) for the hours it covers and counted live for
+the rest: hours since the last refresh, hours the database triggers marked dirty, and any part-hour at the ends.
+Either way the rows are the same; from the summary they cost the hours of the period, not its posts.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, func, select
+
+from kikimimi.models import Analysis, HourCount, HourDirty, Post, visible
+from kikimimi.timeutil import as_utc, utcnow
+from responder import sla_facts
+
+NAME = "hours"
+HOUR = timedelta(hours=1)
+COLUMNS = ("hour_start", "query_id", "platform", "language", "posts", "negative")
+
+
+def hour_text(session: Session, column: Any) -> Any:
+    """The UTC hour of a stored time as text 'YYYY-MM-DD HH', on SQLite (naive UTC text) and PostgreSQL alike."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD HH24")
+    return func.substr(column, 1, 13)
+
+
+def _live(session: Session, where: Any, *, summary: bool = False) -> Any:
+    """(query_id, platform, language, hour 'YYYY-MM-DD HH', posts, negative) of the customer posts meeting
+    `where`; with `summary`, the first post's time instead of the hour's text (its start is stored)."""
+    negative = func.sum(sa.case((col(Analysis.sentiment) == "negative", 1), else_=0))
+    hour = hour_text(session, col(Post.created_at))
+    return (
+        select(
+            *([func.min(col(Post.created_at))] if summary else []),
+            Post.query_id,
+            Post.platform,
+            Analysis.language,
+            *([] if summary else [hour.label("hour")]),
+            func.count(),
+            negative,
+        )
+        .join(Analysis, col(Analysis.post_id) == col(Post.id))
+        .where(~col(Post.is_brand_reply), ~col(Analysis.is_spam), visible(), where)
+        .group_by(Post.query_id, Post.platform, Analysis.language, hour)
+    )
+
+
+def _in_dirty_hours(stmt: Any) -> Any:
+    created = col(Post.created_at)
+    return stmt.join(HourDirty, (created >= col(HourDirty.hour_start)) & (created < col(HourDirty.hour_end)))
+
+
+def counts(session: Session, *, since: datetime, until: datetime) -> list[Any]:
+    """(query_id, platform, language, hour 'YYYY-MM-DD HH', posts, negative) rows for the posts in [since, until)."""
+    current = sla_facts.state(session, NAME)
+    created = col(Post.created_at)
+
+    def live(start: datetime, end: datetime) -> Any:
+        return _live(session, (created >= start) & (created < end))
+
+    whole_from = _ceil_hour(since)
+    through = min(as_utc(current.through), _floor_hour(until)) if current is not None else whole_from
+    if through <= whole_from:
+        return list(session.exec(live(since, until)).all())  # type: ignore[call-overload]
+    in_summary = (col(HourDirty.hour_start) >= whole_from) & (col(HourDirty.hour_start) < through)
+    # read the dirty hours live only when there are any: PostgreSQL would otherwise group the period's posts to
+    # join them with an (empty) list of hours
+    recount = session.exec(select(HourDirty.hour_start).where(in_summary).limit(1)).first() is not None
+    parts = [
+        select(
+            HourCount.query_id,
+            HourCount.platform,
+            HourCount.language,
+            hour_text(session, col(HourCount.hour_start)).label("hour"),
+            HourCount.posts,
+            HourCount.negative,
+        ).where(
+            col(HourCount.hour_start) >= whole_from,
+            col(HourCount.hour_start) < through,
+            col(HourCount.hour_start).not_in(select(HourDirty.hour_start)),
+        ),
+    ]
+    if recount:
+        parts.append(_in_dirty_hours(_live(session, in_summary)))
+    if since < whole_from:
+        parts.append(live(since, whole_from))
+    if through < until:
+        parts.append(live(through, until))
+    return list(session.exec(sa.union_all(*parts)).all())  # type: ignore[call-overload]
+
+
+def refresh(session: Session, now: datetime | None = None) -> int:
+    """Count the hours since the last refresh (every hour before the current one, on a first build) and recount
+    the dirty ones, in bulk statements; commits. Returns the rows written."""
+    end = _floor_hour(now or utcnow())
+    session.commit()  # its own transaction: the lock is the first it takes, then the summary's state is read
+    sla_facts.lock(session, "hourdirty")
+    current = sla_facts.state(session, NAME)
+    start = as_utc(current.through) if current is not None else None
+    hours = col(HourCount.hour_start)
+    stale = hours.in_(select(HourDirty.hour_start))
+    session.execute(sa.delete(HourCount).where(stale))  # each by its own index, not an OR of both
+    session.execute(sa.delete(HourCount).where(hours < end, *([hours >= start] if start is not None else [])))
+    created = col(Post.created_at)
+    new = created < end if start is None else (created >= start) & (created < end)
+    parts = [_live(session, new, summary=True)]
+    if start is not None:  # the dirty hours before `start` (the later ones are in `new`)
+        parts.append(_in_dirty_hours(_live(session, col(HourDirty.hour_start) < start, summary=True)))
+    rows = sa.union_all(*parts).subquery()
+    first, *rest = list(rows.c)
+    insert = sa.insert(HourCount).from_select(list(COLUMNS), select(_hour_start(session, first), *rest))
+    result = session.execute(insert.execution_options(preserve_rowcount=True))
+    session.execute(sa.delete(HourDirty))
+    sla_facts.save_state(session, NAME, end, "")
+    session.commit()
+    return max(int(result.rowcount or 0), 0)
+
+
+def clear(session: Session) -> None:
+    """Forget the summary: spikes are counted live until the next refresh rebuilds it."""
+    session.execute(sa.delete(HourCount))
+    session.execute(sa.delete(HourDirty))
+    session.execute(sa.text("DELETE FROM summarystate WHERE name = :n"), {"n": NAME})
+    session.commit()
+
+
+def _hour_start(session: Session, moment: Any) -> Any:
+    """The start of the UTC hour of `moment`, as the tables store times."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.timezone("UTC", func.date_trunc("hour", func.timezone("UTC", moment)))
+    return func.strftime("%Y-%m-%d %H:00:00.000000", moment)
+
+
+def _floor_hour(moment: datetime) -> datetime:
+    return as_utc(moment).replace(minute=0, second=0, microsecond=0)
+
+
+def _ceil_hour(moment: datetime) -> datetime:
+    floor = _floor_hour(moment)
+    return floor if floor == as_utc(moment) else floor + HOUR
