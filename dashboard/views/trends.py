@@ -124,7 +124,7 @@ for spike in spikes:
 
 sentiment_scale = alt.Scale(domain=list(td.SENTIMENTS), range=list(td.SENTIMENT_COLOURS))
 platform_scale = alt.Scale(domain=list(td.PLATFORMS), range=list(td.PLATFORM_COLOURS))
-day_axis = alt.X("day:T", title=t("day"), axis=alt.Axis(format="%m-%d"))
+day_axis = alt.X("day:T", title=t("day"), axis=alt.Axis(format="%m-%d", tickCount="day"))  # one tick a day at most
 
 
 def sentiment_bars(frame: pd.DataFrame) -> alt.Chart:
