@@ -125,17 +125,10 @@ def frt_by_day(
     """Median FRT and answered posts per local day (a `date`), per platform and over all platforms (platform
     None): what the jump check compares, grouped in the database. `collected_within`: only the posts first
     collected within that many minutes of being posted (a backfill says nothing of staffing)."""
-    now = now or utcnow()
-    sqltime.prepare(session)
+    r, answered = _answered(session, scope, settings, now, collected_within)
     name = sqltime.dialect(session)
-    r = _responses(session, scope, settings, now)
     clock = sqltime.LocalClock.over(display_tz, scope.since, scope.until)
-    answered = select(clock.day(r.c.created_at, name).label("day"), r.c.platform, r.c.frt).where(
-        r.c.responded_at.is_not(None)
-    )
-    if collected_within is not None:
-        answered = answered.where(sqltime.minutes_between(r.c.ingested_at, r.c.created_at, name) <= collected_within)
-    days = answered.subquery()
+    days = select(clock.day(r.c.created_at, name).label("day"), r.c.platform, r.c.frt).where(*answered).subquery()
     median, n = sqltime.median(days.c.frt, name), func.count()
     rows = session.exec(  # type: ignore[call-overload]
         sa.union_all(
@@ -159,14 +152,23 @@ def slowest(
     limit: int = 20,
 ) -> list[int]:
     """The answered posts in scope with the longest first response, slowest first (the posts behind a jump)."""
-    now = now or utcnow()
+    r, answered = _answered(session, scope, settings, now, collected_within)
+    stmt = select(r.c.post_id).where(*answered).order_by(r.c.frt.desc(), r.c.post_id).limit(limit)
+    return [int(i) for i in session.exec(stmt)]
+
+
+def _answered(
+    session: Session, scope: Scope, settings: Settings, now: datetime | None, collected_within: float | None
+) -> tuple[Any, list[Any]]:
+    """`_responses` in scope, and the conditions that keep the answered posts (with `collected_within`, only those
+    first collected within that many minutes of being posted)."""
     sqltime.prepare(session)
     name = sqltime.dialect(session)
-    r = _responses(session, scope, settings, now)
-    stmt = select(r.c.post_id).where(r.c.responded_at.is_not(None))
+    r = _responses(session, scope, settings, now or utcnow())
+    answered = [r.c.responded_at.is_not(None)]
     if collected_within is not None:
-        stmt = stmt.where(sqltime.minutes_between(r.c.ingested_at, r.c.created_at, name) <= collected_within)
-    return [int(i) for i in session.exec(stmt.order_by(r.c.frt.desc(), r.c.post_id).limit(limit))]
+        answered.append(sqltime.minutes_between(r.c.ingested_at, r.c.created_at, name) <= collected_within)
+    return r, answered
 
 
 def _minutes(later: Any, earlier: Any, brand: Any, scope: Scope, settings: Settings, name: str, now: datetime) -> Any:
