@@ -100,7 +100,7 @@ def test_trends_filters_by_language_and_shows_the_competitor_in_share_of_voice(p
     shown = posts.inner_text()
     assert shown == str(sum(int(r["posts"]) for r in everything))  # the tile and the export agree
     choose(page, "trend-languages", "ja")
-    sync_api.expect(posts).not_to_have_text(shown)  # the page has redrawn with the filter
+    sync_api.expect(posts).not_to_have_text(shown, timeout=TIMEOUT_MS)  # the page has redrawn with the filter
     settle(page)
     japanese = list(csv.DictReader(io.StringIO(download(page, "trend-csv"))))
     assert japanese and {row["language"] for row in japanese} == {"ja"}
