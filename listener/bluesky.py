@@ -6,10 +6,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
-from typing import Any
-
-import atproto
-from atproto_client import models as atproto_models
+from typing import TYPE_CHECKING, Any
 
 from kikimimi.errors import PlatformError
 from kikimimi.models import AuthorCreate, PostCreate
@@ -22,6 +19,9 @@ from listener import fields
 from listener.base import BrandAccounts, Page
 from listener.query import BlueskySearch, compile_bluesky, passes_filters
 from listener.window import Window, dump_windows, load_windows
+
+if TYPE_CHECKING:
+    import atproto
 
 __all__ = ["CREDENTIAL_HELP", "BlueskyCollector", "gone_posts", "normalise_post_view", "translate_error"]
 
@@ -175,7 +175,7 @@ class BlueskyCollector:
         self._logged_in = True
 
     def _search(self, params: dict[str, Any]) -> Any:
-        return self._query(SEARCH_NSID, atproto_models.AppBskyFeedSearchPosts.Params(**params), "searchPosts")
+        return self._query(SEARCH_NSID, _models().AppBskyFeedSearchPosts.Params(**params), "searchPosts")
 
     def _query(self, nsid: str, params: Any, name: str) -> dict[str, Any]:
         """One XRPC query read as plain JSON (an HTML page served with status 200 is an error), with retries."""
@@ -219,7 +219,7 @@ class BlueskyCollector:
                 author["followersCount"] = count
 
     def _profiles(self, dids: list[str]) -> dict[str, int | None]:
-        content = self._query(PROFILES_NSID, atproto_models.AppBskyActorGetProfiles.Params(actors=dids), "getProfiles")
+        content = self._query(PROFILES_NSID, _models().AppBskyActorGetProfiles.Params(actors=dids), "getProfiles")
         counts: dict[str, int | None] = {}
         for profile in fields.items_of(content.get("profiles")):
             did, followers = profile.get("did"), profile.get("followersCount")
@@ -235,8 +235,16 @@ class BlueskyCollector:
     def gone(self, external_ids: list[str]) -> dict[str, str]:
         """Which of these post URIs are deleted now: `getPosts` leaves a deleted post out of its answer."""
         self._ensure_login()
-        content = self._query(POSTS_NSID, atproto_models.AppBskyFeedGetPosts.Params(uris=external_ids), "getPosts")
+        content = self._query(POSTS_NSID, _models().AppBskyFeedGetPosts.Params(uris=external_ids), "getPosts")
         return gone_posts(content, external_ids)
+
+
+def _models() -> Any:
+    """atproto's request models, imported on the first query: importing atproto takes seconds, and a process
+    that reads the sample feed or never polls Bluesky should not pay for it."""
+    from atproto_client import models
+
+    return models
 
 
 def gone_posts(content: dict[str, Any], asked: list[str]) -> dict[str, str]:

@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import httpx
-from atproto_client import exceptions as atproto_exceptions
 
 from kikimimi.errors import PlatformError, RateLimited, TransientPlatformError
 from kikimimi.platforms.http import DEFAULT_TIMEOUT, Timeout
@@ -31,6 +30,14 @@ CREDENTIAL_HELP = (
     " (https://bsky.app/settings/app-passwords); never the account password."
 )
 REFRESH_MARGIN = timedelta(hours=1)  # a stored session whose refresh token expires sooner is not resumed
+
+
+def _exceptions() -> Any:
+    """atproto's exception module, imported when first needed: importing atproto takes seconds, and most
+    processes (the dashboard, `kikimimi stats`, a run without Bluesky) never talk to Bluesky."""
+    from atproto_client import exceptions
+
+    return exceptions
 
 
 def bluesky_client(*, timeout: Timeout = DEFAULT_TIMEOUT, base_url: str | None = None) -> Any:
@@ -68,7 +75,7 @@ def sign_in(
             try:
                 client.login(session_string=stored, fetch_bsky_profile=fetch_profile)
                 return "resumed"
-            except (ValueError, atproto_exceptions.AtProtocolError) as exc:
+            except (ValueError, _exceptions().AtProtocolError) as exc:
                 log.info("bluesky: the stored session could not be resumed (%s); logging in", short(exc, 120))
     client.login(handle, password, fetch_bsky_profile=fetch_profile)
     return "login"
@@ -90,22 +97,23 @@ def refresh_token_alive(session_string: str, now: datetime | None = None) -> boo
 
 def translate_error(exc: Exception) -> Exception | None:
     """atproto exceptions → our tree; a 429 resets at `ratelimit-reset` (Unix time)."""
-    if isinstance(exc, atproto_exceptions.RateLimitExceededError):
+    errors = _exceptions()
+    if isinstance(exc, errors.RateLimitExceededError):
         try:
             reset_at = exc.reset_at
         except (ValueError, OverflowError, OSError, TypeError):  # a junk `ratelimit-reset` header
             reset_at = None
         return RateLimited(PLATFORM, reset_at)
-    if isinstance(exc, atproto_exceptions.NetworkError):  # includes timeouts, 502, 409, 413
+    if isinstance(exc, errors.NetworkError):  # includes timeouts, 502, 409, 413
         return TransientPlatformError(PLATFORM, f"network: {exc}")
-    if isinstance(exc, atproto_exceptions.UnauthorizedError):
+    if isinstance(exc, errors.UnauthorizedError):
         return PlatformError(PLATFORM, f"refused ({exc}); check BLUESKY_HANDLE / BLUESKY_APP_PASSWORD")
-    if isinstance(exc, atproto_exceptions.RequestErrorBase):
+    if isinstance(exc, errors.RequestErrorBase):
         status = exc.response.status_code if exc.response is not None else 0
         if status >= 500:
             return TransientPlatformError(PLATFORM, f"server error {status}")
         return PlatformError(PLATFORM, str(exc))
-    if isinstance(exc, atproto_exceptions.AtProtocolError):
+    if isinstance(exc, errors.AtProtocolError):
         return PlatformError(PLATFORM, str(exc) or type(exc).__name__)
     if isinstance(exc, httpx.TimeoutException | httpx.NetworkError):
         return TransientPlatformError(PLATFORM, f"network: {short(exc, 200)}")
