@@ -199,7 +199,7 @@ def stats_command(
     json_output: JsonOption = False,
 ) -> None:
     """Counts: posts, analysed, questions, drafts by state, FAQ clusters."""
-    from kikimimi.pipeline import stats as count_everything
+    from kikimimi.stats import stats as count_everything
 
     settings = load_settings(config, fallback_to_example=True)
     with open_session(settings) as session:

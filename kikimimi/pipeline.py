@@ -9,20 +9,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session
 
-from kikimimi.budget import budget_states
 from kikimimi.db import open_session
 from kikimimi.erasure import erase_expired
-from kikimimi.models import (
-    Analysis,
-    Author,
-    CollectorRun,
-    DraftState,
-    FaqCluster,
-    Post,
-    ReplyDraft,
-)
+from kikimimi.models import CollectorRun
 from kikimimi.search import index_posts
 from kikimimi.settings import Settings
 from listener.runner import collect_pass
@@ -105,26 +96,3 @@ def run_once(settings: Settings, progress: Progress | None = None) -> RunSummary
 def backend_options(settings: Settings) -> dict[str, str]:
     """Keyword options for `get_analyzer` from the settings (the transformers backend's model)."""
     return {"model": settings.transformers_model} if settings.transformers_model else {}
-
-
-def stats(session: Session, settings: Settings | None = None) -> dict:
-    """Counts for `kikimimi stats`: what is stored, analysed, asked, drafted, grouped."""
-
-    def count(model: type, *where: object) -> int:
-        return int(session.exec(select(func.count()).select_from(model).where(*where)).one())  # type: ignore[arg-type]
-
-    drafts = dict(session.exec(select(ReplyDraft.state, func.count()).group_by(ReplyDraft.state)).all())
-    return {
-        "posts": count(Post, col(Post.deleted_at).is_(None)),  # shown posts; deleted ones are counted below
-        "authors": count(Author),
-        "brand_replies": count(Post, Post.is_brand_reply),
-        "analysed": count(Analysis),
-        "questions": count(Analysis, Analysis.is_question),
-        "needs_reply": count(Analysis, Analysis.needs_reply),
-        "spam": count(Analysis, Analysis.is_spam),
-        "drafts": {state.value: int(drafts.get(state.value, 0)) for state in DraftState},
-        "faq_clusters": count(FaqCluster, col(FaqCluster.merged_into_id).is_(None)),  # merged-away ones are gone
-        "collector_runs": count(CollectorRun),
-        "deleted_on_platform": count(Post, col(Post.deleted_at).is_not(None)),
-        "read_budget": [s.as_dict() for s in budget_states(session, settings)] if settings is not None else [],
-    }

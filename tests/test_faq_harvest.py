@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from kikimimi.cli import app
 from kikimimi.models import Analysis, AuditEvent, FaqCluster, FaqMember, FaqStatus, Post, ReplyDraft, Role, User
-from kikimimi.pipeline import stats
+from kikimimi.stats import stats
 from listener.store import upsert_posts
 from nlp_models.faq.summary import language_of
 from responder import faq

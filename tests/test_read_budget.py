@@ -14,8 +14,8 @@ from kikimimi import budget, cli
 from kikimimi.budget import budget_states, next_period_start, period_of
 from kikimimi.errors import ConfigError
 from kikimimi.models import ReadUsage
-from kikimimi.pipeline import stats
 from kikimimi.settings import EXAMPLE_CONFIG, load_settings
+from kikimimi.stats import stats
 from listener import runner
 from listener.base import Page
 from tests.conftest import make_post
