@@ -39,17 +39,24 @@ def test_every_command_has_help():
         assert result.exit_code == 0 and "Usage" in result.output
 
 
-def test_demo_twice_stores_every_sample_post_once(isolated_environment):
+def test_demo_twice_stores_every_sample_post_once_and_prints_the_first_admins_password_once(isolated_environment):
     first = invoke("demo", "--no-dashboard")
     assert first.exit_code == 0, first.output
     said = "".join(first.output.split())  # the terminal may wrap a long path
     assert "demodatabase" in said and str(isolated_environment / "data") in said
+    password = re.search(r"sign in as admin with the password (\S+) \(shown only now", " ".join(first.output.split()))
+    assert password, first.output
+    assert sign_in("admin", password.group(1)).role == "admin"
     once = stats()
-    assert invoke("demo", "--no-dashboard").exit_code == 0
+    again = invoke("demo", "--no-dashboard")
+    assert again.exit_code == 0, again.output
+    assert password.group(1) not in again.output and "password printed when the demo first ran" in again.output
     twice = stats()
     assert once == {**twice, "collector_runs": once["collector_runs"]}
     assert twice["posts"] >= 400 and twice["analysed"] == twice["posts"]
     assert twice["drafts"]["drafted"] > 50 and twice["questions"] > 50 and twice["brand_replies"] >= 40
+    chosen = invoke("demo", "--no-dashboard", "--admin-password", "my-own-admin-pw")
+    assert chosen.exit_code == 0 and sign_in("admin", "my-own-admin-pw").name == "admin"
 
 
 def test_init_writes_a_config_and_keeps_an_existing_one(isolated_environment):
@@ -147,18 +154,6 @@ def test_passwords_from_stdin_are_checked_and_changeable(monkeypatch, capsys):
     assert sign_in("rin", "second-pass").name == "rin"
     role_only = invoke("users", "add", "rin", "--role", "approver", "--no-password")
     assert role_only.exit_code == 0 and sign_in("rin", "second-pass").role == "approver"
-
-
-def test_demo_prints_the_first_admins_password_once(isolated_environment):
-    first = invoke("demo", "--no-dashboard")
-    assert first.exit_code == 0, first.output
-    password = re.search(r"sign in as admin with the password (\S+) \(shown only now", " ".join(first.output.split()))
-    assert password, first.output
-    assert sign_in("admin", password.group(1)).role == "admin"
-    again = invoke("demo", "--no-dashboard")
-    assert password.group(1) not in again.output and "password printed when the demo first ran" in again.output
-    chosen = invoke("demo", "--no-dashboard", "--admin-password", "my-own-admin-pw")
-    assert chosen.exit_code == 0 and sign_in("admin", "my-own-admin-pw").name == "admin"
 
 
 def test_dashboard_serves_the_app_with_the_same_database(monkeypatch):
