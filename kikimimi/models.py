@@ -567,7 +567,8 @@ class PostQuery(SQLModel, table=True):
 
 
 # what the trends and service-level pages group and join by (`dashboard/trends_data.py`, `responder/sla.py`)
-sa.Index("ix_post_created_at_platform", Post.created_at, Post.platform)
+# the customer posts of a period from the index alone: the columns `trends_data` tests are in it (migration 0016)
+sa.Index("ix_post_created_at_platform_customer", Post.created_at, Post.platform, Post.is_brand_reply, Post.deleted_at)
 sa.Index("ix_post_author_id_created_at", Post.author_id, Post.created_at)
 # a post's replies, oldest first: "answered?" and "when first answered?" (its first reply is the index's first entry;
 # without created_at here SQLite took min(created_at) from the (platform, created_at) index and read every reply)
@@ -752,3 +753,15 @@ class HourDirty(SQLModel, table=True):
 
     hour_start: datetime = _ts(primary_key=True)
     hour_end: datetime = _ts()
+
+
+# --- scale5 ---
+
+# a post's analysis as the trends figures filter and group it, read from the index alone (migration 0016)
+sa.Index(
+    "ix_analysis_post_id_spam_language_sentiment",
+    Analysis.post_id,
+    Analysis.is_spam,
+    Analysis.language,
+    Analysis.sentiment,
+)

@@ -58,7 +58,6 @@ with session() as s:
     current, previous = td.daily(s, f), td.daily(s, before)
     voice = td.share_of_voice(s, f)
     budget_note = queries.read_budget_line(s, settings())
-    summary = reports.weekly_summary(s, settings(), tz, user.locale, utcnow())
 if budget_note:
     st.warning(budget_note, icon="⏸️")  # a chart whose collection stopped must say so
 length = (last - first).days + 1
@@ -95,7 +94,11 @@ tiles[2].download_button(
     key="trend-csv",
 )
 tiles[3].download_button(
-    t("Download the weekly summary (Markdown)"), summary, f"weekly-summary-{today}.md", "text/markdown", key="trend-md"
+    t("Download the weekly summary (Markdown)"),
+    reports.weekly_summary_later(settings(), tz, user.locale, utcnow()),
+    f"weekly-summary-{today}.md",
+    "text/markdown",
+    key="trend-md",
 )
 if current.empty:
     st.info(t("No analysed posts in this period: run `kikimimi run --once`, or widen the period or the filters."))
