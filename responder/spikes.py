@@ -59,7 +59,10 @@ class Spike:
 def hourly_counts(session: Session, *, since: datetime, until: datetime) -> pd.DataFrame:
     """Posts and negative posts per (query, platform, language, UTC hour) in [since, until): one SQL aggregate."""
     rows = hour_counts.counts(session, since=since, until=until)  # the summary where it is current
-    frame = pd.DataFrame(rows, columns=["query_id", "platform", "language", "hour", "posts", "negative"])
+    # plain tuples: pandas probes each result row's attributes otherwise (a third of a trends render at 100k)
+    frame = pd.DataFrame(
+        [tuple(r) for r in rows], columns=["query_id", "platform", "language", "hour", "posts", "negative"]
+    )
     frame["hour"] = pd.to_datetime(frame["hour"].astype(str).str.slice(0, 13) + ":00:00", utc=True)
     return frame
 
