@@ -299,11 +299,21 @@ class FaqEmbedding(SQLModel, table=True):
 
 
 class FaqMember(SQLModel, table=True):
-    """A question post's place in one FAQ cluster (a post belongs to at most one)."""
+    """A question post's place in one FAQ cluster (a post belongs to at most one).
+
+    The `post_*` columns are copies of what the FAQ list counts per member (its post's time, platform and deletion,
+    its analysis's language and sentiment), kept by database triggers (migration 0016) whatever changes the post or
+    its analysis, so the list is counted from one index instead of joining every member's post and analysis. They
+    are filled by the database: a new member's are NULL until it is written."""
 
     post_id: int = Field(foreign_key="post.id", primary_key=True)
     cluster_id: int = Field(foreign_key="faqcluster.id", index=True)
     similarity: float = 0.0
+    post_created_at: datetime | None = _ts(default=None)  # NULL: the post row is gone
+    post_platform: str | None = Field(default=None, max_length=16)
+    post_deleted_at: datetime | None = _ts(default=None)
+    post_language: str | None = Field(default=None, max_length=8)  # NULL: not analysed
+    post_mood: float | None = None  # sentiment_scores positive - negative
 
 
 class ReplyDraft(SQLModel, table=True):
@@ -764,4 +774,14 @@ sa.Index(
     Analysis.is_spam,
     Analysis.language,
     Analysis.sentiment,
+)
+# the FAQ list's figures per cluster from this index alone (`responder.faq._counts`)
+sa.Index(
+    "ix_faqmember_cluster_counts",
+    FaqMember.cluster_id,
+    FaqMember.post_created_at,
+    FaqMember.post_platform,
+    FaqMember.post_language,
+    FaqMember.post_mood,
+    FaqMember.post_deleted_at,
 )

@@ -504,28 +504,29 @@ def _members_in(scope):  # noqa: ANN001, ANN202 - a Select of cluster ids -> a S
 
 def _counts(session: Session, scope, now: datetime) -> dict[int, dict]:  # noqa: ANN001
     """Size, this week and last week, average sentiment, first and last asked, platforms and languages per cluster
-    in scope: one grouped pass over the members (per cluster, platform and language), combined here."""
+    in scope: one grouped pass over the members' own copies of their post's and analysis's figures (kept by the
+    database, migration 0016: one index, no post or analysis looked up per member), per cluster, platform and
+    language, combined here. A member without an analysis, or whose post is deleted or gone, is not counted."""
     from sqlalchemy import case, func
 
     week_ago, two_weeks_ago = now - WEEK, now - 2 * WEEK
-    mood = col(Analysis.sentiment_scores)["positive"].as_float() - col(Analysis.sentiment_scores)["negative"].as_float()
+    at = col(FaqMember.post_created_at)
     rows = session.exec(
         select(
             FaqMember.cluster_id,
-            Post.platform,
-            Analysis.language,
+            FaqMember.post_platform,
+            FaqMember.post_language,
             func.count(),
-            func.sum(case((col(Post.created_at) > week_ago, 1), else_=0)),
-            func.sum(case(((col(Post.created_at) > two_weeks_ago) & (col(Post.created_at) <= week_ago), 1), else_=0)),
-            func.sum(mood),
-            func.count(mood),
-            func.min(Post.created_at),
-            func.max(Post.created_at),
+            func.sum(case((at > week_ago, 1), else_=0)),
+            func.sum(case(((at > two_weeks_ago) & (at <= week_ago), 1), else_=0)),
+            func.sum(FaqMember.post_mood),
+            func.count(FaqMember.post_mood),
+            func.min(at),
+            func.max(at),
         )
-        .join(Post, col(Post.id) == col(FaqMember.post_id))
-        .join(Analysis, col(Analysis.post_id) == col(Post.id))
-        .where(col(FaqMember.cluster_id).in_(scope), visible(), col(Post.created_at) <= now)
-        .group_by(col(FaqMember.cluster_id), Post.platform, Analysis.language)
+        .where(col(FaqMember.cluster_id).in_(scope), col(FaqMember.post_deleted_at).is_(None))
+        .where(col(FaqMember.post_language).is_not(None), at <= now)
+        .group_by(col(FaqMember.cluster_id), FaqMember.post_platform, FaqMember.post_language)
     ).all()
     out: dict[int, dict] = {}
     moods: dict[int, list[float]] = {}
