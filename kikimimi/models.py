@@ -775,13 +775,13 @@ sa.Index(
     Analysis.language,
     Analysis.sentiment,
 )
-# the FAQ list's figures per cluster from this index alone (`responder.faq._counts`)
+# the FAQ list's figures per cluster from this index alone, in its GROUP BY order (`responder.faq._counts`)
 sa.Index(
     "ix_faqmember_cluster_counts",
     FaqMember.cluster_id,
-    FaqMember.post_created_at,
     FaqMember.post_platform,
     FaqMember.post_language,
+    FaqMember.post_created_at,
     FaqMember.post_mood,
     FaqMember.post_deleted_at,
 )
