@@ -6,6 +6,7 @@ Plain functions (no Streamlit), so the download buttons' contents are tested on 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,6 +15,7 @@ from sqlmodel import Session
 
 from dashboard import trends_data as td
 from dashboard.i18n import translator, when
+from kikimimi.db import get_engine
 from kikimimi.settings import Settings
 from responder import sla
 
@@ -41,6 +43,17 @@ def pct(value: float | None) -> str:
 
 def local_today(now: datetime, zone: str) -> date:
     return now.astimezone(ZoneInfo(zone)).date()
+
+
+def weekly_summary_later(settings: Settings, zone: str, locale: str | None, now: datetime) -> Callable[[], str]:
+    """`weekly_summary`, written only when it is asked for (a download button's data, run on the click in a
+    session of its own): a page does not count the week again on every render."""
+
+    def write() -> str:
+        with Session(get_engine(settings.database_url)) as session:
+            return weekly_summary(session, settings, zone, locale, now)
+
+    return write
 
 
 def weekly_summary(session: Session, settings: Settings, zone: str, locale: str | None, now: datetime) -> str:

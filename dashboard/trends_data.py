@@ -186,12 +186,6 @@ def queries_listened(session: Session) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["id", "name", "competitor"])
 
 
-def languages_seen(session: Session, f: TrendFilter) -> list[str]:
-    """The languages of the posts in the filter's period (for the language filter's options)."""
-    stmt = _customer_posts(select(Analysis.language).distinct(), replace(f, languages=None, platforms=None))
-    return sorted(session.exec(stmt).all())
-
-
 def negative_spikes(session: Session, f: TrendFilter, settings: AlertSettings) -> list[Spike]:
     """The negativity spikes in the filter's period, found by the alerts' own detection (`responder.spikes`: the
     last hour against the 12 before it, the last day against the 14 before it), for the one platform, language

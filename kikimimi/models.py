@@ -299,11 +299,21 @@ class FaqEmbedding(SQLModel, table=True):
 
 
 class FaqMember(SQLModel, table=True):
-    """A question post's place in one FAQ cluster (a post belongs to at most one)."""
+    """A question post's place in one FAQ cluster (a post belongs to at most one).
+
+    The `post_*` columns are copies of what the FAQ list counts per member (its post's time, platform and deletion,
+    its analysis's language and sentiment), kept by database triggers (migration 0016) whatever changes the post or
+    its analysis, so the list is counted from one index instead of joining every member's post and analysis. They
+    are filled by the database: a new member's are NULL until it is written."""
 
     post_id: int = Field(foreign_key="post.id", primary_key=True)
     cluster_id: int = Field(foreign_key="faqcluster.id", index=True)
     similarity: float = 0.0
+    post_created_at: datetime | None = _ts(default=None)  # NULL: the post row is gone
+    post_platform: str | None = Field(default=None, max_length=16)
+    post_deleted_at: datetime | None = _ts(default=None)
+    post_language: str | None = Field(default=None, max_length=8)  # NULL: not analysed
+    post_mood: float | None = None  # sentiment_scores positive - negative
 
 
 class ReplyDraft(SQLModel, table=True):
@@ -567,7 +577,8 @@ class PostQuery(SQLModel, table=True):
 
 
 # what the trends and service-level pages group and join by (`dashboard/trends_data.py`, `responder/sla.py`)
-sa.Index("ix_post_created_at_platform", Post.created_at, Post.platform)
+# the customer posts of a period from the index alone: the columns `trends_data` tests are in it (migration 0016)
+sa.Index("ix_post_created_at_platform_customer", Post.created_at, Post.platform, Post.is_brand_reply, Post.deleted_at)
 sa.Index("ix_post_author_id_created_at", Post.author_id, Post.created_at)
 # a post's replies, oldest first: "answered?" and "when first answered?" (its first reply is the index's first entry;
 # without created_at here SQLite took min(created_at) from the (platform, created_at) index and read every reply)
@@ -752,3 +763,25 @@ class HourDirty(SQLModel, table=True):
 
     hour_start: datetime = _ts(primary_key=True)
     hour_end: datetime = _ts()
+
+
+# --- scale5 ---
+
+# a post's analysis as the trends figures filter and group it, read from the index alone (migration 0016)
+sa.Index(
+    "ix_analysis_post_id_spam_language_sentiment",
+    Analysis.post_id,
+    Analysis.is_spam,
+    Analysis.language,
+    Analysis.sentiment,
+)
+# the FAQ list's figures per cluster from this index alone, in its GROUP BY order (`responder.faq._counts`)
+sa.Index(
+    "ix_faqmember_cluster_counts",
+    FaqMember.cluster_id,
+    FaqMember.post_platform,
+    FaqMember.post_language,
+    FaqMember.post_created_at,
+    FaqMember.post_mood,
+    FaqMember.post_deleted_at,
+)

@@ -503,47 +503,49 @@ def _members_in(scope):  # noqa: ANN001, ANN202 - a Select of cluster ids -> a S
 
 
 def _counts(session: Session, scope, now: datetime) -> dict[int, dict]:  # noqa: ANN001
+    """Size, this week and last week, average sentiment, first and last asked, platforms and languages per cluster
+    in scope: one grouped pass over the members' own copies of their post's and analysis's figures (kept by the
+    database, migration 0016: one index, no post or analysis looked up per member), per cluster, platform and
+    language, combined here. A member without an analysis, or whose post is deleted or gone, is not counted."""
     from sqlalchemy import case, func
 
     week_ago, two_weeks_ago = now - WEEK, now - 2 * WEEK
-    mood = col(Analysis.sentiment_scores)["positive"].as_float() - col(Analysis.sentiment_scores)["negative"].as_float()
+    at = col(FaqMember.post_created_at)
     rows = session.exec(
         select(
             FaqMember.cluster_id,
+            FaqMember.post_platform,
+            FaqMember.post_language,
             func.count(),
-            func.sum(case((col(Post.created_at) > week_ago, 1), else_=0)),
-            func.sum(case(((col(Post.created_at) > two_weeks_ago) & (col(Post.created_at) <= week_ago), 1), else_=0)),
-            func.avg(mood),
-            func.min(Post.created_at),
-            func.max(Post.created_at),
+            func.sum(case((at > week_ago, 1), else_=0)),
+            func.sum(case(((at > two_weeks_ago) & (at <= week_ago), 1), else_=0)),
+            func.sum(FaqMember.post_mood),
+            func.count(FaqMember.post_mood),
+            func.min(at),
+            func.max(at),
         )
-        .join(Post, col(Post.id) == col(FaqMember.post_id))
-        .join(Analysis, col(Analysis.post_id) == col(Post.id))
-        .where(col(FaqMember.cluster_id).in_(scope), visible(), col(Post.created_at) <= now)
-        .group_by(col(FaqMember.cluster_id))
+        .where(col(FaqMember.cluster_id).in_(scope), col(FaqMember.post_deleted_at).is_(None))
+        .where(col(FaqMember.post_language).is_not(None), at <= now)
+        .group_by(col(FaqMember.cluster_id), FaqMember.post_platform, FaqMember.post_language)
     ).all()
     out: dict[int, dict] = {}
-    for cid, size, this_week, last_week, avg, first, last in rows:
-        out[cid] = {
-            "size": int(size),
-            "this_week": int(this_week or 0),
-            "last_week": int(last_week or 0),
-            "average_sentiment": None if avg is None else round(float(avg), 3),
-            "first": first,
-            "last": last,
-            "platforms": {},
-            "languages": {},
-        }
-    for cid, platform, language, n in session.exec(  # both breakdowns from one pass over the members
-        select(FaqMember.cluster_id, Post.platform, Analysis.language, func.count())
-        .join(Post, col(Post.id) == col(FaqMember.post_id))
-        .join(Analysis, col(Analysis.post_id) == col(Post.id))
-        .where(col(FaqMember.cluster_id).in_(scope), visible(), col(Post.created_at) <= now)
-        .group_by(col(FaqMember.cluster_id), Post.platform, Analysis.language)
-    ):
-        if cid in out:
-            for key, value in (("platforms", platform), ("languages", language)):
-                out[cid][key][value] = out[cid][key].get(value, 0) + int(n)
+    moods: dict[int, list[float]] = {}
+    for cid, platform, language, n, this_week, last_week, mood_sum, moods_n, first, last in rows:
+        c = out.setdefault(
+            cid,
+            {"size": 0, "this_week": 0, "last_week": 0, "first": first, "last": last, "platforms": {}, "languages": {}},
+        )
+        c["size"] += int(n)
+        c["this_week"] += int(this_week or 0)
+        c["last_week"] += int(last_week or 0)
+        c["first"], c["last"] = min(c["first"], first), max(c["last"], last)
+        for key, value in (("platforms", platform), ("languages", language)):
+            c[key][value] = c[key].get(value, 0) + int(n)
+        total = moods.setdefault(cid, [0.0, 0])
+        total[0] += float(mood_sum or 0.0)
+        total[1] += int(moods_n or 0)
+    for cid, (mood_sum, moods_n) in moods.items():
+        out[cid]["average_sentiment"] = round(mood_sum / moods_n, 3) if moods_n else None
     return out
 
 

@@ -349,10 +349,11 @@ def sentiment_recovery(session: Session, scope: Scope, settings: Settings, now: 
         .limit(1)
         .scalar_subquery()
     )
-    followed = (
+    followed = (  # materialised: each answered negative post's next post is looked up once, not once per figure
         select(next_sentiment.label("next"))
         .where(r.c.sentiment == "negative", r.c.responded_at.is_not(None))
-        .subquery()
+        .cte("followed")
+        .prefix_with("MATERIALIZED")
     )
     n, improved = session.exec(
         select(  # type: ignore[call-overload]

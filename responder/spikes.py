@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from kikimimi.models import AlertKind, Analysis, Post, visible
 from kikimimi.settings import AlertSettings
@@ -59,7 +59,10 @@ class Spike:
 def hourly_counts(session: Session, *, since: datetime, until: datetime) -> pd.DataFrame:
     """Posts and negative posts per (query, platform, language, UTC hour) in [since, until): one SQL aggregate."""
     rows = hour_counts.counts(session, since=since, until=until)  # the summary where it is current
-    frame = pd.DataFrame(rows, columns=["query_id", "platform", "language", "hour", "posts", "negative"])
+    # plain tuples: pandas probes each result row's attributes otherwise (a third of a trends render at 100k)
+    frame = pd.DataFrame(
+        [tuple(r) for r in rows], columns=["query_id", "platform", "language", "hour", "posts", "negative"]
+    )
     frame["hour"] = pd.to_datetime(frame["hour"].astype(str).str.slice(0, 13) + ":00:00", utc=True)
     return frame
 
@@ -224,8 +227,9 @@ def _behind(session: Session, spike: Spike) -> None:
             stmt = stmt.where(col(Post.platform) == spike.platform)
         if spike.language is not None:
             stmt = stmt.where(col(Analysis.language) == spike.language)
-        if negative_only:
-            stmt = stmt.where(col(Analysis.sentiment) == "negative")
+        if negative_only:  # inside an expression: SQLite walked every negative post by the sentiment index instead
+            # of the window by time (1 s at a million posts; 5 ms by time)
+            stmt = stmt.where(func.coalesce(col(Analysis.sentiment), "") == "negative")
         # one direction for both keys, so an index in time order serves it without sorting the period
         order = (col(Post.created_at).desc(), col(Post.id).desc()) if latest else (col(Post.created_at), col(Post.id))
         return [(i, t) for i, t in session.exec(stmt.order_by(*order).limit(limit)) if i is not None]

@@ -113,6 +113,10 @@ def test_exports_csv_and_a_weekly_summary_in_the_readers_language(session, seede
     assert "- Posts: 8 (the week before: 0)" in english
     assert "3 of 6 posts that needed a reply got one (50%)" in english and "Median first response: 3.0 h" in english
     japanese = reports.weekly_summary(session, settings, "Asia/Tokyo", "ja", NOW)
+    # the pages hand the download button a writer, run on the click in a session of its own: the same Markdown
+    url = session.get_bind().url.render_as_string(hide_password=False)
+    later = reports.weekly_summary_later(Settings(brands=[BRAND], database_url=url), "Asia/Tokyo", "ja", NOW)
+    assert later() == japanese
     assert (
         "# 週次サマリー：2026-11-16 – 2026-11-22" in japanese and "返信が必要だった 6 件のうち 3 件に応答" in japanese
     )

@@ -48,7 +48,6 @@ with session() as s:
     weeks = sla.frt_by_day(s, alerts.jump_window(scope.since, scope.until, scope.platforms), cfg, tz, now=now)
     jumps = alerts.frt_jumps(weeks, since=scope.since, until=scope.until, display_tz=tz, settings=cfg.alerts)
     volume = sla.volume_by_hour(s, scope, cfg, tz)
-    summary = reports.weekly_summary(s, settings(), tz, user.locale, now)
 target = reports.duration(levels.target, user.locale)
 st.caption(
     t("Posts of our own brands that needed a reply, posted {first} – {last} ({zone}).").format(
@@ -252,7 +251,11 @@ d[1].download_button(
     key="sla-daily-csv",
 )
 d[2].download_button(
-    t("Download the weekly summary (Markdown)"), summary, f"weekly-summary-{today}.md", "text/markdown", key="sla-md"
+    t("Download the weekly summary (Markdown)"),
+    reports.weekly_summary_later(cfg, tz, user.locale, now),
+    f"weekly-summary-{today}.md",
+    "text/markdown",
+    key="sla-md",
 )
 
 st.subheader(t("When posts arrive (staffing)"))

@@ -36,9 +36,11 @@ if not preset:
     chosen = top[0].date_input(t("From – to"), value=(first, last), max_value=today, key="trend-dates")
     if isinstance(chosen, tuple | list) and len(chosen) == 2:
         first, last = chosen
+unfiltered = td.period(first, last, tz)
 with session() as s:
     listened = td.queries_listened(s)
-    languages_seen = td.languages_seen(s, td.period(first, last, tz))
+    everything = td.daily(s, unfiltered)  # the language filter's options, and the charts when nothing is filtered
+languages_seen = sorted(everything["language"].unique())
 languages = top[1].multiselect(t("Language"), languages_seen, key="trend-languages")
 platforms = top[2].multiselect(t("Platform"), list(td.PLATFORMS), key="trend-platforms")
 names = {int(r.id): (f"{r.name} ({t('competitor')})" if r.competitor else r.name) for r in listened.itertuples()}
@@ -55,10 +57,10 @@ f = td.period(
 )
 before = f.previous()
 with session() as s:
-    current, previous = td.daily(s, f), td.daily(s, before)
+    current = everything if f == unfiltered else td.daily(s, f)
+    previous = td.daily(s, before)
     voice = td.share_of_voice(s, f)
     budget_note = queries.read_budget_line(s, settings())
-    summary = reports.weekly_summary(s, settings(), tz, user.locale, utcnow())
 if budget_note:
     st.warning(budget_note, icon="⏸️")  # a chart whose collection stopped must say so
 length = (last - first).days + 1
@@ -95,7 +97,11 @@ tiles[2].download_button(
     key="trend-csv",
 )
 tiles[3].download_button(
-    t("Download the weekly summary (Markdown)"), summary, f"weekly-summary-{today}.md", "text/markdown", key="trend-md"
+    t("Download the weekly summary (Markdown)"),
+    reports.weekly_summary_later(settings(), tz, user.locale, utcnow()),
+    f"weekly-summary-{today}.md",
+    "text/markdown",
+    key="trend-md",
 )
 if current.empty:
     st.info(t("No analysed posts in this period: run `kikimimi run --once`, or widen the period or the filters."))
