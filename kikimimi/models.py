@@ -772,7 +772,17 @@ sa.Index(
 # the questions the FAQ step has not seen: what a pass places (`responder.faq._place`)
 sa.Index(
     "ix_analysis_faq_unchecked",
-    Analysis.post_id,
+    Analysis.faq_checked,  # the where clause's columns: SQLite (without statistics) prefers it to is_question's
+    Analysis.is_question,
+    Analysis.is_spam,
     sqlite_where=sa.text("is_question = 1 AND is_spam = 0 AND faq_checked = 0"),
     postgresql_where=sa.text("is_question AND NOT is_spam AND NOT faq_checked"),
+)
+# the needs-reply analyses drafting has not settled, in the queue's order: PostgreSQL counts needs_reply and
+# draft_checked apart, guessed a fifth of all analyses and walked the priority index over every one instead
+sa.Index(
+    "ix_analysis_draft_unchecked",
+    Analysis.priority,
+    sqlite_where=sa.text("needs_reply = 1 AND draft_checked = 0"),
+    postgresql_where=sa.text("needs_reply AND NOT draft_checked"),
 )

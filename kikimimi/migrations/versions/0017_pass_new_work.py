@@ -1,4 +1,4 @@
-"""A pass at a million posts reads only new work: posts not analysed yet, questions the FAQ step has not seen
+"""A pass at a million posts reads only new work: posts not analysed, questions not placed, drafts not settled
 
 Revision ID: 0017
 Revises: 0015
@@ -45,13 +45,22 @@ def upgrade() -> None:
     op.create_index(
         "ix_analysis_faq_unchecked",
         "analysis",
-        ["post_id"],
+        ["faq_checked", "is_question", "is_spam"],  # SQLite without statistics prefers it to is_question's index
         sqlite_where=sa.text("is_question = 1 AND is_spam = 0 AND faq_checked = 0"),
         postgresql_where=sa.text("is_question AND NOT is_spam AND NOT faq_checked"),
+    )
+    # PostgreSQL counts needs_reply and draft_checked apart and walked the priority index over every analysis
+    op.create_index(
+        "ix_analysis_draft_unchecked",
+        "analysis",
+        ["priority"],
+        sqlite_where=sa.text("needs_reply = 1 AND draft_checked = 0"),
+        postgresql_where=sa.text("needs_reply AND NOT draft_checked"),
     )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_analysis_draft_unchecked", table_name="analysis")
     op.drop_index("ix_analysis_faq_unchecked", table_name="analysis")
     op.drop_index("ix_post_not_analysed", table_name="post")
     with op.batch_alter_table("analysis", schema=None) as batch_op:
