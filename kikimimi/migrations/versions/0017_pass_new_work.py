@@ -6,6 +6,8 @@ Create Date: 2026-12-01 22:00:00
 
 `post.analysed` and `analysis.faq_checked` are set by the stage that did the work; a partial index holds only the
 rows still unset, so the analysis stage and the FAQ placement find their work without walking every post.
+Drafting's unsettled analyses get a partial index in priority order; 0015's author trigger fires only when a
+handle or platform really changes (an upsert of an unchanged author walked all of its posts).
 """
 
 from collections.abc import Sequence
@@ -27,8 +29,34 @@ FAQ_SEEN = (
     "AND (p.is_brand_reply = :yes OR p.deleted_at IS NOT NULL)))"
 )
 
+# 0015's trigger that marks the posts a brand account answered when its handle changes: it fired on every upsert
+# of an author (each collected page), handle changed or not, and walked all of that author's posts each time
+AUTHOR_TRIGGER = "kk_rf_author_upd"
+AUTHOR_EVENT = "AFTER UPDATE OF handle, platform ON author FOR EACH ROW"
+AUTHOR_BODY = (
+    "INSERT INTO responsedirty (post_id) SELECT DISTINCT id FROM (SELECT p.id AS id FROM post r JOIN post p ON "
+    "p.platform = r.platform AND p.external_id = r.parent_external_id WHERE r.author_id = NEW.id AND "
+    "r.is_brand_reply) WHERE id IS NOT NULL AND id NOT IN (SELECT post_id FROM responsedirty);"
+)
+
+
+def _author_trigger(changed_only: bool) -> None:
+    bind = op.get_bind()
+    if bind.dialect.name == "postgresql":
+        when = " WHEN (OLD.handle IS DISTINCT FROM NEW.handle OR OLD.platform IS DISTINCT FROM NEW.platform)"
+        op.execute(f"DROP TRIGGER {AUTHOR_TRIGGER} ON author")
+        op.execute(
+            f"CREATE TRIGGER {AUTHOR_TRIGGER} {AUTHOR_EVENT}{when if changed_only else ''} "
+            f"EXECUTE FUNCTION {AUTHOR_TRIGGER}()"
+        )
+        return
+    when = " WHEN OLD.handle IS NOT NEW.handle OR OLD.platform IS NOT NEW.platform"
+    op.execute(f"DROP TRIGGER {AUTHOR_TRIGGER}")
+    op.execute(f"CREATE TRIGGER {AUTHOR_TRIGGER} {AUTHOR_EVENT}{when if changed_only else ''} BEGIN {AUTHOR_BODY} END")
+
 
 def upgrade() -> None:
+    _author_trigger(changed_only=True)
     # plain ADD COLUMN on both databases: a constant default needs no copy of the table
     op.add_column("post", sa.Column("analysed", sa.Boolean(), server_default=sa.false(), nullable=False))
     op.add_column("analysis", sa.Column("faq_checked", sa.Boolean(), server_default=sa.false(), nullable=False))
@@ -60,6 +88,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    _author_trigger(changed_only=False)
     op.drop_index("ix_analysis_draft_unchecked", table_name="analysis")
     op.drop_index("ix_analysis_faq_unchecked", table_name="analysis")
     op.drop_index("ix_post_not_analysed", table_name="post")
