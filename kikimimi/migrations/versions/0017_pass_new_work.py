@@ -92,7 +92,6 @@ def downgrade() -> None:
     op.drop_index("ix_analysis_draft_unchecked", table_name="analysis")
     op.drop_index("ix_analysis_faq_unchecked", table_name="analysis")
     op.drop_index("ix_post_not_analysed", table_name="post")
-    with op.batch_alter_table("analysis", schema=None) as batch_op:
-        batch_op.drop_column("faq_checked")
-    with op.batch_alter_table("post", schema=None) as batch_op:
-        batch_op.drop_column("analysed")
+    # plain DROP COLUMN (SQLite 3.35+): a batch copy of `post` trips over 0015's triggers that name it
+    op.drop_column("analysis", "faq_checked")
+    op.drop_column("post", "analysed")
