@@ -218,6 +218,9 @@ class Post(PostBase, table=True):
     not_spam: bool = False
     # its text is in the full-text index (`kikimimi.search`); a partial index finds the few that are not
     grams_indexed: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    # an analysis was stored for it (`nlp_models.stage`): a partial index holds the few that are not, so the
+    # analysis stage finds its work without walking every post; the analysis row itself still decides
+    analysed: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
 class PostGram(SQLModel, table=True):
@@ -249,6 +252,9 @@ class Analysis(SQLModel, table=True):
     # drafting has settled this analysis (its post has a draft or the brand's reply); a new analysis clears it,
     # and an index finds the unsettled ones that need a reply: a drafting pass reads only new work
     draft_checked: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    # the FAQ step has seen this question (embedded it, or it is a member, a brand reply or deleted); a new
+    # analysis clears it, and a partial index finds the unseen questions: placement reads only new work
+    faq_checked: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
 class FaqCluster(SQLModel, table=True):
@@ -784,4 +790,31 @@ sa.Index(
     FaqMember.post_created_at,
     FaqMember.post_mood,
     FaqMember.post_deleted_at,
+)
+
+# --- pass5 ---
+
+# the posts without an analysis yet: what the analysis stage reads (`nlp_models.stage.pending_posts`)
+sa.Index(
+    "ix_post_not_analysed",
+    Post.id,
+    sqlite_where=sa.text("analysed = 0"),
+    postgresql_where=sa.text("analysed = false"),
+)
+# the questions the FAQ step has not seen: what a pass places (`responder.faq._place`)
+sa.Index(
+    "ix_analysis_faq_unchecked",
+    Analysis.faq_checked,  # the where clause's columns: SQLite (without statistics) prefers it to is_question's
+    Analysis.is_question,
+    Analysis.is_spam,
+    sqlite_where=sa.text("is_question = 1 AND is_spam = 0 AND faq_checked = 0"),
+    postgresql_where=sa.text("is_question AND NOT is_spam AND NOT faq_checked"),
+)
+# the needs-reply analyses drafting has not settled, in the queue's order: PostgreSQL counts needs_reply and
+# draft_checked apart, guessed a fifth of all analyses and walked the priority index over every one instead
+sa.Index(
+    "ix_analysis_draft_unchecked",
+    Analysis.priority,
+    sqlite_where=sa.text("needs_reply = 1 AND draft_checked = 0"),
+    postgresql_where=sa.text("needs_reply AND NOT draft_checked"),
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from sqlalchemy import false, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -47,6 +48,8 @@ def addressed_flags(session: Session, posts: list[Post], handles: dict[int | Non
         rows = session.exec(
             select(Post.platform, Post.external_id)
             .join(Author, col(Author.id) == col(Post.author_id))
+            # both keys of the (platform, external_id) index, so each reference is a lookup, not a walk of the posts
+            .where(col(Post.platform).in_(sorted({platform for platform, _ in wanted})))
             .where(col(Post.external_id).in_(sorted({ref for _, ref in wanted})))
             .where(col(Author.is_brand))
         )
@@ -64,6 +67,17 @@ def addressed_flags(session: Session, posts: list[Post], handles: dict[int | Non
     ]
 
 
+def _settle_analysed(session: Session) -> None:
+    """Posts given an analysis some other way (an import, a fixture) leave the index of unanalysed posts."""
+    has_analysis = select(Analysis.id).where(col(Analysis.post_id) == col(Post.id)).exists()
+    session.execute(
+        update(Post)
+        .where(col(Post.analysed) == false(), has_analysis)
+        .values(analysed=True)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def pending_posts(
     session: Session, analyzer: Analyzer | None = None, *, redo: bool = False, post_ids: list[int] | None = None
 ) -> list[int]:
@@ -72,10 +86,12 @@ def pending_posts(
     `post_ids` limits it to those posts (a worker's batch: one already analysed elsewhere is not pending)."""
     among = [col(Post.id).in_(post_ids)] if post_ids is not None else []
     if not redo or analyzer is None:
+        _settle_analysed(session)
         stmt = (
             select(Post.id)
             .outerjoin(Analysis, col(Analysis.post_id) == col(Post.id))
-            .where(col(Analysis.id).is_(None), visible(), *among)
+            # `Post.analysed` narrows the search to the partial index of posts without one; the join decides
+            .where(col(Post.analysed) == false(), col(Analysis.id).is_(None), visible(), *among)
         )
         return [pid for pid in session.exec(stmt.order_by(Post.id)) if pid is not None]
     rows = session.exec(
@@ -136,7 +152,10 @@ def analyse_pending(
             row.model_versions = result.model_versions or dict(analyzer.versions)
             row.analysed_at = now
             row.draft_checked = False  # drafting looks at it again (`responder.drafting.draft_pending`)
+            row.faq_checked = False  # ... and the FAQ step (`responder.faq.place_new_questions`)
             session.add(row)
+            post.analysed = True  # committed with its analysis, or rolled back with it
+            session.add(post)
         try:
             session.commit()
         except IntegrityError:  # another process analysed some of this batch first: one analysis per post, theirs

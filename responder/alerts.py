@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pandas as pd
+from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -31,11 +32,12 @@ from kikimimi.models import (
 from kikimimi.settings import AlertSettings, Settings
 from kikimimi.timeutil import utcnow
 from responder import sla
-from responder.spikes import Spike, spikes_by_slice
+from responder.spikes import Spike, posts_behind_spike, spikes_by_slice
 
 log = logging.getLogger(__name__)
 SAME_WEEKDAYS = 4  # the weeks a day's median first response is compared with
 SLOWEST_SHOWN = 20
+CHUNK = 500  # keys per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
 
 
 @dataclass
@@ -111,7 +113,7 @@ def jump_window(since: datetime, until: datetime, platforms: tuple[str, ...] | N
 class Waiting:
     """A post that needs a reply, unanswered, past `sla_warn_at` of its target (or past the target)."""
 
-    post: Post
+    post: Row  # the post's `sla.UNANSWERED_COLUMNS`
     minutes: float  # waited so far
     breached: bool
 
@@ -145,15 +147,17 @@ def raise_alerts(session: Session, settings: Settings, now: datetime | None = No
     report = RaiseReport()
     brands = {b.id: b.name for b in session.exec(select(Brand))}
     query_brand = {q.id: q.brand_id for q in session.exec(select(ListeningQuery))}
-    for spike in spikes_by_slice(session, since=since, until=now, settings=cfg):
+    for spike in spikes_by_slice(session, since=since, until=now, settings=cfg, with_posts=False):
         if _continue_spike(session, spike, cfg):
             report.continued += 1
             continue
+        posts_behind_spike(session, spike)  # read only for a spike that becomes a new alert
         _add(session, settings, brands, report, _spike_alert(spike, query_brand.get(spike.query_id)))
-    for waiting in waiting_posts(session, settings, now):
-        alert = _waiting_alert(waiting, settings)
-        if alert is not None:
-            _add(session, settings, brands, report, alert)
+    waiting = waiting_posts(session, settings, now)
+    raised_before = _raised(session, [_waiting_key(w, settings) for w in waiting])
+    for w in waiting:
+        if _waiting_key(w, settings) not in raised_before:
+            _add(session, settings, brands, report, _waiting_alert(w, settings))
     tz, window = settings.display_timezone, cfg.sla_window_minutes  # backfilled posts say nothing of staffing
     daily = sla.frt_by_day(session, jump_window(since, now), settings, tz, now=now, collected_within=window)
     for jump in frt_jumps(daily, since=since, until=now, display_tz=tz, settings=cfg):
@@ -211,14 +215,37 @@ def _spike_alert(spike: Spike, brand_id: int | None) -> Alert:
     )
 
 
-def _waiting_alert(waiting: Waiting, settings: Settings) -> Alert | None:
-    post, target = waiting.post, settings.service_levels.target
+def _waiting_key(waiting: Waiting, settings: Settings) -> tuple[str, str, str]:
+    """The (kind, key, window_key) a waiting post's alert is stored under."""
     kind = AlertKind.sla_breach if waiting.breached else AlertKind.sla_near
+    return kind.value, f"post:{waiting.post.id}", f"{settings.service_levels.target}min"
+
+
+def _raised(session: Session, keys: list[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
+    """Which of these (kind, key, window_key) alerts exist already: one indexed statement per `CHUNK` keys, so a
+    pass reads the alerts of the posts waiting now, not every alert raised before."""
+    found: set[tuple[str, str, str]] = set()
+    for start in range(0, len(keys), CHUNK):
+        part = keys[start : start + CHUNK]
+        rows = session.exec(
+            select(Alert.kind, Alert.key, Alert.window_key).where(
+                col(Alert.kind).in_(sorted({k for k, _, _ in part})),
+                col(Alert.key).in_(sorted({k for _, k, _ in part})),
+                col(Alert.window_key).in_(sorted({w for _, _, w in part})),
+            )
+        )
+        found.update((str(kind), key, window_key) for kind, key, window_key in rows)
+    return found
+
+
+def _waiting_alert(waiting: Waiting, settings: Settings) -> Alert:
+    post, target = waiting.post, settings.service_levels.target
+    kind, key, window_key = _waiting_key(waiting, settings)
     due = post.created_at + timedelta(minutes=target)
     return Alert(
         kind=kind,
-        key=f"post:{post.id}",
-        window_key=f"{target}min",
+        key=key,
+        window_key=window_key,
         brand_id=post.brand_id,
         query_id=post.query_id,
         platform=post.platform,

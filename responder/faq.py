@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Row
+from sqlalchemy import Row, false
 from sqlalchemy import update as sql_update
 from sqlmodel import Session, col, delete, func, select
 
@@ -403,12 +403,15 @@ def _place(session: Session) -> Placement:
     """Questions without an embedding of the current model have never been considered: embed those, and place
     each by the clusters' stored embedding sums. The cost is the new questions', never the table's."""
     version = model_version()
+    _settle_seen(session, version)
     waiting = session.exec(
         _questions()
         .outerjoin(
             FaqEmbedding, (col(FaqEmbedding.post_id) == col(Post.id)) & (col(FaqEmbedding.model_version) == version)
         )
         .outerjoin(FaqMember, col(FaqMember.post_id) == col(Post.id))
+        # `faq_checked` narrows the search to the partial index of unseen questions; the joins decide
+        .where(col(Analysis.faq_checked) == false())
         .where(col(FaqEmbedding.post_id).is_(None), col(FaqMember.post_id).is_(None))
         .order_by(col(Post.created_at), col(Post.id))
     ).all()
@@ -448,6 +451,36 @@ def _place(session: Session) -> Placement:
     session.commit()
     placement.joined = len(rows)
     return placement
+
+
+def _settle_seen(session: Session, version: str) -> None:
+    """Keep `Analysis.faq_checked` a safe hint: questions embedded by another model are unseen again (placement
+    embeds them anew, as before); unseen ones that have a current embedding or a cluster, or that are brand
+    replies or deleted (never placed), leave the index. Each statement reads the index's few rows, not the table."""
+    stale = select(FaqEmbedding.post_id).where(
+        (col(FaqEmbedding.model_version) < version) | (col(FaqEmbedding.model_version) > version)
+    )
+    if session.exec(stale.limit(1)).first() is not None:  # after a model change, until the next re-grouping
+        session.execute(
+            sql_update(Analysis)
+            .where(col(Analysis.faq_checked), col(Analysis.post_id).in_(stale))
+            .values(faq_checked=False)
+            .execution_options(synchronize_session=False)
+        )
+    current = select(FaqEmbedding.post_id).where(
+        col(FaqEmbedding.post_id) == col(Analysis.post_id), FaqEmbedding.model_version == version
+    )
+    member = select(FaqMember.post_id).where(col(FaqMember.post_id) == col(Analysis.post_id))
+    never = select(Post.id).where(
+        col(Post.id) == col(Analysis.post_id), col(Post.is_brand_reply) | col(Post.deleted_at).is_not(None)
+    )
+    session.execute(
+        sql_update(Analysis)
+        .where(col(Analysis.is_question), ~col(Analysis.is_spam), col(Analysis.faq_checked) == false())
+        .where(current.exists() | member.exists() | never.exists())
+        .values(faq_checked=True)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _member_texts(session: Session, cluster_id: int):  # noqa: ANN202 - rows of (id, text)

@@ -209,11 +209,14 @@ def _post_approved_drafts(
         .order_by(col(ReplyDraft.id))
     )
     if not live:  # in a dry run approved drafts pile up: count them all, read and log only the first few
+        # each approved draft's post looked up by its key: as a join, PostgreSQL hashed a scan of every post
+        answerable = (
+            select(col(Post.replyable) & col(Post.deleted_at).is_(None))
+            .where(col(Post.id) == col(ReplyDraft.post_id))
+            .scalar_subquery()
+        )
         report.would_post_total = session.exec(
-            select(func.count())
-            .select_from(ReplyDraft)
-            .join(Post, col(Post.id) == col(ReplyDraft.post_id))
-            .where(ReplyDraft.state == DraftState.approved, col(Post.replyable), col(Post.deleted_at).is_(None))
+            select(func.count()).select_from(ReplyDraft).where(ReplyDraft.state == DraftState.approved, answerable)
         ).one()
         stmt = stmt.limit(DRY_RUN_LISTED)
     approved = session.exec(stmt).all()

@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
+from sqlalchemy import Row
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
@@ -26,6 +27,7 @@ from kikimimi.timeutil import utcnow
 from responder import sla_facts
 
 LEVELS = ("Stellar", "Above average", "Average", "Below average", "Unacceptable")
+UNANSWERED_COLUMNS = ("id", "external_id", "platform", "url", "created_at", "ingested_at", "brand_id", "query_id")
 MIN_REPLIES_FOR_A_MEDIAN = 3  # a median of one or two replies is noise, not a staffing signal
 
 
@@ -99,13 +101,14 @@ def _responses(session: Session, scope: Scope, settings: Settings, now: datetime
     return row.cte("responses").prefix_with("MATERIALIZED")  # computed once, however often a figure reads it
 
 
-def unanswered(session: Session, settings: Settings, *, since: datetime, now: datetime | None = None) -> list[Post]:
+def unanswered(session: Session, settings: Settings, *, since: datetime, now: datetime | None = None) -> list[Row]:
     """The posts posted since `since` that needed a reply and have no response yet, as the page counts them (an
-    automatic acknowledgement is no response; a post deleted unanswered is gone), oldest first. For the alerts."""
+    automatic acknowledgement is no response; a post deleted unanswered is gone), oldest first. For the alerts:
+    only the columns an alert records (`UNANSWERED_COLUMNS`), not whole posts with their raw payloads."""
     now = now or utcnow()
     responses = _responses(session, Scope(since=since, until=now), settings, now)
     stmt = (
-        select(Post)
+        select(*(getattr(Post, name) for name in UNANSWERED_COLUMNS))
         .join(responses, responses.c.post_id == col(Post.id))
         .where(responses.c.responded_at.is_(None))
         .order_by(col(Post.created_at), col(Post.id))

@@ -83,10 +83,17 @@ def spikes(
 
 
 def spikes_by_slice(
-    session: Session, *, since: datetime, until: datetime, settings: AlertSettings | None = None
+    session: Session,
+    *,
+    since: datetime,
+    until: datetime,
+    settings: AlertSettings | None = None,
+    with_posts: bool = True,
 ) -> list[Spike]:
-    """Spikes of every query overall, per platform and per language (what the alert check watches)."""
-    return _detect(session, since, until, settings or AlertSettings(), [(None, None)], None, every_slice=True)
+    """Spikes of every query overall, per platform and per language (what the alert check watches). Without
+    `with_posts`, their posts and phrases are left empty (`posts_behind_spike` fills them in for one spike)."""
+    cfg = settings or AlertSettings()
+    return _detect(session, since, until, cfg, [(None, None)], None, every_slice=True, with_posts=with_posts)
 
 
 def _detect(
@@ -98,6 +105,7 @@ def _detect(
     query_id: int | None,
     *,
     every_slice: bool = False,
+    with_posts: bool = True,
 ) -> list[Spike]:
     end = _floor_hour(until)
     start = _floor_hour(since) - timedelta(hours=max(w + b for w, b, _ in BASES.values()))
@@ -124,8 +132,8 @@ def _detect(
                 qid_value = None if pd.isna(qid) else int(qid)
                 found += _episodes(hits, kind, qid_value, plat, lang, cfg)
     found.sort(key=lambda s: (s.onset_start, s.kind, s.query_id or 0, s.slice_label))
-    for spike in found:
-        _behind(session, spike)
+    for spike in found if with_posts else ():
+        posts_behind_spike(session, spike)
     return found
 
 
@@ -208,7 +216,7 @@ def _peak(spike: Spike, hit: dict) -> None:
     spike.score = round(float(hit["score"]), 2)
 
 
-def _behind(session: Session, spike: Spike) -> None:
+def posts_behind_spike(session: Session, spike: Spike) -> None:
     """Fill in the posts behind a spike and the phrases that set them apart from the baseline's posts."""
     width, base_len, _ = BASES[spike.basis]
 

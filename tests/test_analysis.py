@@ -68,3 +68,16 @@ def test_stage_analyses_once_and_redo_only_when_versions_change(session):
     assert rows["1"].needs_reply and rows["1"].priority > 0 and rows["1"].is_question
     assert rows["2"].is_spam and not rows["2"].needs_reply and rows["2"].priority == 0
     assert len(session.exec(select(Analysis)).all()) == 2  # one current analysis per post
+
+
+def test_stage_leaves_an_analysis_stored_another_way_alone(session):
+    upsert_posts(session, [make_post("1", text="where is my order??"), make_post("2", text="love it")])
+    session.commit()
+    imported = session.exec(select(Post).where(Post.external_id == "1")).one()
+    session.add(Analysis(post_id=imported.id, language="en", sentiment="negative", intent="complaint"))
+    session.commit()
+    assert analyse_pending(session, BaselineAnalyzer()) == 1  # only the post without one
+    assert analyse_pending(session, BaselineAnalyzer()) == 0
+    kept = session.exec(select(Analysis).where(Analysis.post_id == imported.id)).one()
+    assert (kept.sentiment, kept.intent) == ("negative", "complaint")
+    assert all(session.exec(select(Post.analysed)))  # neither is left in the index of unanalysed posts

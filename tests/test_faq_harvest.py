@@ -262,6 +262,19 @@ def test_a_pass_places_new_questions_and_regroups_only_when_due(harvested, clock
     assert faq.update(session, refresh_hours=6).questions == len(gold) + 2  # due: every question re-grouped
 
 
+def test_a_new_encoder_considers_every_unplaced_question_again(harvested, monkeypatch):
+    session, _ = harvested
+    _question(session, "odd", "what is the meaning of life", days_ago=0)  # close to no cluster
+    assert faq.update(session, refresh_hours=6).questions == 1
+    assert faq.update(session, refresh_hours=6).questions == 0  # seen once: not embedded again
+    members = set(session.exec(select(FaqMember.post_id)))
+    unplaced = [pid for pid in session.exec(select(Analysis.post_id).where(Analysis.is_question)) if pid not in members]
+    assert unplaced
+    monkeypatch.setattr(faq, "model_version", lambda: "another-encoder")
+    assert faq.update(session, refresh_hours=6).questions == len(unplaced)
+    assert faq.update(session, refresh_hours=6).questions == 0
+
+
 def _members(session, cluster_id: int) -> set[str]:
     rows = session.exec(select(Post.text).join(FaqMember).where(FaqMember.cluster_id == cluster_id)).all()
     return set(rows)

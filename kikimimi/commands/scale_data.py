@@ -19,8 +19,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, insert, select, text
-from sqlmodel import Session
+from sqlalchemy import Engine, insert, select, text, update
+from sqlmodel import Session, col
 
 from kikimimi.db import get_engine, migrate
 from kikimimi.models import (
@@ -304,7 +304,7 @@ class _Builder:
     def __init__(self, engine: Engine, posts: int, rng: random.Random, progress: Progress) -> None:
         self.engine, self.n, self.rng, self.progress = engine, posts, rng, progress
         self.now = utcnow()
-        self.columns = {m: set(m.__table__.c.keys()) for m in (Post, FaqCluster)}  # type: ignore[attr-defined]
+        self.columns = {m: set(m.__table__.c.keys()) for m in (Post, FaqCluster, Analysis)}  # type: ignore[attr-defined]
 
     def run(self) -> None:
         with self.engine.begin() as conn:
@@ -440,8 +440,9 @@ class _Builder:
         for parent in answered:
             parent["_answered"] = True
         extra = {"ingested_at": self.now, "brand_id": brand_id, "visibility": "public", "replyable_reason": "api"}
-        if "grams_indexed" in self.columns[Post]:
-            extra["grams_indexed"] = True
+        for flag in ("grams_indexed", "analysed"):  # every post is indexed and analysed below
+            if flag in self.columns[Post]:
+                extra[flag] = True
         self._insert(conn, Post, [_public(r) | extra for r in customers], "customer posts")
         ids = dict(conn.execute(select(Post.external_id, Post.id).where(~Post.is_brand_reply)).all())  # type: ignore[arg-type]
         for row in customers:
@@ -570,6 +571,13 @@ class _Builder:
             cluster_id = conn.execute(insert(FaqCluster).values(**values).returning(FaqCluster.id)).scalar_one()
             members.extend({"post_id": r["id"], "cluster_id": cluster_id, "similarity": 0.9} for r in rows)
         self._insert(conn, FaqMember, members, "FAQ members")
+        if "faq_checked" in self.columns[Analysis]:  # the questions seen by the FAQ step, as a pass leaves them
+            seen = select(FaqEmbedding.post_id).where(col(FaqEmbedding.post_id) == col(Analysis.post_id)).exists()
+            member = select(FaqMember.post_id).where(col(FaqMember.post_id) == col(Analysis.post_id)).exists()
+            brand = select(Post.id).where(col(Post.id) == col(Analysis.post_id), col(Post.is_brand_reply)).exists()
+            conn.execute(
+                update(Analysis).where(col(Analysis.is_question), seen | member | brand).values(faq_checked=True)
+            )
         if conn.dialect.has_table(conn, "lease"):  # the last full re-grouping: now, so a pass only places
             from kikimimi.models import Lease
 
