@@ -10,7 +10,6 @@ them, then indexed, analysed, placed in the FAQ, drafted for, (dry run) posted a
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 import resource
@@ -34,6 +33,7 @@ console = Console(stderr=True)
 PAGES = ("queue", "trends", "faq", "service_level")
 VIEWS = Path(__file__).resolve().parents[2] / "dashboard" / "views"
 NEW_POSTS = 100
+NO_REGROUP_HOURS = 24 * 365.0  # a pass between scheduled regroups: none falls due while the passes are timed
 
 
 def _ms(samples: list[float]) -> dict[str, float]:
@@ -191,7 +191,7 @@ def measure_pass(url: str, repeat: int, tag: str) -> dict:
         # would time a regroup of every question inside its first pass.
 
         def place(session: Any) -> object:
-            return faq.update(session, refresh_hours=math.inf)
+            return faq.update(session, refresh_hours=NO_REGROUP_HOURS)
     else:  # the code before this benchmark existed: a full re-grouping every pass
         place = faq.refresh
     stages: dict[str, list[float]] = defaultdict(list)
