@@ -11,8 +11,9 @@ and hours are the reader's (`display_tz`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import sqlalchemy as sa
@@ -304,13 +305,21 @@ def daily_frt(
     *,
     min_answered: int = MIN_REPLIES_FOR_A_MEDIAN,
     now: datetime | None = None,
+    wider: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Median FRT per platform per local day (ISO date strings), with how many replies it is the median of.
 
     `enough` is False on a day with fewer than `min_answered` replies: the page shows such a day as too few
     to tell, never as a point of the line. (A jump against earlier weeks is `responder.alerts.frt_jumps`.)
+    `wider`: `frt_by_day`'s rows over a longer span with the same platforms and no language filter (the page's
+    jump-check window); for a scope of whole local days without a language filter its days are the answer,
+    so the period is not grouped a second time.
     """
-    grouped = frt_by_day(session, scope, settings, display_tz, now=now)
+    days = _whole_days(scope, display_tz)
+    if wider is not None and days is not None and not scope.languages:
+        grouped = wider[(wider["day"] >= days[0]) & (wider["day"] < days[1])]
+    else:
+        grouped = frt_by_day(session, scope, settings, display_tz, now=now)
     daily = grouped[grouped["platform"].notna()].assign(day=lambda f: [d.isoformat() for d in f["day"]])
     if daily.empty:
         return pd.DataFrame(columns=["day", "platform", "median_frt_minutes", "answered", "enough"])
@@ -318,6 +327,15 @@ def daily_frt(
     daily["median_frt_minutes"] = daily["median_frt_minutes"].map(_num)
     daily["enough"] = daily["answered"] >= min_answered
     return daily
+
+
+def _whole_days(scope: Scope, display_tz: str) -> tuple[date, date] | None:
+    """[first, end) local days when the scope starts and ends at local midnights, else None."""
+    zone = ZoneInfo(display_tz)
+    first, end = scope.since.astimezone(zone), scope.until.astimezone(zone)
+    if first.time() != time(0) or end.time() != time(0):
+        return None
+    return first.date(), end.date()
 
 
 def volume_by_hour(session: Session, scope: Scope, settings: Settings, display_tz: str) -> pd.DataFrame:

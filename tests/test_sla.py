@@ -1,11 +1,12 @@
 """The service-level figures, computed in the database over one stated population (tests/trends_support.py)."""
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from kikimimi.settings import BrandConfig, BusinessHours, ServiceLevels, Settings
-from responder import sla
+from responder import alerts, sla
 from tests.conftest import TEST_NOW
 from tests.trends_support import BRAND, seed
 
@@ -137,3 +138,21 @@ def test_business_hours_count_only_the_hours_the_team_is_in(session):
     later = monday_10am + timedelta(hours=1)
     assert sla.kpis(session, scope, brand_settings(brand), later).median_frt_minutes == 120.0  # 17-18 Fri, 9-10 Mon
     assert sla.kpis(session, scope, brand_settings(), later).median_frt_minutes == 65 * 60.0  # the clock's hours
+
+
+def test_the_page_reads_its_daily_medians_from_the_jump_windows_rows(session, seeded):
+    zone = ZoneInfo("Asia/Tokyo")
+    whole_days = sla.Scope(  # what the page asks for: local midnights, no language filter
+        since=datetime(2026, 11, 15, tzinfo=zone).astimezone(UTC),
+        until=datetime(2026, 11, 23, tzinfo=zone).astimezone(UTC),
+    )
+    weeks = sla.frt_by_day(
+        session, alerts.jump_window(whole_days.since, whole_days.until), brand_settings(), "Asia/Tokyo", now=NOW
+    )
+    # the same figures whether the period is grouped alone or read from the wider rows; a scope that is not whole
+    # local days, or filters languages, is grouped alone
+    for scope in (whole_days, SCOPE, sla.Scope(whole_days.since, whole_days.until, languages=("ja",))):
+        alone = sla.daily_frt(session, scope, brand_settings(), "Asia/Tokyo", min_answered=1, now=NOW)
+        reused = sla.daily_frt(session, scope, brand_settings(), "Asia/Tokyo", min_answered=1, now=NOW, wider=weeks)
+        assert reused.to_dict("records") == alone.to_dict("records")
+        assert scope.languages or len(alone) >= 2  # the seeded days are in every scope without a language filter

@@ -43,9 +43,9 @@ with session() as s:
     k = sla.kpis(s, scope, cfg, now)
     recovery = sla.sentiment_recovery(s, scope, cfg, now)
     table = sla.per_platform(s, scope, cfg, now)
-    daily = sla.daily_frt(s, scope, cfg, tz, now=now)
     # the staffing warning is the alerts' own jump detection: the day against the same weekday of earlier weeks
     weeks = sla.frt_by_day(s, alerts.jump_window(scope.since, scope.until, scope.platforms), cfg, tz, now=now)
+    daily = sla.daily_frt(s, scope, cfg, tz, now=now, wider=weeks)
     jumps = alerts.frt_jumps(weeks, since=scope.since, until=scope.until, display_tz=tz, settings=cfg.alerts)
     volume = sla.volume_by_hour(s, scope, cfg, tz)
 target = reports.duration(levels.target, user.locale)
