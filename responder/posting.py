@@ -355,19 +355,25 @@ def reconcile_unknown(
     """Look up every draft whose outcome is unknown; settle it as posted, or as not posted after the lag window."""
     report = report if report is not None else PostingReport()
     policy = policy or LookupPolicy()
-    rows = session.exec(
+    unknown = (
         select(ReplyDraft, Post)
         .join(Post, col(Post.id) == col(ReplyDraft.post_id))
         .where(ReplyDraft.state == DraftState.unknown)
+    )
+    # where no poster can look them up (a dry run, a platform without credentials) they wait: one line per
+    # platform each pass, not one per draft, and no draft read
+    waiting = unknown.with_only_columns(Post.platform, func.count()).where(col(Post.platform).not_in(sorted(posters)))
+    for platform, count in session.exec(waiting.group_by(Post.platform)).all():  # type: ignore[call-overload]
+        log.warning("%d draft(s) on %s: outcome unknown, and no %s poster can look them up", count, platform, platform)
+    if not posters:
+        return report
+    rows = session.exec(
+        unknown.where(col(Post.platform).in_(sorted(posters)))
         .order_by(col(ReplyDraft.id))
         .execution_options(populate_existing=True)
     ).all()
     for draft, post in rows:
-        poster = posters.get(post.platform)
-        if poster is None:
-            log.warning("draft %s: its outcome is unknown and no %s poster can look it up", draft.id, post.platform)
-            continue
-        _settle(session, draft, post, poster, report, clock=clock, sleep=sleep, policy=policy)
+        _settle(session, draft, post, posters[post.platform], report, clock=clock, sleep=sleep, policy=policy)
     return report
 
 

@@ -180,6 +180,20 @@ def test_an_unknown_outcome_is_never_posted_while_the_lookup_cannot_settle_it(se
     assert found == [drafts[1].id] and drafts[1].state == DraftState.posted
 
 
+def test_an_unknown_outcome_without_a_poster_waits_with_one_line_per_platform(session, drafts, clock, caplog):
+    poster = FakePoster(clock, lose_answer=True)
+    report = post(session, poster, clock, lookup=LookupPolicy(max_attempts=2))
+    assert report.held_unknown == [drafts[1].id]
+    poster.lose_answer = False
+    clock.now += timedelta(seconds=LAG)
+    with caplog.at_level("WARNING", logger="responder.posting"):
+        dry = post_approved(session, {}, clock=clock, sleep=clock.sleep)  # no X credentials: nobody can look
+    assert dry.reconciled_posted == [] and drafts[1].state == DraftState.unknown and poster.lookups == 2
+    said = [r.getMessage() for r in caplog.records if "outcome unknown" in r.getMessage()]
+    assert said == ["1 draft(s) on x: outcome unknown, and no x poster can look them up"]
+    assert post(session, poster, clock).reconciled_posted == [drafts[1].id] and len(poster.sent) == 1
+
+
 def test_a_lookup_that_errors_leaves_the_outcome_unknown(session, drafts, clock):
     poster = FakePoster(clock, lose_answer=True)
 
