@@ -14,7 +14,7 @@ from sqlmodel import Session, col, func, select
 
 from kikimimi.models import Analysis, HourCount, HourDirty, Post, visible
 from kikimimi.timeutil import as_utc, utcnow
-from responder import sla_facts
+from responder import summaries
 
 NAME = "hours"
 HOUR = timedelta(hours=1)
@@ -72,7 +72,7 @@ def _in_dirty_hours(session: Session, where: Any, *, summary: bool = False) -> l
 
 def counts(session: Session, *, since: datetime, until: datetime) -> list[Any]:
     """(query_id, platform, language, hour 'YYYY-MM-DD HH', posts, negative) rows for the posts in [since, until)."""
-    current = sla_facts.state(session, NAME)
+    current = summaries.state(session, NAME)
     created = col(Post.created_at)
 
     def live(start: datetime, end: datetime) -> Any:
@@ -110,8 +110,8 @@ def refresh(session: Session, now: datetime | None = None) -> int:
     the dirty ones, in bulk statements; commits. Returns the rows written."""
     end = _floor_hour(now or utcnow())
     session.commit()  # its own transaction: the lock is the first it takes, then the summary's state is read
-    sla_facts.lock(session, "hourdirty")
-    current = sla_facts.state(session, NAME)
+    summaries.lock(session, "hourdirty")
+    current = summaries.state(session, NAME)
     start = as_utc(current.through) if current is not None else None
     hours = col(HourCount.hour_start)
     stale = hours.in_(select(HourDirty.hour_start))
@@ -127,7 +127,7 @@ def refresh(session: Session, now: datetime | None = None) -> int:
     insert = sa.insert(HourCount).from_select(list(COLUMNS), select(_hour_start(session, first), *rest))
     result = session.execute(insert.execution_options(preserve_rowcount=True))
     session.execute(sa.delete(HourDirty))
-    sla_facts.save_state(session, NAME, end, "")
+    summaries.save_state(session, NAME, end, "")
     session.commit()
     return max(int(result.rowcount or 0), 0)
 

@@ -34,6 +34,7 @@ from kikimimi.models import (
 )
 from kikimimi.settings import BrandConfig, Settings
 from kikimimi.timeutil import utcnow
+from responder import summaries
 
 log = logging.getLogger(__name__)
 NAME = "responses"
@@ -140,7 +141,7 @@ def answers(
         return filtered(live(where, handles, since), col(Post.platform), col(Analysis.language))
 
     in_period = (col(Post.created_at) >= since) & (col(Post.created_at) < until)
-    current = state(session)
+    current = summaries.state(session, NAME)
     if current is None or current.fingerprint != fingerprint(handles) or current.through <= since:
         return looked_up(in_period).cte("answers").prefix_with("MATERIALIZED")
     through = min(current.through, until)
@@ -162,29 +163,6 @@ def answers(
     return sa.union_all(*parts).cte("answers").prefix_with("MATERIALIZED")
 
 
-def state(session: Session, name: str = NAME) -> Any:
-    """(through, fingerprint) of the summary `name`, read from the database (never a stale object), or None."""
-    return session.exec(
-        select(SummaryState.through, SummaryState.fingerprint).where(SummaryState.name == name)  # type: ignore[call-overload]
-    ).first()
-
-
-def save_state(session: Session, name: str, through: Any, mark: str) -> None:
-    updated = session.execute(
-        sa.update(SummaryState).where(col(SummaryState.name) == name).values(through=through, fingerprint=mark)
-    )
-    if not updated.rowcount:
-        session.add(SummaryState(name=name, through=through, fingerprint=mark))
-        session.flush()
-
-
-def lock(session: Session, dirty_table: str) -> None:
-    """On PostgreSQL, make writers' triggers wait the few statements of a refresh until it commits (SQLite has
-    one writer at a time anyway), so no change is marked dirty while the refresh clears the marks."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.text(f"LOCK TABLE {dirty_table} IN SHARE ROW EXCLUSIVE MODE"))
-
-
 def refresh(session: Session, settings: Settings, now: datetime | None = None) -> int:
     """Bring the summary up to `now`: recompute the rows of dirty posts and add the posts created since the last
     refresh, in bulk statements (a first build a week at a time); commits. Returns the rows written.
@@ -195,7 +173,7 @@ def refresh(session: Session, settings: Settings, now: datetime | None = None) -
     session.commit()  # its own transactions: the lock below is then the first it takes
     handles = automated(settings.brands)
     mark = fingerprint(handles)
-    current = state(session)
+    current = summaries.state(session, NAME)
     if current is not None and current.fingerprint != mark:
         clear(session)
         current = None
@@ -215,7 +193,7 @@ def refresh(session: Session, settings: Settings, now: datetime | None = None) -
 
 def _advance(session: Session, handles: list[tuple[str, str]], mark: str, start: datetime | None, end: Any) -> int:
     """Summarise the posts created in [start, end) and every dirty one created before `end`; `start` None: all."""
-    lock(session, "responsedirty")
+    summaries.lock(session, "responsedirty")
     dirty = select(ResponseDirty.post_id)
     created, posted = col(ResponseFact.created_at), col(Post.created_at)
     # each part by its own index (an OR of the two had PostgreSQL walk every post and every row)
@@ -231,7 +209,7 @@ def _advance(session: Session, handles: list[tuple[str, str]], mark: str, start:
     insert = sa.insert(ResponseFact).from_select(list(COLUMNS), rows)
     result = session.execute(insert.execution_options(preserve_rowcount=True))
     session.execute(sa.delete(ResponseDirty))
-    save_state(session, NAME, end, mark)
+    summaries.save_state(session, NAME, end, mark)
     return max(int(result.rowcount or 0), 0)
 
 
