@@ -79,7 +79,7 @@ def counts(session: Session, *, since: datetime, until: datetime) -> list[Any]:
         return _live(session, (created >= start) & (created < end))
 
     whole_from = _ceil_hour(since)
-    through = min(as_utc(current.through), _floor_hour(until)) if current is not None else whole_from
+    through = min(as_utc(current.through), floor_hour(until)) if current is not None else whole_from
     if through <= whole_from:
         return list(session.exec(live(since, until)).all())  # type: ignore[call-overload]
     in_summary = (col(HourDirty.hour_start) >= whole_from) & (col(HourDirty.hour_start) < through)
@@ -108,7 +108,7 @@ def counts(session: Session, *, since: datetime, until: datetime) -> list[Any]:
 def refresh(session: Session, now: datetime | None = None) -> int:
     """Count the hours since the last refresh (every hour before the current one, on a first build) and recount
     the dirty ones, in bulk statements; commits. Returns the rows written."""
-    end = _floor_hour(now or utcnow())
+    end = floor_hour(now or utcnow())
     session.commit()  # its own transaction: the lock is the first it takes, then the summary's state is read
     summaries.lock(session, "hourdirty")
     current = summaries.state(session, NAME)
@@ -147,10 +147,11 @@ def _hour_start(session: Session, moment: Any) -> Any:
     return func.strftime("%Y-%m-%d %H:00:00.000000", moment)
 
 
-def _floor_hour(moment: datetime) -> datetime:
+def floor_hour(moment: datetime) -> datetime:
+    """The start of the UTC hour `moment` falls in (a naive time is UTC, as stored)."""
     return as_utc(moment).replace(minute=0, second=0, microsecond=0)
 
 
 def _ceil_hour(moment: datetime) -> datetime:
-    floor = _floor_hour(moment)
+    floor = floor_hour(moment)
     return floor if floor == as_utc(moment) else floor + HOUR

@@ -107,8 +107,8 @@ def _detect(
     every_slice: bool = False,
     with_posts: bool = True,
 ) -> list[Spike]:
-    end = _floor_hour(until)
-    start = _floor_hour(since) - timedelta(hours=max(w + b for w, b, _ in BASES.values()))
+    end = hour_counts.floor_hour(until)
+    start = hour_counts.floor_hour(since) - timedelta(hours=max(w + b for w, b, _ in BASES.values()))
     counts = hourly_counts(session, since=start, until=end)
     if query_id is not None:
         counts = counts[counts["query_id"] == query_id]
@@ -249,7 +249,3 @@ def posts_behind_spike(session: Session, spike: Spike) -> None:
     )
     spike.post_ids = [i for i, _ in behind]
     spike.phrases = top_phrases([t for _, t in behind], [t for _, t in background])
-
-
-def _floor_hour(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
