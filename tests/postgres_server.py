@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import glob
 import os
 import pwd
@@ -9,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -56,14 +58,41 @@ def postgres_server() -> Iterator[str]:
         shutil.rmtree(root, ignore_errors=True)
 
 
+_shared: list = []  # the test process's one server: (its context manager, its URL)
+
+
+def _server_url() -> str:
+    """This test process's server, started on first use and stopped when the process exits."""
+    if not _shared:
+        server = postgres_server()
+        _shared.append((server, server.__enter__()))
+        atexit.register(server.__exit__, None, None, None)
+    return _shared[0][1]
+
+
+def fresh_database(url: str, prefix: str = "t") -> str:
+    """A new, empty database with a unique name on the server behind `url`; returns its URL."""
+    import sqlalchemy as sa
+    from sqlalchemy.engine import make_url
+
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
 @contextmanager
 def required_postgres() -> Iterator[str]:
-    """`postgres_server()` for a test module: skipped where PostgreSQL is not installed, a failure in CI."""
+    """A fresh database for a test module on this process's private server (started once: initdb costs seconds).
+
+    Skipped where PostgreSQL is not installed, a failure in CI.
+    """
     import pytest
 
     if not find_bin("initdb"):
         if os.environ.get("CI"):
             pytest.fail("CI must run the PostgreSQL tests: .ci/run installs the postgresql package")
         pytest.skip("PostgreSQL server not installed (apt-get install postgresql)")
-    with postgres_server() as url:
-        yield url
+    yield fresh_database(_server_url(), "module")

@@ -14,7 +14,7 @@ from listener.store import upsert_posts
 from responder.alerts import waiting_posts
 from responder.spikes import hourly_counts
 from tests.conftest import make_post
-from tests.postgres_server import required_postgres
+from tests.postgres_server import fresh_database, required_postgres
 
 pytestmark = pytest.mark.integration
 
@@ -65,22 +65,9 @@ def test_hourly_counts_and_waiting_posts_agree_on_postgres(pg_url, settings, ses
         return rows, sorted(w.post.external_id for w in waiting_posts(s, settings, now))
 
     on_sqlite = fill(session)
-    url = _fresh_database(pg_url, "hourly_counts")  # the other tests' posts would count too
+    url = fresh_database(pg_url, "hourly_counts")  # the other tests' posts would count too
     migrate(url)
     with Session(get_engine(url), expire_on_commit=False) as pg:
         on_postgres = fill(pg)
     assert on_sqlite == on_postgres and sum(r[4] for r in on_sqlite[0]) == 8
     assert on_sqlite[1] == ["2", "3", "4"]  # past 45 of the 60 minutes, and collected within 120 of posting
-
-
-def _fresh_database(url: str, name: str) -> str:
-    """An empty database of that name on the same server (made once per server)."""
-    import sqlalchemy as sa
-    from sqlalchemy.engine import make_url
-
-    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        if not connection.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first():
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return make_url(url).set(database=name).render_as_string(hide_password=False)

@@ -26,7 +26,7 @@ from listener.store import upsert_posts
 from responder import drafting, faq
 from responder.workflow import RULES
 from tests.conftest import TEST_NOW, make_post
-from tests.postgres_server import required_postgres
+from tests.postgres_server import fresh_database, required_postgres
 
 ROOT = Path(__file__).parent.parent
 
@@ -35,16 +35,6 @@ ROOT = Path(__file__).parent.parent
 def pg_server() -> Iterator[str]:
     with required_postgres() as url:
         yield url
-
-
-def fresh_pg(server: str, name: str) -> str:
-    """A new, empty database on the module's server."""
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return server.replace("/postgres?", f"/{name}?")
 
 
 def needing_replies(url: str, n: int) -> None:
@@ -143,7 +133,7 @@ def test_the_faq_step_runs_in_one_process_at_a_time(session):
 
 @pytest.mark.integration
 def test_two_draft_pending_at_once_leave_one_draft_per_post_on_postgres(pg_server, monkeypatch):
-    url = fresh_pg(pg_server, "drafts_race")
+    url = fresh_database(pg_server, "drafts_race")
     needing_replies(url, 30)
     assert race_draft_pending(url, monkeypatch) == [30, 0]
     assert open_drafts_per_post(url) == [1]
@@ -151,7 +141,7 @@ def test_two_draft_pending_at_once_leave_one_draft_per_post_on_postgres(pg_serve
 
 @pytest.mark.integration
 def test_two_processes_migrating_one_fresh_postgres_database_both_succeed(pg_server):
-    url = fresh_pg(pg_server, "migrate_race")
+    url = fresh_database(pg_server, "migrate_race")
     done = _together([[*_kikimimi(), "db", "upgrade"]] * 2, url)
     assert [p.returncode for p in done] == [0, 0], [p.stderr[-500:] for p in done]
     with create_engine(url).connect() as conn:
@@ -170,7 +160,7 @@ def test_two_processes_migrating_one_fresh_postgres_database_both_succeed(pg_ser
 
 @pytest.mark.integration
 def test_two_runs_started_together_on_one_fresh_postgres_database_both_succeed(pg_server, tmp_path):
-    url = fresh_pg(pg_server, "runs_race")
+    url = fresh_database(pg_server, "runs_race")
     feed = tmp_path / "feed.jsonl"
     feed.write_text("".join(BUNDLED_FEED.read_text(encoding="utf-8").splitlines(keepends=True)[:120]), encoding="utf-8")
     config = tmp_path / "kikimimi.toml"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from sqlmodel import Session, select
 
@@ -12,7 +10,7 @@ from kikimimi.models import Post
 from kikimimi.search import bigrams, index_posts, search_post_ids
 from listener.store import upsert_posts
 from tests.conftest import make_post
-from tests.postgres_server import find_bin, postgres_server
+from tests.postgres_server import required_postgres
 
 POSTS = {
     "a": "送料はいくらですか？",
@@ -69,11 +67,7 @@ def test_reindexing_follows_edited_text(session):
 
 @pytest.mark.integration
 def test_japanese_two_character_words_are_found_on_postgres():
-    if not find_bin("initdb"):
-        if os.environ.get("CI"):
-            pytest.fail("CI must run the PostgreSQL tests: .ci/run installs the postgresql package")
-        pytest.skip("PostgreSQL server not installed (apt-get install postgresql)")
-    with postgres_server() as url:
+    with required_postgres() as url:
         migrate(url)
         with Session(get_engine(url), expire_on_commit=False) as session:
             check_search(session)

@@ -13,7 +13,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -21,7 +20,6 @@ from pathlib import Path
 
 import pytest
 import redis
-from sqlalchemy import text
 from sqlmodel import Session, col, func, select
 
 from kikimimi.db import get_engine, migrate
@@ -39,7 +37,7 @@ from responder.fake_platform import FilePlatform
 from responder.posting import idempotency_key
 from responder.trials import _retry_not_posted, _seed_database
 from tests.conftest import TEST_NOW
-from tests.postgres_server import required_postgres
+from tests.postgres_server import fresh_database, required_postgres
 from tests.redis_server import required_redis
 
 pytestmark = pytest.mark.integration
@@ -119,10 +117,7 @@ class Stack:
 @pytest.fixture
 def stack(servers: tuple[str, str], tmp_path: Path) -> Iterator[Stack]:
     pg, rd = servers
-    name = f"w_{uuid.uuid4().hex[:12]}"
-    with get_engine(pg).connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = pg.replace("/postgres?", f"/{name}?")
+    url = fresh_database(pg, "w")
     migrate(url)
     redis.Redis.from_url(rd).flushall()
     (tmp_path / "kikimimi.toml").write_text(CONFIG.format(live="true"))
