@@ -209,14 +209,13 @@ def _post_approved_drafts(
         .order_by(col(ReplyDraft.id))
     )
     if not live:  # in a dry run approved drafts pile up: count them all, read and log only the first few
-        # each approved draft's post looked up by its key: as a join, PostgreSQL hashed a scan of every post
-        answerable = (
-            select(col(Post.replyable) & col(Post.deleted_at).is_(None))
-            .where(col(Post.id) == col(ReplyDraft.post_id))
-            .scalar_subquery()
-        )
+        # from two narrow indexes: the approved drafts' post ids, less the posts that cannot be answered (a partial
+        # index). Looking up each approved draft's post read one page per post: at 1M posts ~18k, cold ~0.8 s
+        unanswerable = select(Post.id).where(~col(Post.replyable) | col(Post.deleted_at).is_not(None))
         report.would_post_total = session.exec(
-            select(func.count()).select_from(ReplyDraft).where(ReplyDraft.state == DraftState.approved, answerable)
+            select(func.count())
+            .select_from(ReplyDraft)
+            .where(ReplyDraft.state == DraftState.approved, col(ReplyDraft.post_id).not_in(unanswerable))
         ).one()
         stmt = stmt.limit(DRY_RUN_LISTED)
     approved = session.exec(stmt).all()

@@ -107,11 +107,11 @@ def unanswered(session: Session, settings: Settings, *, since: datetime, now: da
     automatic acknowledgement is no response; a post deleted unanswered is gone), oldest first. For the alerts:
     only the columns an alert records (`UNANSWERED_COLUMNS`), not whole posts with their raw payloads."""
     now = now or utcnow()
-    responses = _responses(session, Scope(since=since, until=now), settings, now)
+    # the waiting posts alone, by their partial index: not every post of the period with its response times
+    waiting = sla_facts.answers(session, settings, since=since, until=now, unanswered=True)
     stmt = (
         select(*(getattr(Post, name) for name in UNANSWERED_COLUMNS))
-        .join(responses, responses.c.post_id == col(Post.id))
-        .where(responses.c.responded_at.is_(None))
+        .join(waiting, waiting.c.post_id == col(Post.id))
         .order_by(col(Post.created_at), col(Post.id))
     )
     return list(session.exec(stmt))
