@@ -175,7 +175,9 @@ def _continue_spike(session: Session, spike: Spike, cfg: AlertSettings) -> bool:
     """A spike that overlaps an alert of its kind and query, or follows it within the cooldown, is that same fire:
     the alert is extended (and records the slice), no new one is raised."""
     cooldown = timedelta(hours=cfg.cooldown_hours)
-    for alert in session.exec(select(Alert).where(Alert.kind == spike.kind, Alert.key == _spike_key(spike))):
+    # only the alerts that can still touch this spike (the rest ended more than a cooldown before its onset)
+    recent = col(Alert.ongoing_until) >= spike.onset_start - cooldown
+    for alert in session.exec(select(Alert).where(Alert.kind == spike.kind, Alert.key == _spike_key(spike), recent)):
         onset = datetime.fromisoformat(alert.window_key.removesuffix("Z")).replace(tzinfo=UTC)
         if onset - cooldown <= spike.ongoing_until and spike.onset_start - alert.ongoing_until <= cooldown:
             slices = list(alert.details.get("slices", []))
