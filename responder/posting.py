@@ -165,16 +165,17 @@ def _ids_in(session: Session, state: DraftState) -> list[int]:
 
 
 def _expire_leases(session: Session, report: PostingReport, now: datetime) -> None:
+    posting = ReplyDraft.state == DraftState.posting
+    alive = col(ReplyDraft.lease_expires_at) > now
+    # the drafts whose lease is alive by their ids alone: a worker may be mid-call, nothing here touches them
+    report.in_flight = list(session.exec(select(ReplyDraft.id).where(posting, alive).order_by(col(ReplyDraft.id))))  # type: ignore[arg-type]
     stuck = session.exec(
         select(ReplyDraft)
-        .where(ReplyDraft.state == DraftState.posting)
+        .where(posting, col(ReplyDraft.lease_expires_at).is_(None) | ~alive)
         .order_by(col(ReplyDraft.id))
         .execution_options(populate_existing=True)
     ).all()
     for draft in stuck:
-        if draft.lease_expires_at is not None and draft.lease_expires_at > now:
-            report.in_flight.append(draft.id)  # type: ignore[arg-type]
-            continue
         unsent = draft.lease_owner is not None and draft.send_started_at is None
         owner = draft.lease_owner or "a worker without a lease"
         action, note = (
