@@ -125,7 +125,11 @@ def waiting_posts(session: Session, settings: Settings, now: datetime | None = N
     cfg, target = settings.alerts, settings.service_levels.target
     warn_after, window = timedelta(minutes=target * cfg.sla_warn_at), timedelta(minutes=cfg.sla_window_minutes)
     out = []
-    for post in sla.unanswered(session, settings, since=now - timedelta(hours=cfg.lookback_hours), now=now):
+    since = now - timedelta(hours=cfg.lookback_hours)
+    near = sla.unanswered(
+        session, settings, since=since, now=now, posted_before=now - warn_after, collected_within=cfg.sla_window_minutes
+    )
+    for post in near:
         if post.created_at > now - warn_after or post.ingested_at - post.created_at > window:
             continue  # not near its target yet; or a backfill, never the team's to answer in time
         minutes = (now - post.created_at).total_seconds() / 60
