@@ -818,3 +818,22 @@ sa.Index(
     sqlite_where=sa.text("needs_reply = 1 AND draft_checked = 0"),
     postgresql_where=sa.text("needs_reply AND NOT draft_checked"),
 )
+
+# --- pass6 ---
+
+# the posts still waiting for their first answer: what the alerts' unanswered read walks (`sla.unanswered`), a
+# few thousand rows where the period holds tens of thousands of posts that needed a reply
+sa.Index(
+    "ix_responsefact_unanswered",
+    ResponseFact.created_at,
+    sqlite_where=sa.text("brand_at IS NULL AND draft_at IS NULL AND deleted_at IS NULL"),
+    postgresql_where=sa.text("brand_at IS NULL AND draft_at IS NULL AND deleted_at IS NULL"),
+)
+# the posts no reply can go to (not replyable via the API, or deleted): the dry run's count of approved drafts
+# leaves these out from this small index instead of looking up every approved draft's post (`responder.posting`)
+sa.Index(
+    "ix_post_unanswerable",
+    Post.id,
+    sqlite_where=sa.text("replyable = 0 OR deleted_at IS NOT NULL"),
+    postgresql_where=sa.text("NOT replyable OR deleted_at IS NOT NULL"),
+)

@@ -9,13 +9,14 @@ only itself: the caller quarantines it and the rest of the page is stored.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import tuple_
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from kikimimi.db import insert_for, retry_lost_races
 from kikimimi.errors import MalformedPayload
@@ -61,12 +62,8 @@ def upsert_authors(session: Session, authors: Sequence[AuthorCreate]) -> dict[tu
         # executemany: batched by SQLAlchemy, no per-size statement compilation
         retry_lost_races(session, lambda: session.execute(stmt, rows), what="storing authors")
     ids: dict[tuple[str, str], int] = {}
-    for chunk in _chunks(list(latest)):
-        rows = session.exec(
-            select(Author.id, Author.platform, Author.external_id).where(
-                tuple_(Author.platform, Author.external_id).in_(chunk)
-            )
-        )
+    for where in _by_key(col(Author.platform), col(Author.external_id), list(latest)):
+        rows = session.exec(select(Author.id, Author.platform, Author.external_id).where(where))
         ids.update({(platform, ext): author_id for author_id, platform, ext in rows})
     return ids
 
@@ -118,11 +115,22 @@ def upsert_posts(
 
 def link_posts(session: Session, keys: list[tuple[str, str]], query_id: int) -> None:
     """Record that `query_id` matched the stored posts with these (platform, external_id) keys (idempotent)."""
-    for chunk in _chunks(keys):
-        ids = session.exec(select(Post.id).where(tuple_(Post.platform, Post.external_id).in_(chunk))).all()
+    for where in _by_key(col(Post.platform), col(Post.external_id), keys):
+        ids = session.exec(select(Post.id).where(where)).all()
         if ids:
             stmt = insert_for(session, PostQuery).on_conflict_do_nothing(index_elements=["post_id", "query_id"])
             session.execute(stmt, [{"post_id": post_id, "query_id": query_id} for post_id in ids])
+
+
+def _by_key(platform: Any, external_id: Any, keys: list[tuple[str, str]]) -> Iterator[Any]:
+    """Conditions that find these (platform, external_id) keys by the unique index: one platform and a chunk of ids
+    each. SQLite walks the whole index for a row-value `IN` (every author, every post) instead of seeking each key."""
+    by_platform: dict[str, list[str]] = defaultdict(list)
+    for key_platform, key_id in keys:
+        by_platform[key_platform].append(key_id)
+    for key_platform, ids in sorted(by_platform.items()):
+        for chunk in _chunks(sorted(set(ids))):
+            yield (platform == key_platform) & external_id.in_(chunk)
 
 
 def _chunks(items: list, size: int = _CHUNK) -> list[list]:

@@ -125,7 +125,11 @@ def waiting_posts(session: Session, settings: Settings, now: datetime | None = N
     cfg, target = settings.alerts, settings.service_levels.target
     warn_after, window = timedelta(minutes=target * cfg.sla_warn_at), timedelta(minutes=cfg.sla_window_minutes)
     out = []
-    for post in sla.unanswered(session, settings, since=now - timedelta(hours=cfg.lookback_hours), now=now):
+    since = now - timedelta(hours=cfg.lookback_hours)
+    near = sla.unanswered(
+        session, settings, since=since, now=now, posted_before=now - warn_after, collected_within=cfg.sla_window_minutes
+    )
+    for post in near:
         if post.created_at > now - warn_after or post.ingested_at - post.created_at > window:
             continue  # not near its target yet; or a backfill, never the team's to answer in time
         minutes = (now - post.created_at).total_seconds() / 60
@@ -175,15 +179,19 @@ def _continue_spike(session: Session, spike: Spike, cfg: AlertSettings) -> bool:
     """A spike that overlaps an alert of its kind and query, or follows it within the cooldown, is that same fire:
     the alert is extended (and records the slice), no new one is raised."""
     cooldown = timedelta(hours=cfg.cooldown_hours)
-    for alert in session.exec(select(Alert).where(Alert.kind == spike.kind, Alert.key == _spike_key(spike))):
+    # only the alerts that can still touch this spike (the rest ended more than a cooldown before its onset)
+    recent = col(Alert.ongoing_until) >= spike.onset_start - cooldown
+    for alert in session.exec(select(Alert).where(Alert.kind == spike.kind, Alert.key == _spike_key(spike), recent)):
         onset = datetime.fromisoformat(alert.window_key.removesuffix("Z")).replace(tzinfo=UTC)
         if onset - cooldown <= spike.ongoing_until and spike.onset_start - alert.ongoing_until <= cooldown:
             slices = list(alert.details.get("slices", []))
+            changed = spike.slice_label not in slices or spike.ongoing_until > alert.ongoing_until
             if spike.slice_label not in slices:
                 alert.details = {**alert.details, "slices": [*slices, spike.slice_label]}
             alert.ongoing_until = max(alert.ongoing_until, spike.ongoing_until)
-            session.add(alert)
-            session.commit()
+            if changed:  # a spike seen again as it was costs no write (at 1M posts ~60 of them a pass)
+                session.add(alert)
+                session.commit()
             return True
     return False
 

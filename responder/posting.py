@@ -165,16 +165,17 @@ def _ids_in(session: Session, state: DraftState) -> list[int]:
 
 
 def _expire_leases(session: Session, report: PostingReport, now: datetime) -> None:
+    posting = ReplyDraft.state == DraftState.posting
+    alive = col(ReplyDraft.lease_expires_at) > now
+    # the drafts whose lease is alive by their ids alone: a worker may be mid-call, nothing here touches them
+    report.in_flight = list(session.exec(select(ReplyDraft.id).where(posting, alive).order_by(col(ReplyDraft.id))))  # type: ignore[arg-type]
     stuck = session.exec(
         select(ReplyDraft)
-        .where(ReplyDraft.state == DraftState.posting)
+        .where(posting, col(ReplyDraft.lease_expires_at).is_(None) | ~alive)
         .order_by(col(ReplyDraft.id))
         .execution_options(populate_existing=True)
     ).all()
     for draft in stuck:
-        if draft.lease_expires_at is not None and draft.lease_expires_at > now:
-            report.in_flight.append(draft.id)  # type: ignore[arg-type]
-            continue
         unsent = draft.lease_owner is not None and draft.send_started_at is None
         owner = draft.lease_owner or "a worker without a lease"
         action, note = (
@@ -209,14 +210,13 @@ def _post_approved_drafts(
         .order_by(col(ReplyDraft.id))
     )
     if not live:  # in a dry run approved drafts pile up: count them all, read and log only the first few
-        # each approved draft's post looked up by its key: as a join, PostgreSQL hashed a scan of every post
-        answerable = (
-            select(col(Post.replyable) & col(Post.deleted_at).is_(None))
-            .where(col(Post.id) == col(ReplyDraft.post_id))
-            .scalar_subquery()
-        )
+        # from two narrow indexes: the approved drafts' post ids, less the posts that cannot be answered (a partial
+        # index). Looking up each approved draft's post read one page per post: at 1M posts ~18k, cold ~0.8 s
+        unanswerable = select(Post.id).where(~col(Post.replyable) | col(Post.deleted_at).is_not(None))
         report.would_post_total = session.exec(
-            select(func.count()).select_from(ReplyDraft).where(ReplyDraft.state == DraftState.approved, answerable)
+            select(func.count())
+            .select_from(ReplyDraft)
+            .where(ReplyDraft.state == DraftState.approved, col(ReplyDraft.post_id).not_in(unanswerable))
         ).one()
         stmt = stmt.limit(DRY_RUN_LISTED)
     approved = session.exec(stmt).all()

@@ -102,16 +102,33 @@ def _responses(session: Session, scope: Scope, settings: Settings, now: datetime
     return row.cte("responses").prefix_with("MATERIALIZED")  # computed once, however often a figure reads it
 
 
-def unanswered(session: Session, settings: Settings, *, since: datetime, now: datetime | None = None) -> list[Row]:
+def unanswered(
+    session: Session,
+    settings: Settings,
+    *,
+    since: datetime,
+    now: datetime | None = None,
+    posted_before: datetime | None = None,
+    collected_within: float | None = None,
+) -> list[Row]:
     """The posts posted since `since` that needed a reply and have no response yet, as the page counts them (an
     automatic acknowledgement is no response; a post deleted unanswered is gone), oldest first. For the alerts:
-    only the columns an alert records (`UNANSWERED_COLUMNS`), not whole posts with their raw payloads."""
+    only the columns an alert records (`UNANSWERED_COLUMNS`), not whole posts with their raw payloads.
+    `posted_before` and `collected_within` (minutes from posted to first collected, give or take a minute: the
+    caller decides the edge) narrow them in the database, before each one's post is read."""
     now = now or utcnow()
-    responses = _responses(session, Scope(since=since, until=now), settings, now)
+    # the waiting posts alone, by their partial index: not every post of the period with its response times
+    waiting = sla_facts.answers(session, settings, since=since, until=now, unanswered=True)
+    narrowed = []
+    if posted_before is not None:
+        narrowed.append(waiting.c.created_at <= posted_before)
+    if collected_within is not None:
+        lag = sqltime.minutes_between(waiting.c.ingested_at, waiting.c.created_at, sqltime.dialect(session))
+        narrowed.append(lag <= collected_within + 1)
     stmt = (
         select(*(getattr(Post, name) for name in UNANSWERED_COLUMNS))
-        .join(responses, responses.c.post_id == col(Post.id))
-        .where(responses.c.responded_at.is_(None))
+        .join(waiting, waiting.c.post_id == col(Post.id))
+        .where(*narrowed)
         .order_by(col(Post.created_at), col(Post.id))
     )
     return list(session.exec(stmt))

@@ -125,9 +125,11 @@ def answers(
     until: datetime,
     platforms: tuple[str, ...] | None = None,
     languages: tuple[str, ...] | None = None,
+    unanswered: bool = False,
 ) -> Any:
     """The answers of the posts created in [since, until) on these platforms, in these languages (None: all):
-    summary rows where they are current, live look-ups for the rest. A CTE with `COLUMNS`, computed once."""
+    summary rows where they are current, live look-ups for the rest. A CTE with `COLUMNS`, computed once.
+    `unanswered`: only the posts still waiting (no answer, not deleted), read by `ix_responsefact_unanswered`."""
     handles = automated(settings.brands)
 
     def filtered(stmt: Any, platform: Any, language: Any) -> Any:
@@ -138,7 +140,11 @@ def answers(
         return stmt
 
     def looked_up(where: Any) -> Any:
-        return filtered(live(where, handles, since), col(Post.platform), col(Analysis.language))
+        stmt = filtered(live(where, handles, since), col(Post.platform), col(Analysis.language))
+        if not unanswered:
+            return stmt
+        rows = stmt.subquery()
+        return select(rows).where(*waiting(rows.c))
 
     in_period = (col(Post.created_at) >= since) & (col(Post.created_at) < until)
     current = summaries.state(session, NAME)
@@ -155,12 +161,20 @@ def answers(
         col(ResponseFact.platform),
         col(ResponseFact.language),
     )
+    if unanswered:
+        summarised = summarised.where(*waiting(ResponseFact.__table__.c))  # type: ignore[attr-defined]
     parts = [summarised]
     if session.exec(select(ResponseDirty.post_id).limit(1)).first() is not None:  # else no plan reads them
         parts.append(looked_up(in_period & (col(Post.created_at) < through) & col(Post.id).in_(dirty)))
     if until > through:
         parts.append(looked_up((col(Post.created_at) >= through) & (col(Post.created_at) < until)))
     return sa.union_all(*parts).cte("answers").prefix_with("MATERIALIZED")
+
+
+def waiting(columns: Any) -> list[Any]:
+    """The conditions of a post still waiting for its first answer: none, and not deleted (a post deleted unanswered
+    cannot be answered). Written as the partial index `ix_responsefact_unanswered` is, so SQLite reads it."""
+    return [columns.brand_at.is_(None), columns.draft_at.is_(None), columns.deleted_at.is_(None)]
 
 
 def refresh(session: Session, settings: Settings, now: datetime | None = None) -> int:
