@@ -818,3 +818,28 @@ sa.Index(
     sqlite_where=sa.text("needs_reply = 1 AND draft_checked = 0"),
     postgresql_where=sa.text("needs_reply AND NOT draft_checked"),
 )
+
+# --- sla hours ---
+
+
+class ResponseHour(SQLModel, table=True):
+    """The first-response times of the answered posts of one UTC hour, platform, language and promptness (first
+    collected within `sla_window_minutes` of being posted): what the daily median FRT and the jump check read
+    (`responder.sla_hours`), kept for the hours before the summary's `through`. `minutes` lists every FRT exactly
+    (comma-separated), so a local day's median over its hours is the one computed post by post."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    hour_start: datetime = _ts(index=True)
+    platform: str = Field(max_length=16)
+    language: str | None = Field(default=None, max_length=8)
+    prompt: bool
+    answered: int
+    minutes: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+
+
+class ResponseHourDirty(SQLModel, table=True):
+    """An hour whose `ResponseHour` rows may be out of date: read live until the next pass recomputes it. Marked by
+    a pass for the posts the triggers marked dirty (`responsedirty`) and by migration 0018's triggers for the
+    hours a post leaves (deleted, or its time changed)."""
+
+    hour_start: datetime = _ts(primary_key=True)

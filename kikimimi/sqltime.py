@@ -56,6 +56,17 @@ def median(expr: Any, name: str) -> Any:
     return sa.func.kk_median(expr)
 
 
+def median_of(values: list[float], name: str) -> float | None:
+    """The median of `values` computed in Python exactly as `median` computes it on the dialect `name`."""
+    if not values:
+        return None
+    if name != "postgresql":
+        return statistics.median(values)  # what SQLite's `kk_median` returns
+    ordered = sorted(values)  # percentile_cont(0.5): the lower middle plus half the way to the upper one
+    low, high = ordered[(len(ordered) - 1) // 2], ordered[len(ordered) // 2]
+    return low if len(ordered) % 2 else low + (high - low) * 0.5
+
+
 def minutes_between(later: Any, earlier: Any, name: str) -> Any:
     """Minutes from `earlier` to `later` (two stored UTC times) as a float; NULL when either is NULL."""
     if name == "postgresql":

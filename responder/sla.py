@@ -10,6 +10,8 @@ and hours are the reader's (`display_tz`).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -25,7 +27,7 @@ from kikimimi import sqltime
 from kikimimi.models import Analysis, Post
 from kikimimi.settings import ServiceLevels, Settings
 from kikimimi.timeutil import utcnow
-from responder import sla_facts
+from responder import hour_counts, sla_facts, sla_hours
 
 LEVELS = ("Stellar", "Above average", "Average", "Below average", "Unacceptable")
 UNANSWERED_COLUMNS = ("id", "external_id", "platform", "url", "created_at", "ingested_at", "brand_id", "query_id")
@@ -127,23 +129,105 @@ def frt_by_day(
     collected_within: float | None = None,
 ) -> pd.DataFrame:
     """Median FRT and answered posts per local day (a `date`), per platform and over all platforms (platform
-    None): what the jump check compares, grouped in the database. `collected_within`: only the posts first
-    collected within that many minutes of being posted (a backfill says nothing of staffing)."""
-    r, answered = _answered(session, scope, settings, now, collected_within)
+    None): what the jump check compares. `collected_within`: only the posts first collected within that many
+    minutes of being posted (a backfill says nothing of staffing). The FRTs of whole clean hours come from the hour
+    summary (`responder.sla_hours`), the rest live; where it cannot serve, the days are grouped in the database."""
     name = sqltime.dialect(session)
-    clock = sqltime.LocalClock.over(display_tz, scope.since, scope.until)
-    days = select(clock.day(r.c.created_at, name).label("day"), r.c.platform, r.c.frt).where(*answered).subquery()
-    median, n = sqltime.median(days.c.frt, name), func.count()
-    rows = session.exec(  # type: ignore[call-overload]
-        sa.union_all(
-            select(days.c.day, days.c.platform, median, n).group_by(days.c.day, days.c.platform),
-            select(days.c.day, sa.null(), median, n).group_by(days.c.day),
+    found = None
+    if collected_within in (None, settings.alerts.sla_window_minutes):
+
+        def live(since: datetime, until: datetime) -> list[tuple[date, str, float]]:
+            part = Scope(since, until, scope.platforms, scope.languages)
+            rows = session.exec(_frt_days(session, part, settings, display_tz, now, collected_within))
+            return [(date.fromisoformat(str(d)[:10]), p, frt) for d, p, frt in rows]  # type: ignore[call-overload]
+
+        found = sla_hours.by_day(
+            session,
+            hours_mark(settings),
+            since=scope.since,
+            until=scope.until,
+            zone=display_tz,
+            platforms=scope.platforms,
+            languages=scope.languages,
+            prompt_only=collected_within is not None,
+            live=live,
         )
-    ).all()
+    if found is None:
+        days = _frt_days(session, scope, settings, display_tz, now, collected_within).subquery()
+        median, n = sqltime.median(days.c.frt, name), func.count()
+        rows: list[Any] = session.exec(  # type: ignore[call-overload]
+            sa.union_all(
+                select(days.c.day, days.c.platform, median, n).group_by(days.c.day, days.c.platform),
+                select(days.c.day, sa.null(), median, n).group_by(days.c.day),
+            )
+        ).all()
+    else:
+        every: dict[date, list[float]] = {}
+        rows = []
+        for (day, platform), values in found.items():
+            rows.append((day, platform, sqltime.median_of(values, name), len(values)))
+            every.setdefault(day, []).extend(values)
+        rows += [(day, None, sqltime.median_of(values, name), len(values)) for day, values in every.items()]
     frame = pd.DataFrame(rows, columns=["day", "platform", "median_frt_minutes", "answered"])
     frame["day"] = [date.fromisoformat(str(d)[:10]) for d in frame["day"]]
     frame["median_frt_minutes"] = pd.to_numeric(frame["median_frt_minutes"])
     return frame
+
+
+def _frt_days(
+    session: Session,
+    scope: Scope,
+    settings: Settings,
+    display_tz: str,
+    now: datetime | None,
+    collected_within: float | None,
+) -> Any:
+    """(local day 'YYYY-MM-DD', platform, FRT) of every answered post in scope."""
+    r, answered = _answered(session, scope, settings, now, collected_within)
+    clock = sqltime.LocalClock.over(display_tz, scope.since, scope.until)
+    return select(clock.day(r.c.created_at, sqltime.dialect(session)).label("day"), r.c.platform, r.c.frt).where(
+        *answered
+    )
+
+
+def hours_mark(settings: Settings) -> str:
+    """What the hour summary's FRTs depend on: the automatic handles, business hours and `sla_window_minutes`."""
+    hours = sorted(
+        (b.name, h.time_zone, h.opens, h.closes, sorted(h.days)) for b in settings.brands if (h := b.business_hours)
+    )
+    marks = [sla_facts.automated(settings.brands), hours, settings.alerts.sla_window_minutes]
+    return hashlib.sha1(json.dumps(marks).encode()).hexdigest()
+
+
+def refresh_hours(session: Session, settings: Settings, now: datetime | None = None) -> int:
+    """Bring the hour summary of FRTs up to `now` (after `sla_facts.refresh`, whose rows it reads); commits.
+    Returns the rows written."""
+    now = now or utcnow()
+    name = sqltime.dialect(session)
+    window = settings.alerts.sla_window_minutes
+
+    def rows(since: datetime, until: datetime) -> Any:
+        r, answered = _answered(session, Scope(since, until), settings, now, None)
+        hour = hour_counts.hour_text(session, r.c.created_at)
+        prompt = func.coalesce(sqltime.minutes_between(r.c.ingested_at, r.c.created_at, name) <= window, sa.false())
+        if name == "postgresql":  # float8's text is its shortest exact form
+            listed = func.string_agg(sa.cast(sa.cast(r.c.frt, sa.Double), sa.Text), ",")
+        else:  # '!': as many digits as it takes to read back the same double
+            listed = func.group_concat(func.printf("%!.17g", r.c.frt), ",")
+        return (
+            select(
+                hour_counts.hour_start(session, func.min(r.c.created_at)),
+                r.c.platform,
+                r.c.language,
+                prompt,
+                func.count(),
+                listed,
+            )
+            .where(*answered)
+            .group_by(hour, r.c.platform, r.c.language, prompt)
+        )
+
+    return sla_hours.refresh(session, hours_mark(settings), rows, now)
 
 
 def slowest(

@@ -34,7 +34,7 @@ from kikimimi.models import (
 )
 from kikimimi.settings import BrandConfig, Settings
 from kikimimi.timeutil import utcnow
-from responder import summaries
+from responder import sla_hours, summaries
 
 log = logging.getLogger(__name__)
 NAME = "responses"
@@ -208,6 +208,7 @@ def _advance(session: Session, handles: list[tuple[str, str]], mark: str, start:
         )
     insert = sa.insert(ResponseFact).from_select(list(COLUMNS), rows)
     result = session.execute(insert.execution_options(preserve_rowcount=True))
+    sla_hours.mark_dirty_posts(session)  # the hour summary recomputes their hours: the marks go now
     session.execute(sa.delete(ResponseDirty))
     summaries.save_state(session, NAME, end, mark)
     return max(int(result.rowcount or 0), 0)
@@ -215,6 +216,7 @@ def _advance(session: Session, handles: list[tuple[str, str]], mark: str, start:
 
 def clear(session: Session) -> None:
     """Forget the summary: every figure is computed live until the next refresh rebuilds it."""
+    sla_hours.mark_dirty_posts(session)
     session.execute(sa.delete(ResponseFact))
     session.execute(sa.delete(ResponseDirty))
     session.execute(sa.delete(SummaryState).where(col(SummaryState.name) == NAME))
