@@ -823,18 +823,20 @@ sa.Index(
 
 
 class ResponseHour(SQLModel, table=True):
-    """The first-response times of the answered posts of one UTC hour, platform, language and promptness (first
-    collected within `sla_window_minutes` of being posted): what the daily median FRT and the jump check read
-    (`responder.sla_hours`), kept for the hours before the summary's `through`. `minutes` lists every FRT exactly
-    (comma-separated), so a local day's median over its hours is the one computed post by post."""
+    """The posts of our brands that needed a reply in one UTC hour, platform, language and promptness (first
+    collected within `sla_window_minutes` of being posted), how many were answered and every first-response time:
+    what the service-levels page's daily medians, per-platform table and staffing hours and the jump check read
+    (`responder.sla_hours`), kept for the hours before the summary's `through`. `minutes` holds every FRT exactly
+    (little-endian doubles; NULL when none was answered), so a median over hours is the one computed post by post."""
 
     id: int | None = Field(default=None, primary_key=True)
     hour_start: datetime = _ts(index=True)
     platform: str = Field(max_length=16)
     language: str | None = Field(default=None, max_length=8)
     prompt: bool
+    posts: int
     answered: int
-    minutes: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    minutes: bytes | None = Field(default=None, sa_column=sa.Column(sa.LargeBinary, nullable=True))
 
 
 class ResponseHourDirty(SQLModel, table=True):

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import Row
@@ -135,23 +137,7 @@ def frt_by_day(
     name = sqltime.dialect(session)
     found = None
     if collected_within in (None, settings.alerts.sla_window_minutes):
-
-        def live(since: datetime, until: datetime) -> list[tuple[date, str, float]]:
-            part = Scope(since, until, scope.platforms, scope.languages)
-            rows = session.exec(_frt_days(session, part, settings, display_tz, now, collected_within))
-            return [(date.fromisoformat(str(d)[:10]), p, frt) for d, p, frt in rows]  # type: ignore[call-overload]
-
-        found = sla_hours.by_day(
-            session,
-            hours_mark(settings),
-            since=scope.since,
-            until=scope.until,
-            zone=display_tz,
-            platforms=scope.platforms,
-            languages=scope.languages,
-            prompt_only=collected_within is not None,
-            live=live,
-        )
+        found = _cover(session, scope, settings, display_tz, prompt_only=collected_within is not None)
     if found is None:
         days = _frt_days(session, scope, settings, display_tz, now, collected_within).subquery()
         median, n = sqltime.median(days.c.frt, name), func.count()
@@ -162,16 +148,52 @@ def frt_by_day(
             )
         ).all()
     else:
-        every: dict[date, list[float]] = {}
+        zone = ZoneInfo(display_tz)
+        values: dict[tuple[date, str], list[Any]] = defaultdict(list)  # FRT arrays of hours, FRTs of posts
+        for hour in found.hours:
+            values[(hour.start.astimezone(zone).date(), hour.platform)].append(hour.minutes)
+        for since, until in found.live:
+            part = Scope(since, until, scope.platforms, scope.languages)
+            stmt = _frt_days(session, part, settings, display_tz, now, collected_within)
+            for day, platform, frt in session.exec(stmt):  # type: ignore[call-overload]
+                values[(date.fromisoformat(str(day)[:10]), platform)].append([float(frt)])
+        every: dict[date, list[Any]] = defaultdict(list)
         rows = []
-        for (day, platform), values in found.items():
-            rows.append((day, platform, sqltime.median_of(values, name), len(values)))
-            every.setdefault(day, []).extend(values)
-        rows += [(day, None, sqltime.median_of(values, name), len(values)) for day, values in every.items()]
+        for (day, platform), parts in values.items():
+            frts = np.concatenate(parts)
+            if len(frts):  # an hour with posts and none answered yet adds no day
+                rows.append((day, platform, sqltime.median_of(frts, name), len(frts)))
+                every[day].append(frts)
+        for day, parts in every.items():
+            frts = np.concatenate(parts)
+            rows.append((day, None, sqltime.median_of(frts, name), len(frts)))
     frame = pd.DataFrame(rows, columns=["day", "platform", "median_frt_minutes", "answered"])
     frame["day"] = [date.fromisoformat(str(d)[:10]) for d in frame["day"]]
     frame["median_frt_minutes"] = pd.to_numeric(frame["median_frt_minutes"])
     return frame
+
+
+def _cover(
+    session: Session,
+    scope: Scope,
+    settings: Settings,
+    display_tz: str,
+    *,
+    prompt_only: bool = False,
+    settled: datetime | None = None,
+) -> sla_hours.Cover | None:
+    """What the hour summary holds of `scope` and the ranges of it to read live (None: read it all live)."""
+    return sla_hours.cover(
+        session,
+        hours_mark(settings),
+        since=scope.since,
+        until=scope.until,
+        zone=display_tz,
+        platforms=scope.platforms,
+        languages=scope.languages,
+        prompt_only=prompt_only,
+        settled=settled,
+    )
 
 
 def _frt_days(
@@ -207,25 +229,24 @@ def refresh_hours(session: Session, settings: Settings, now: datetime | None = N
     window = settings.alerts.sla_window_minutes
 
     def rows(since: datetime, until: datetime) -> Any:
-        r, answered = _answered(session, Scope(since, until), settings, now, None)
+        sqltime.prepare(session)
+        r = _responses(session, Scope(since, until), settings, now)
         hour = hour_counts.hour_text(session, r.c.created_at)
         prompt = func.coalesce(sqltime.minutes_between(r.c.ingested_at, r.c.created_at, name) <= window, sa.false())
         if name == "postgresql":  # float8's text is its shortest exact form
-            listed = func.string_agg(sa.cast(sa.cast(r.c.frt, sa.Double), sa.Text), ",")
+            exact = sa.cast(sa.cast(r.c.frt, sa.Double), sa.Text)
+            listed = func.string_agg(sa.case((r.c.frt.is_not(None), exact)), ",")
         else:  # '!': as many digits as it takes to read back the same double
-            listed = func.group_concat(func.printf("%!.17g", r.c.frt), ",")
-        return (
-            select(
-                hour_counts.hour_start(session, func.min(r.c.created_at)),
-                r.c.platform,
-                r.c.language,
-                prompt,
-                func.count(),
-                listed,
-            )
-            .where(*answered)
-            .group_by(hour, r.c.platform, r.c.language, prompt)
-        )
+            listed = func.group_concat(sa.case((r.c.frt.is_not(None), func.printf("%!.17g", r.c.frt))), ",")
+        return select(
+            hour_counts.hour_start(session, func.min(r.c.created_at)),
+            r.c.platform,
+            r.c.language,
+            prompt,
+            func.count(),
+            func.count(r.c.responded_at),
+            listed,
+        ).group_by(hour, r.c.platform, r.c.language, prompt)
 
     return sla_hours.refresh(session, hours_mark(settings), rows, now)
 
@@ -353,30 +374,64 @@ def kpis(session: Session, scope: Scope, settings: Settings, now: datetime | Non
 
 
 def per_platform(session: Session, scope: Scope, settings: Settings, now: datetime | None = None) -> pd.DataFrame:
-    """The KPIs per platform, as the table the page shows and exports."""
+    """The KPIs per platform, as the table the page shows and exports: whole clean hours past the target (where
+    every open post is abandoned) from the hour summary, the rest live, or all grouped in the database."""
     now = now or utcnow()
     target = settings.service_levels.target
     sqltime.prepare(session)
     name = sqltime.dialect(session)
-    r = _responses(session, scope, settings, now)
-    answered = r.c.responded_at.is_not(None)
-    age = sqltime.minutes_between(sqltime.at(now), r.c.created_at, name)
-
-    rows = session.exec(
-        select(  # type: ignore[call-overload]
-            r.c.platform,
-            func.count(),
-            count_if(answered),
-            sqltime.median(r.c.frt, name),
-            count_if(answered & (r.c.frt <= target)),
-            count_if(~answered & (age > target)),
-        )
-        .group_by(r.c.platform)
-        .order_by(r.c.platform)
-    ).all()
-    frame = pd.DataFrame(
-        rows, columns=["platform", "needed_reply", "answered", "median_frt_minutes", "within_target", "abandoned"]
-    )
+    columns = ["platform", "needed_reply", "answered", "median_frt_minutes", "within_target", "abandoned"]
+    # a minute's margin: a post of an hour before this is older than the target by the stored times' precision
+    found = _cover(session, scope, settings, "UTC", settled=now - timedelta(minutes=target + 1))
+    if found is None:
+        r = _responses(session, scope, settings, now)
+        answered = r.c.responded_at.is_not(None)
+        age = sqltime.minutes_between(sqltime.at(now), r.c.created_at, name)
+        rows = session.exec(
+            select(  # type: ignore[call-overload]
+                r.c.platform,
+                func.count(),
+                count_if(answered),
+                sqltime.median(r.c.frt, name),
+                count_if(answered & (r.c.frt <= target)),
+                count_if(~answered & (age > target)),
+            )
+            .group_by(r.c.platform)
+            .order_by(r.c.platform)
+        ).all()
+        frame = pd.DataFrame(rows, columns=columns)
+    else:
+        counts: Counter[tuple[str, str]] = Counter()  # (platform, "needed" | "answered" | "abandoned") -> posts
+        frts: dict[str, list[Any]] = defaultdict(list)  # platform -> FRT arrays of hours, FRTs of posts
+        for hour in found.hours:
+            counts[(hour.platform, "needed")] += hour.posts
+            counts[(hour.platform, "answered")] += hour.answered
+            counts[(hour.platform, "abandoned")] += hour.posts - hour.answered  # all past the target
+            frts[hour.platform].append(hour.minutes)
+        for since, until in found.live:
+            r = _responses(session, Scope(since, until, scope.platforms, scope.languages), settings, now)
+            answered = r.c.responded_at.is_not(None)
+            late = ~answered & (sqltime.minutes_between(sqltime.at(now), r.c.created_at, name) > target)
+            for platform, frt, abandoned in session.exec(select(r.c.platform, r.c.frt, sa.case((late, 1), else_=0))):  # type: ignore[call-overload]
+                counts[(platform, "needed")] += 1
+                counts[(platform, "abandoned")] += int(abandoned)
+                if frt is not None:
+                    counts[(platform, "answered")] += 1
+                    frts[platform].append([float(frt)])
+        rows = []
+        for platform in sorted({p for p, _ in counts}):
+            every = np.concatenate([[], *frts[platform]])
+            rows.append(
+                (
+                    platform,
+                    counts[(platform, "needed")],
+                    counts[(platform, "answered")],
+                    sqltime.median_of(every, name),
+                    int(np.count_nonzero(every <= target)),
+                    counts[(platform, "abandoned")],
+                )
+            )
+        frame = pd.DataFrame(rows, columns=columns)
     frame["median_frt_minutes"] = frame["median_frt_minutes"].map(_num)
     return frame
 
@@ -422,16 +477,34 @@ def _whole_days(scope: Scope, display_tz: str) -> tuple[date, date] | None:
     return first.date(), end.date()
 
 
-def volume_by_hour(session: Session, scope: Scope, settings: Settings, display_tz: str) -> pd.DataFrame:
-    """Posts that needed a reply by local weekday (0 = Monday) and hour, so leads can staff for the busy hours."""
+def volume_by_hour(
+    session: Session, scope: Scope, settings: Settings, display_tz: str, now: datetime | None = None
+) -> pd.DataFrame:
+    """Posts that needed a reply by local weekday (0 = Monday) and hour, so leads can staff for the busy hours:
+    whole clean hours from the hour summary, the rest live, or all grouped in the database."""
+    now = now or utcnow()
+    found = _cover(session, scope, settings, display_tz)
+    if found is None:
+        rows = session.exec(_volume(session, scope, settings, display_tz, now)).all()  # type: ignore[call-overload]
+    else:
+        zone, counts = ZoneInfo(display_tz), Counter[tuple[int, int]]()
+        for hour in found.hours:
+            local = hour.start.astimezone(zone)
+            counts[(local.weekday(), local.hour)] += hour.posts
+        for since, until in found.live:
+            part = Scope(since, until, scope.platforms, scope.languages)
+            for weekday, local_hour, posts in session.exec(_volume(session, part, settings, display_tz, now)):  # type: ignore[call-overload]
+                counts[(int(weekday), int(local_hour))] += int(posts)
+        rows = [(weekday, hour, posts) for (weekday, hour), posts in sorted(counts.items())]
+    return pd.DataFrame(rows, columns=["weekday", "hour", "posts"])
+
+
+def _volume(session: Session, scope: Scope, settings: Settings, display_tz: str, now: datetime) -> Any:
     name = sqltime.dialect(session)
-    r = _responses(session, scope, settings, utcnow())
+    r = _responses(session, scope, settings, now)
     weekday, hour = sqltime.LocalClock.over(display_tz, scope.since, scope.until).weekday_hour(r.c.created_at, name)
     local = select(weekday.label("weekday"), hour.label("hour")).subquery()
-    rows = session.exec(
-        select(local.c.weekday, local.c.hour, func.count()).group_by(local.c.weekday, local.c.hour)  # type: ignore[call-overload]
-    ).all()
-    return pd.DataFrame(rows, columns=["weekday", "hour", "posts"])
+    return select(local.c.weekday, local.c.hour, func.count()).group_by(local.c.weekday, local.c.hour)
 
 
 @dataclass

@@ -1,23 +1,26 @@
-"""The first-response times of the answered posts per UTC hour, platform, language and promptness (`ResponseHour`):
-what the daily median FRT and the jump check read for a month of days without looking up every post again.
+"""The posts of our brands that needed a reply per UTC hour, platform, language and promptness, how many were answered
+and every first-response time (`ResponseHour`): what the service-levels page's daily medians, per-platform table and
+staffing hours and the jump check read for a month of days without looking up every post again.
 
-Each row keeps every FRT of its hour exactly, so a local day's median (and count) over its hours is the one computed
-post by post; a local day is a set of whole UTC hours in every zone whose offsets are whole hours (else, and for
-part-hours at the ends, the hours since the last refresh and the hours marked dirty, the posts are read live).
-Dirty hours: the hours of the posts the triggers marked dirty (`responsedirty`, carried over here by each refresh
-of the service-level summary before it clears them) and the hours a post left (migration 0018's triggers). The rows
-depend on configuration (automatic handles, business hours, `sla_window_minutes`): a reader whose fingerprint
-differs reads live. `responder.sla` computes the rows and merges the days; this module stores and finds them.
+Each row keeps every FRT of its hour exactly, so a median (and the counts) over hours is the one computed post by
+post; a local day, weekday and hour is a set of whole UTC hours in every zone whose offsets are whole hours (in other
+zones the period is read live). Part-hours at the ends, the hours since the last refresh and the dirty hours are read
+live beside the summary. Dirty: the hours of the posts the triggers marked dirty (`responsedirty`, carried over here
+by each refresh of the service-level summary before it clears them) and the hours a post left (migration 0018's
+triggers). The rows depend on configuration (automatic handles, business hours, `sla_window_minutes`): a reader
+whose fingerprint differs reads live. `responder.sla` computes the rows and the figures; this module stores them and
+finds which of a period's hours it holds.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Iterable
-from datetime import date, datetime, timedelta
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, col, func, select
@@ -30,10 +33,12 @@ NAME = "response_hours"
 HOUR = timedelta(hours=1)
 CHUNK = timedelta(days=7)  # a first build computes a week per statement
 MAX_RUNS = 24  # live parts for dirty hours one read takes before it reads the whole period live instead
-COLUMNS = ("hour_start", "platform", "language", "prompt", "answered", "minutes")
+FLOATS = np.dtype("<f8")  # how `minutes` stores the FRTs: little-endian doubles, exact
+MAX_LIVE = timedelta(days=1)  # ... and the most time of posts it reads live beside the summary
 
-Rows = Callable[[datetime, datetime], Any]  # a SELECT of COLUMNS for the answered posts created in [since, until)
-Live = Callable[[datetime, datetime], Iterable[tuple[date, str, float]]]  # (local day, platform, FRT) per post
+# a SELECT of (first post's time, platform, language, prompt, posts, answered, the FRTs as text exact to the last bit,
+# comma-separated) per hour, platform, language and prompt, for the posts created in [since, until)
+Rows = Callable[[datetime, datetime], Any]
 
 
 def mark_dirty_posts(session: Session) -> None:
@@ -78,8 +83,21 @@ def refresh(session: Session, mark: str, rows: Rows, now: datetime | None = None
     written = 0
     for since, until in ranges:
         session.execute(sa.delete(ResponseHour).where(hours >= since, hours < until))
-        insert = sa.insert(ResponseHour).from_select(list(COLUMNS), rows(since, until))
-        written += max(int(session.execute(insert.execution_options(preserve_rowcount=True)).rowcount or 0), 0)
+        found = [
+            {
+                "hour_start": hour_counts.floor_hour(_moment(first_at)),
+                "platform": platform,
+                "language": language,
+                "prompt": bool(prompt),
+                "posts": int(posts),
+                "answered": int(answered),
+                "minutes": _pack(listed),
+            }
+            for first_at, platform, language, prompt, posts, answered, listed in session.execute(rows(since, until))
+        ]
+        if found:
+            session.execute(sa.insert(ResponseHour), found)
+        written += len(found)
     session.execute(sa.delete(ResponseHourDirty))
     summaries.save_state(session, NAME, end, mark)
     session.commit()
@@ -94,53 +112,81 @@ def clear(session: Session) -> None:
     session.commit()
 
 
-def by_day(
+@dataclass
+class Hour:
+    """One summarised row of a clean whole hour: its start (UTC), platform, posts, answered posts and their FRTs."""
+
+    start: datetime
+    platform: str
+    posts: int
+    answered: int
+    minutes: np.ndarray  # float64
+
+
+@dataclass
+class Cover:
+    """What the summary holds of a period (`hours`) and the ranges of it to read live (`live`): the part-hours
+    at the ends, the hours since `through` and the dirty hours."""
+
+    hours: list[Hour]
+    live: list[tuple[datetime, datetime]]
+
+
+def cover(
     session: Session,
     mark: str,
     *,
     since: datetime,
     until: datetime,
     zone: str,
-    platforms: tuple[str, ...] | None,
-    languages: tuple[str, ...] | None,
-    prompt_only: bool,
-    live: Live,
-) -> dict[tuple[date, str], list[float]] | None:
-    """Every FRT of the answered posts created in [since, until), per (local day, platform): from the summary for
-    its clean whole hours, from `live` for the rest. None when the summary cannot serve the period (missing, built
-    with other settings, a zone whose days split UTC hours, too many dirty hours): the caller computes it live."""
+    platforms: tuple[str, ...] | None = None,
+    languages: tuple[str, ...] | None = None,
+    prompt_only: bool = False,
+    settled: datetime | None = None,
+) -> Cover | None:
+    """The summary's rows for the posts created in [since, until) (only up to `settled`, if given) and the ranges
+    left to read live. None when it cannot serve the period (missing, built with other settings, a zone whose
+    local hours are not whole UTC hours, too many dirty hours): the caller computes the period live."""
     current = summaries.state(session, NAME)
     if current is None or current.fingerprint != mark:
         return None
     first = _ceil_hour(since)
-    through = min(as_utc(current.through), hour_counts.floor_hour(until))
+    through = min(as_utc(current.through), hour_counts.floor_hour(min(until, settled or until)))
     tz = ZoneInfo(zone)
-    if through <= first or not _whole_days(tz, first, through):
+    if through <= first or not _whole_hours(tz, first, through):
         return None
     dirty = _dirty(session, first, through)
     runs = _runs(sorted(dirty))
-    if len(runs) > MAX_RUNS:
+    ends = [*([(since, first)] if since < first else []), *runs, *([(through, until)] if through < until else [])]
+    now = utcnow()  # a summary days behind (no pass ran) leaves too much to read live: the caller groups it all
+    if len(runs) > MAX_RUNS or sum((min(e, now) - s for s, e in ends if s < now), timedelta()) > MAX_LIVE:
         return None
-    hours = col(ResponseHour.hour_start)
-    stmt = select(ResponseHour.hour_start, ResponseHour.platform, ResponseHour.minutes).where(
-        hours >= first, hours < through
-    )
+    start = col(ResponseHour.hour_start)
+    stmt = select(
+        ResponseHour.hour_start, ResponseHour.platform, ResponseHour.posts, ResponseHour.answered, ResponseHour.minutes
+    ).where(start >= first, start < through)
     if platforms is not None:
         stmt = stmt.where(col(ResponseHour.platform).in_(platforms))
     if languages is not None:
         stmt = stmt.where(col(ResponseHour.language).in_(languages))
     if prompt_only:
         stmt = stmt.where(col(ResponseHour.prompt))
-    out: dict[tuple[date, str], list[float]] = defaultdict(list)
-    for hour, platform, minutes in session.exec(stmt):  # type: ignore[call-overload]
+    hours = []
+    for hour, platform, posts, answered, minutes in session.exec(stmt):  # type: ignore[call-overload]
         hour = as_utc(hour)
         if hour not in dirty:
-            out[(hour.astimezone(tz).date(), platform)].extend(map(float, minutes.split(",")))
-    ends = [*([(since, first)] if since < first else []), *runs, *([(through, until)] if through < until else [])]
-    for start, end in ends:
-        for day, platform, frt in live(start, end):
-            out[(day, platform)].append(float(frt))
-    return out
+            hours.append(Hour(hour, platform, posts, answered, np.frombuffer(minutes or b"", dtype=FLOATS)))
+    return Cover(hours=hours, live=ends)
+
+
+def _pack(listed: str | None) -> bytes | None:
+    """FRTs as text (every digit a double needs) as the bytes `minutes` stores: read back without parsing."""
+    return None if listed is None else np.array([float(m) for m in listed.split(",")], dtype=FLOATS).tobytes()
+
+
+def _moment(value: Any) -> datetime:
+    """A stored time as the database hands back an aggregate of it (SQLite: its text)."""
+    return as_utc(value if isinstance(value, datetime) else datetime.fromisoformat(str(value)))
 
 
 def _dirty(session: Session, first: datetime, through: datetime) -> set[datetime]:
@@ -156,10 +202,14 @@ def _dirty(session: Session, first: datetime, through: datetime) -> set[datetime
     return {as_utc(h) for h in marked} | {h for h in hours if first <= h < through}
 
 
-def _whole_days(tz: ZoneInfo, first: datetime, through: datetime) -> bool:
-    """Whether every UTC hour in [first, through) lies inside one local day of `tz`."""
+def _whole_hours(tz: ZoneInfo, first: datetime, through: datetime) -> bool:
+    """Whether every UTC hour in [first, through) is one whole local hour of `tz` (one day, weekday and hour)."""
     last = timedelta(microseconds=1)
-    return all(h.astimezone(tz).date() == (h + HOUR - last).astimezone(tz).date() for h in _steps(first, through, HOUR))
+    for h in _steps(first, through, HOUR):
+        start, end = h.astimezone(tz), (h + HOUR - last).astimezone(tz)
+        if start.minute or start.second or (start.date(), start.hour) != (end.date(), end.hour):
+            return False
+    return True
 
 
 def _runs(hours: list[datetime]) -> list[tuple[datetime, datetime]]:

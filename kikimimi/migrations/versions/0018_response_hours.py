@@ -1,11 +1,12 @@
-"""The daily median first response and the jump check at a million posts: the FRTs summarised per UTC hour
+"""The service-levels page and the jump check at a million posts: first responses summarised per UTC hour
 
 Revision ID: 0018
 Revises: 0017
 Create Date: 2026-12-02 00:30:00
 
-`responsehour` holds, per UTC hour, platform, language and promptness, every first-response time of the answered
-posts (exactly, as text), so a local day's median is read from its hours instead of from every post again;
+`responsehour` holds, per UTC hour, platform, language and promptness, the posts that needed a reply, how many were
+answered and every first-response time (exactly: the doubles' bytes), so a local day's median, the per-platform
+table and the staffing hours are read from hours instead of from every post again;
 `responsehourdirty` lists the hours whose rows may be out of date. A pass marks the hours of the posts 0015's
 triggers marked dirty; the triggers here mark the hour a post leaves (deleted, or its time changed), which 0015's
 marks cannot name once the post is gone or moved. The rows are filled by the pipeline pass (and `kikimimi db
@@ -42,8 +43,9 @@ def upgrade() -> None:
         sa.Column("platform", sa.String(length=16), nullable=False),
         sa.Column("language", sa.String(length=8), nullable=True),
         sa.Column("prompt", sa.Boolean(), nullable=False),
+        sa.Column("posts", sa.Integer(), nullable=False),
         sa.Column("answered", sa.Integer(), nullable=False),
-        sa.Column("minutes", sa.Text(), nullable=False),
+        sa.Column("minutes", sa.LargeBinary(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_responsehour_hour_start", "responsehour", ["hour_start"])
