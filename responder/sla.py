@@ -65,9 +65,12 @@ def _level_case(minutes: Any, levels: ServiceLevels) -> Any:
     return sa.case(*[(minutes <= b, name) for name, b in zip(LEVELS, _bounds(levels), strict=False)], else_=LEVELS[-1])
 
 
-def _responses(session: Session, scope: Scope, settings: Settings, now: datetime) -> Any:
-    """One row per post in scope that needed a reply: when it was posted, its first response, how many replies,
-    its minutes to that response (`frt`, NULL while open) and its wait so far (`waited`: FRT, or age if open)."""
+def _responses(
+    session: Session, scope: Scope, settings: Settings, now: datetime, sentiments: tuple[str, ...] | None = None
+) -> Any:
+    """One row per post in scope (of these sentiments; None: all) that needed a reply: when it was posted, its first
+    response, how many replies, its minutes to that response (`frt`, NULL while open) and its wait so far (`waited`:
+    FRT, or age if open)."""
     name = sqltime.dialect(session)
     one = sla_facts.answers(
         session,
@@ -76,6 +79,7 @@ def _responses(session: Session, scope: Scope, settings: Settings, now: datetime
         until=scope.until,
         platforms=scope.platforms,
         languages=scope.languages,
+        sentiments=sentiments,
     )
     first = sa.case(
         (one.c.brand_at.is_(None), one.c.draft_at),
@@ -516,7 +520,7 @@ class Recovery:
 
 def sentiment_recovery(session: Session, scope: Scope, settings: Settings, now: datetime | None = None) -> Recovery:
     """Among negative posts the brand answered, the share whose author's next post was not negative."""
-    r = _responses(session, scope, settings, now or utcnow())
+    r = _responses(session, scope, settings, now or utcnow(), sentiments=("negative",))  # only those are followed
     later, analysis = aliased(Post), aliased(Analysis)
     next_sentiment = (
         select(analysis.sentiment)

@@ -125,20 +125,25 @@ def answers(
     until: datetime,
     platforms: tuple[str, ...] | None = None,
     languages: tuple[str, ...] | None = None,
+    sentiments: tuple[str, ...] | None = None,
 ) -> Any:
-    """The answers of the posts created in [since, until) on these platforms, in these languages (None: all):
-    summary rows where they are current, live look-ups for the rest. A CTE with `COLUMNS`, computed once."""
+    """The answers of the posts created in [since, until) on these platforms, in these languages, of these
+    sentiments (None: all): summary rows where they are current, live look-ups for the rest. A CTE with `COLUMNS`,
+    computed once."""
     handles = automated(settings.brands)
 
-    def filtered(stmt: Any, platform: Any, language: Any) -> Any:
-        if platforms is not None:
-            stmt = stmt.where(platform.in_(platforms))
-        if languages is not None:
-            stmt = stmt.where(language.in_(languages))
+    def filtered(stmt: Any, platform: Any, language: Any, sentiment: Any) -> Any:
+        # the sentiment inside an expression: else SQLite walks every negative analysis by its index
+        moods = func.coalesce(sentiment, "")
+        for column, allowed in ((platform, platforms), (language, languages), (moods, sentiments)):
+            if allowed is not None:
+                stmt = stmt.where(column.in_(allowed))
         return stmt
 
     def looked_up(where: Any) -> Any:
-        return filtered(live(where, handles, since), col(Post.platform), col(Analysis.language))
+        return filtered(
+            live(where, handles, since), col(Post.platform), col(Analysis.language), col(Analysis.sentiment)
+        )
 
     in_period = (col(Post.created_at) >= since) & (col(Post.created_at) < until)
     current = summaries.state(session, NAME)
@@ -154,6 +159,7 @@ def answers(
         ),
         col(ResponseFact.platform),
         col(ResponseFact.language),
+        col(ResponseFact.sentiment),
     )
     parts = [summarised]
     if session.exec(select(ResponseDirty.post_id).limit(1)).first() is not None:  # else no plan reads them
