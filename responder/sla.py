@@ -2,10 +2,12 @@
 
 Every figure is an aggregate computed in the database (`GROUP BY`, medians where the database has them) over one
 population: the posts of our own brands that needed a reply and were posted in a `Scope` (a period, platforms,
-languages). Only the groups cross into Python. A response is the first of: a reply by one of the brand's accounts
-that is not an automatic one (`automated_handles`), a posted draft, or a reply a person sent by hand. With
-`business_hours` set for a brand, its FRT counts only the hours its team is in. Storage is UTC; days, weekdays
-and hours are the reader's (`display_tz`).
+languages). Only the groups cross into Python: for whole past hours, the per-hour summary of first-response times
+(`responder.sla_hours`, every FRT kept exactly, so its medians are the post-by-post ones) stands in for the posts of
+the daily medians, the per-platform table and the staffing hours. A response is the first of: a reply by one of the
+brand's accounts that is not an automatic one (`automated_handles`), a posted draft, or a reply a person sent by
+hand. With `business_hours` set for a brand, its FRT counts only the hours its team is in. Storage is UTC; days,
+weekdays and hours are the reader's (`display_tz`).
 """
 
 from __future__ import annotations
@@ -243,7 +245,7 @@ def refresh_hours(session: Session, settings: Settings, now: datetime | None = N
         else:  # '!': as many digits as it takes to read back the same double
             listed = func.group_concat(sa.case((r.c.frt.is_not(None), func.printf("%!.17g", r.c.frt))), ",")
         return select(
-            hour_counts.hour_start(session, func.min(r.c.created_at)),
+            func.min(r.c.created_at),
             r.c.platform,
             r.c.language,
             prompt,
