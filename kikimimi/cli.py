@@ -162,14 +162,18 @@ def db_upgrade(config: ConfigOption = None) -> None:
 def db_rebuild_summaries(config: ConfigOption = None) -> None:
     """Recompute the service-level and spike summaries from every stored post (each pass keeps them up to date;
     the triggers mark what changed, so a rebuild is for a damaged database or a restore from a dump)."""
-    from responder import hour_counts, sla_facts
+    from responder import hour_counts, sla, sla_facts, sla_hours
 
     settings = load_settings(config, fallback_to_example=True)
     with open_session(settings) as session:
         written = sla_facts.rebuild(session, settings)
+        sla_hours.clear(session)
+        frts = sla.refresh_hours(session, settings)
         hour_counts.clear(session)
         hours = hour_counts.refresh(session)
-    console.print(f"summaries rebuilt: {written} posts that needed a reply, {hours} hour counts")
+    console.print(
+        f"summaries rebuilt: {written} posts that needed a reply, {frts} hours of first responses, {hours} hour counts"
+    )
 
 
 @app.command()

@@ -819,6 +819,34 @@ sa.Index(
     postgresql_where=sa.text("needs_reply AND NOT draft_checked"),
 )
 
+# --- sla hours ---
+
+
+class ResponseHour(SQLModel, table=True):
+    """The posts of our brands that needed a reply in one UTC hour, platform, language and promptness (first
+    collected within `sla_window_minutes` of being posted), how many were answered and every first-response time:
+    what the service-levels page's daily medians, per-platform table and staffing hours and the jump check read
+    (`responder.sla_hours`), kept for the hours before the summary's `through`. `minutes` holds every FRT exactly
+    (little-endian doubles; NULL when none was answered), so a median over hours is the one computed post by post."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    hour_start: datetime = _ts(index=True)
+    platform: str = Field(max_length=16)
+    language: str | None = Field(default=None, max_length=8)
+    prompt: bool
+    posts: int
+    answered: int
+    minutes: bytes | None = Field(default=None, sa_column=sa.Column(sa.LargeBinary, nullable=True))
+
+
+class ResponseHourDirty(SQLModel, table=True):
+    """An hour whose `ResponseHour` rows may be out of date: read live until the next pass recomputes it. Marked by
+    a pass for the posts the triggers marked dirty (`responsedirty`) and by migration 0018's triggers for the
+    hours a post leaves (deleted, or its time changed)."""
+
+    hour_start: datetime = _ts(primary_key=True)
+
+
 # --- pass6 ---
 
 # the posts still waiting for their first answer: what the alerts' unanswered read walks (`sla.unanswered`), a

@@ -20,7 +20,7 @@ from listener.runner import collect_pass
 from nlp_models.analyzer import get_analyzer
 from nlp_models.stage import analyse_pending
 from responder import faq as faq_harvest
-from responder import hour_counts, sla_facts
+from responder import hour_counts, sla, sla_facts
 from responder.alerts import raise_alerts
 from responder.delivery import deliver_due
 from responder.drafting import draft_pending
@@ -56,6 +56,7 @@ def check_alerts(session: Session, settings: Settings) -> AlertsPass:
     """Bring the summaries up to date, raise what the detectors find (each alert once) and deliver every delivery
     that is due."""
     sla_facts.refresh(session, settings)
+    sla.refresh_hours(session, settings)
     hour_counts.refresh(session)
     raised = raise_alerts(session, settings)
     sent = deliver_due(session, settings)

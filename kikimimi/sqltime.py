@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import sqlalchemy as sa
 from sqlmodel import Session
 
@@ -54,6 +55,19 @@ def median(expr: Any, name: str) -> Any:
     if name == "postgresql":
         return sa.func.percentile_cont(0.5).within_group(expr)
     return sa.func.kk_median(expr)
+
+
+def median_of(values: Any, name: str) -> float | None:
+    """The median of `values` (doubles) computed in Python exactly as `median` computes it on the dialect `name`."""
+    ordered = np.sort(np.asarray(values, dtype=np.float64))
+    if not len(ordered):
+        return None
+    low, high = float(ordered[(len(ordered) - 1) // 2]), float(ordered[len(ordered) // 2])
+    if len(ordered) % 2:
+        return low
+    # percentile_cont(0.5): the lower middle plus half the way to the upper one; SQLite's `kk_median` (Python's
+    # statistics.median): their mean
+    return low + (high - low) * 0.5 if name == "postgresql" else (low + high) / 2
 
 
 def minutes_between(later: Any, earlier: Any, name: str) -> Any:

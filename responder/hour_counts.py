@@ -124,7 +124,7 @@ def refresh(session: Session, now: datetime | None = None) -> int:
         parts += _in_dirty_hours(session, col(HourDirty.hour_start) < start, summary=True)
     rows = sa.union_all(*parts).subquery()
     first, *rest = list(rows.c)
-    insert = sa.insert(HourCount).from_select(list(COLUMNS), select(_hour_start(session, first), *rest))
+    insert = sa.insert(HourCount).from_select(list(COLUMNS), select(hour_start(session, first), *rest))
     result = session.execute(insert.execution_options(preserve_rowcount=True))
     session.execute(sa.delete(HourDirty))
     summaries.save_state(session, NAME, end, "")
@@ -140,7 +140,7 @@ def clear(session: Session) -> None:
     session.commit()
 
 
-def _hour_start(session: Session, moment: Any) -> Any:
+def hour_start(session: Session, moment: Any) -> Any:
     """The start of the UTC hour of `moment`, as the tables store times."""
     if session.get_bind().dialect.name == "postgresql":
         return func.timezone("UTC", func.date_trunc("hour", func.timezone("UTC", moment)))

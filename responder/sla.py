@@ -2,19 +2,25 @@
 
 Every figure is an aggregate computed in the database (`GROUP BY`, medians where the database has them) over one
 population: the posts of our own brands that needed a reply and were posted in a `Scope` (a period, platforms,
-languages). Only the groups cross into Python. A response is the first of: a reply by one of the brand's accounts
-that is not an automatic one (`automated_handles`), a posted draft, or a reply a person sent by hand. With
-`business_hours` set for a brand, its FRT counts only the hours its team is in. Storage is UTC; days, weekdays
-and hours are the reader's (`display_tz`).
+languages). Only the groups cross into Python: for whole past hours, the per-hour summary of first-response times
+(`responder.sla_hours`, every FRT kept exactly, so its medians are the post-by-post ones) stands in for the posts of
+the daily medians, the per-platform table and the staffing hours. A response is the first of: a reply by one of the
+brand's accounts that is not an automatic one (`automated_handles`), a posted draft, or a reply a person sent by
+hand. With `business_hours` set for a brand, its FRT counts only the hours its team is in. Storage is UTC; days,
+weekdays and hours are the reader's (`display_tz`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import Row
@@ -25,7 +31,7 @@ from kikimimi import sqltime
 from kikimimi.models import Analysis, Post
 from kikimimi.settings import ServiceLevels, Settings
 from kikimimi.timeutil import utcnow
-from responder import sla_facts
+from responder import hour_counts, sla_facts, sla_hours
 
 LEVELS = ("Stellar", "Above average", "Average", "Below average", "Unacceptable")
 UNANSWERED_COLUMNS = ("id", "external_id", "platform", "url", "created_at", "ingested_at", "brand_id", "query_id")
@@ -61,9 +67,12 @@ def _level_case(minutes: Any, levels: ServiceLevels) -> Any:
     return sa.case(*[(minutes <= b, name) for name, b in zip(LEVELS, _bounds(levels), strict=False)], else_=LEVELS[-1])
 
 
-def _responses(session: Session, scope: Scope, settings: Settings, now: datetime) -> Any:
-    """One row per post in scope that needed a reply: when it was posted, its first response, how many replies,
-    its minutes to that response (`frt`, NULL while open) and its wait so far (`waited`: FRT, or age if open)."""
+def _responses(
+    session: Session, scope: Scope, settings: Settings, now: datetime, sentiments: tuple[str, ...] | None = None
+) -> Any:
+    """One row per post in scope (of these sentiments; None: all) that needed a reply: when it was posted, its first
+    response, how many replies, its minutes to that response (`frt`, NULL while open) and its wait so far (`waited`:
+    FRT, or age if open)."""
     name = sqltime.dialect(session)
     one = sla_facts.answers(
         session,
@@ -72,6 +81,7 @@ def _responses(session: Session, scope: Scope, settings: Settings, now: datetime
         until=scope.until,
         platforms=scope.platforms,
         languages=scope.languages,
+        sentiments=sentiments,
     )
     first = sa.case(
         (one.c.brand_at.is_(None), one.c.draft_at),
@@ -144,23 +154,124 @@ def frt_by_day(
     collected_within: float | None = None,
 ) -> pd.DataFrame:
     """Median FRT and answered posts per local day (a `date`), per platform and over all platforms (platform
-    None): what the jump check compares, grouped in the database. `collected_within`: only the posts first
-    collected within that many minutes of being posted (a backfill says nothing of staffing)."""
-    r, answered = _answered(session, scope, settings, now, collected_within)
+    None): what the jump check compares. `collected_within`: only the posts first collected within that many
+    minutes of being posted (a backfill says nothing of staffing). The FRTs of whole clean hours come from the hour
+    summary (`responder.sla_hours`), the rest live; where it cannot serve, the days are grouped in the database."""
     name = sqltime.dialect(session)
-    clock = sqltime.LocalClock.over(display_tz, scope.since, scope.until)
-    days = select(clock.day(r.c.created_at, name).label("day"), r.c.platform, r.c.frt).where(*answered).subquery()
-    median, n = sqltime.median(days.c.frt, name), func.count()
-    rows = session.exec(  # type: ignore[call-overload]
-        sa.union_all(
-            select(days.c.day, days.c.platform, median, n).group_by(days.c.day, days.c.platform),
-            select(days.c.day, sa.null(), median, n).group_by(days.c.day),
-        )
-    ).all()
+    found = None
+    if collected_within in (None, settings.alerts.sla_window_minutes):
+        found = _cover(session, scope, settings, display_tz, prompt_only=collected_within is not None)
+    if found is None:
+        days = _frt_days(session, scope, settings, display_tz, now, collected_within).subquery()
+        median, n = sqltime.median(days.c.frt, name), func.count()
+        rows: list[Any] = session.exec(  # type: ignore[call-overload]
+            sa.union_all(
+                select(days.c.day, days.c.platform, median, n).group_by(days.c.day, days.c.platform),
+                select(days.c.day, sa.null(), median, n).group_by(days.c.day),
+            )
+        ).all()
+    else:
+        zone = ZoneInfo(display_tz)
+        values: dict[tuple[date, str], list[Any]] = defaultdict(list)  # FRT arrays of hours, FRTs of posts
+        for hour in found.hours:
+            values[(hour.start.astimezone(zone).date(), hour.platform)].append(hour.minutes)
+        for since, until in found.live:
+            part = Scope(since, until, scope.platforms, scope.languages)
+            stmt = _frt_days(session, part, settings, display_tz, now, collected_within)
+            for day, platform, frt in session.exec(stmt):  # type: ignore[call-overload]
+                values[(date.fromisoformat(str(day)[:10]), platform)].append([float(frt)])
+        every: dict[date, list[Any]] = defaultdict(list)
+        rows = []
+        for (day, platform), parts in values.items():
+            frts = np.concatenate(parts)
+            if len(frts):  # an hour with posts and none answered yet adds no day
+                rows.append((day, platform, sqltime.median_of(frts, name), len(frts)))
+                every[day].append(frts)
+        for day, parts in every.items():
+            frts = np.concatenate(parts)
+            rows.append((day, None, sqltime.median_of(frts, name), len(frts)))
     frame = pd.DataFrame(rows, columns=["day", "platform", "median_frt_minutes", "answered"])
     frame["day"] = [date.fromisoformat(str(d)[:10]) for d in frame["day"]]
     frame["median_frt_minutes"] = pd.to_numeric(frame["median_frt_minutes"])
     return frame
+
+
+def _cover(
+    session: Session,
+    scope: Scope,
+    settings: Settings,
+    display_tz: str,
+    *,
+    prompt_only: bool = False,
+    settled: datetime | None = None,
+) -> sla_hours.Cover | None:
+    """What the hour summary holds of `scope` and the ranges of it to read live (None: read it all live)."""
+    return sla_hours.cover(
+        session,
+        hours_mark(settings),
+        since=scope.since,
+        until=scope.until,
+        zone=display_tz,
+        platforms=scope.platforms,
+        languages=scope.languages,
+        prompt_only=prompt_only,
+        settled=settled,
+    )
+
+
+def _frt_days(
+    session: Session,
+    scope: Scope,
+    settings: Settings,
+    display_tz: str,
+    now: datetime | None,
+    collected_within: float | None,
+) -> Any:
+    """(local day 'YYYY-MM-DD', platform, FRT) of every answered post in scope."""
+    r, answered = _answered(session, scope, settings, now, collected_within)
+    clock = sqltime.LocalClock.over(display_tz, scope.since, scope.until)
+    return select(clock.day(r.c.created_at, sqltime.dialect(session)).label("day"), r.c.platform, r.c.frt).where(
+        *answered
+    )
+
+
+def hours_mark(settings: Settings) -> str:
+    """What the hour summary's FRTs depend on: the automatic handles, business hours and `sla_window_minutes`."""
+    hours = sorted(
+        (b.name, h.time_zone, h.opens, h.closes, sorted(h.days)) for b in settings.brands if (h := b.business_hours)
+    )
+    marks = [sla_facts.automated(settings.brands), hours, settings.alerts.sla_window_minutes]
+    return hashlib.sha1(json.dumps(marks).encode()).hexdigest()
+
+
+def refresh_hours(session: Session, settings: Settings, now: datetime | None = None) -> int:
+    """Bring the hour summary of FRTs up to `now` (after `sla_facts.refresh`, whose rows it reads); commits.
+    Returns the rows written."""
+    now = now or utcnow()
+    name = sqltime.dialect(session)
+    window = settings.alerts.sla_window_minutes
+
+    def rows(since: datetime, until: datetime) -> Any:
+        sqltime.prepare(session)
+        r = _responses(session, Scope(since, until), settings, now)
+        hour = hour_counts.hour_text(session, r.c.created_at)
+        prompt = func.coalesce(sqltime.minutes_between(r.c.ingested_at, r.c.created_at, name) <= window, sa.false())
+        if name == "postgresql":  # float8's text is its shortest exact form
+            exact = sa.cast(sa.cast(r.c.frt, sa.Double), sa.Text)
+            listed = func.string_agg(sa.case((r.c.frt.is_not(None), exact)), ",")
+        else:  # '!': as many digits as it takes to read back the same double
+            listed = func.group_concat(sa.case((r.c.frt.is_not(None), func.printf("%!.17g", r.c.frt))), ",")
+        return select(
+            func.min(r.c.created_at),
+            r.c.platform,
+            r.c.language,
+            prompt,
+            func.count(),
+            func.count(r.c.responded_at),
+            listed,
+        ).group_by(hour, r.c.platform, r.c.language, prompt)
+
+    return sla_hours.refresh(session, hours_mark(settings), rows, now)
 
 
 def slowest(
@@ -286,30 +397,64 @@ def kpis(session: Session, scope: Scope, settings: Settings, now: datetime | Non
 
 
 def per_platform(session: Session, scope: Scope, settings: Settings, now: datetime | None = None) -> pd.DataFrame:
-    """The KPIs per platform, as the table the page shows and exports."""
+    """The KPIs per platform, as the table the page shows and exports: whole clean hours past the target (where
+    every open post is abandoned) from the hour summary, the rest live, or all grouped in the database."""
     now = now or utcnow()
     target = settings.service_levels.target
     sqltime.prepare(session)
     name = sqltime.dialect(session)
-    r = _responses(session, scope, settings, now)
-    answered = r.c.responded_at.is_not(None)
-    age = sqltime.minutes_between(sqltime.at(now), r.c.created_at, name)
-
-    rows = session.exec(
-        select(  # type: ignore[call-overload]
-            r.c.platform,
-            func.count(),
-            count_if(answered),
-            sqltime.median(r.c.frt, name),
-            count_if(answered & (r.c.frt <= target)),
-            count_if(~answered & (age > target)),
-        )
-        .group_by(r.c.platform)
-        .order_by(r.c.platform)
-    ).all()
-    frame = pd.DataFrame(
-        rows, columns=["platform", "needed_reply", "answered", "median_frt_minutes", "within_target", "abandoned"]
-    )
+    columns = ["platform", "needed_reply", "answered", "median_frt_minutes", "within_target", "abandoned"]
+    # a minute's margin: a post of an hour before this is older than the target by the stored times' precision
+    found = _cover(session, scope, settings, "UTC", settled=now - timedelta(minutes=target + 1))
+    if found is None:
+        r = _responses(session, scope, settings, now)
+        answered = r.c.responded_at.is_not(None)
+        age = sqltime.minutes_between(sqltime.at(now), r.c.created_at, name)
+        rows = session.exec(
+            select(  # type: ignore[call-overload]
+                r.c.platform,
+                func.count(),
+                count_if(answered),
+                sqltime.median(r.c.frt, name),
+                count_if(answered & (r.c.frt <= target)),
+                count_if(~answered & (age > target)),
+            )
+            .group_by(r.c.platform)
+            .order_by(r.c.platform)
+        ).all()
+        frame = pd.DataFrame(rows, columns=columns)
+    else:
+        counts: Counter[tuple[str, str]] = Counter()  # (platform, "needed" | "answered" | "abandoned") -> posts
+        frts: dict[str, list[Any]] = defaultdict(list)  # platform -> FRT arrays of hours, FRTs of posts
+        for hour in found.hours:
+            counts[(hour.platform, "needed")] += hour.posts
+            counts[(hour.platform, "answered")] += hour.answered
+            counts[(hour.platform, "abandoned")] += hour.posts - hour.answered  # all past the target
+            frts[hour.platform].append(hour.minutes)
+        for since, until in found.live:
+            r = _responses(session, Scope(since, until, scope.platforms, scope.languages), settings, now)
+            answered = r.c.responded_at.is_not(None)
+            late = ~answered & (sqltime.minutes_between(sqltime.at(now), r.c.created_at, name) > target)
+            for platform, frt, abandoned in session.exec(select(r.c.platform, r.c.frt, sa.case((late, 1), else_=0))):  # type: ignore[call-overload]
+                counts[(platform, "needed")] += 1
+                counts[(platform, "abandoned")] += int(abandoned)
+                if frt is not None:
+                    counts[(platform, "answered")] += 1
+                    frts[platform].append([float(frt)])
+        rows = []
+        for platform in sorted({p for p, _ in counts}):
+            every = np.concatenate([[], *frts[platform]])
+            rows.append(
+                (
+                    platform,
+                    counts[(platform, "needed")],
+                    counts[(platform, "answered")],
+                    sqltime.median_of(every, name),
+                    int(np.count_nonzero(every <= target)),
+                    counts[(platform, "abandoned")],
+                )
+            )
+        frame = pd.DataFrame(rows, columns=columns)
     frame["median_frt_minutes"] = frame["median_frt_minutes"].map(_num)
     return frame
 
@@ -355,16 +500,34 @@ def _whole_days(scope: Scope, display_tz: str) -> tuple[date, date] | None:
     return first.date(), end.date()
 
 
-def volume_by_hour(session: Session, scope: Scope, settings: Settings, display_tz: str) -> pd.DataFrame:
-    """Posts that needed a reply by local weekday (0 = Monday) and hour, so leads can staff for the busy hours."""
+def volume_by_hour(
+    session: Session, scope: Scope, settings: Settings, display_tz: str, now: datetime | None = None
+) -> pd.DataFrame:
+    """Posts that needed a reply by local weekday (0 = Monday) and hour, so leads can staff for the busy hours:
+    whole clean hours from the hour summary, the rest live, or all grouped in the database."""
+    now = now or utcnow()
+    found = _cover(session, scope, settings, display_tz)
+    if found is None:
+        rows = session.exec(_volume(session, scope, settings, display_tz, now)).all()  # type: ignore[call-overload]
+    else:
+        zone, counts = ZoneInfo(display_tz), Counter[tuple[int, int]]()
+        for hour in found.hours:
+            local = hour.start.astimezone(zone)
+            counts[(local.weekday(), local.hour)] += hour.posts
+        for since, until in found.live:
+            part = Scope(since, until, scope.platforms, scope.languages)
+            for weekday, local_hour, posts in session.exec(_volume(session, part, settings, display_tz, now)):  # type: ignore[call-overload]
+                counts[(int(weekday), int(local_hour))] += int(posts)
+        rows = [(weekday, hour, posts) for (weekday, hour), posts in sorted(counts.items())]
+    return pd.DataFrame(rows, columns=["weekday", "hour", "posts"])
+
+
+def _volume(session: Session, scope: Scope, settings: Settings, display_tz: str, now: datetime) -> Any:
     name = sqltime.dialect(session)
-    r = _responses(session, scope, settings, utcnow())
+    r = _responses(session, scope, settings, now)
     weekday, hour = sqltime.LocalClock.over(display_tz, scope.since, scope.until).weekday_hour(r.c.created_at, name)
     local = select(weekday.label("weekday"), hour.label("hour")).subquery()
-    rows = session.exec(
-        select(local.c.weekday, local.c.hour, func.count()).group_by(local.c.weekday, local.c.hour)  # type: ignore[call-overload]
-    ).all()
-    return pd.DataFrame(rows, columns=["weekday", "hour", "posts"])
+    return select(local.c.weekday, local.c.hour, func.count()).group_by(local.c.weekday, local.c.hour)
 
 
 @dataclass
@@ -376,7 +539,7 @@ class Recovery:
 
 def sentiment_recovery(session: Session, scope: Scope, settings: Settings, now: datetime | None = None) -> Recovery:
     """Among negative posts the brand answered, the share whose author's next post was not negative."""
-    r = _responses(session, scope, settings, now or utcnow())
+    r = _responses(session, scope, settings, now or utcnow(), sentiments=("negative",))  # only those are followed
     later, analysis = aliased(Post), aliased(Analysis)
     next_sentiment = (
         select(analysis.sentiment)

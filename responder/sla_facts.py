@@ -34,7 +34,7 @@ from kikimimi.models import (
 )
 from kikimimi.settings import BrandConfig, Settings
 from kikimimi.timeutil import utcnow
-from responder import summaries
+from responder import sla_hours, summaries
 
 log = logging.getLogger(__name__)
 NAME = "responses"
@@ -125,22 +125,27 @@ def answers(
     until: datetime,
     platforms: tuple[str, ...] | None = None,
     languages: tuple[str, ...] | None = None,
+    sentiments: tuple[str, ...] | None = None,
     unanswered: bool = False,
 ) -> Any:
-    """The answers of the posts created in [since, until) on these platforms, in these languages (None: all):
-    summary rows where they are current, live look-ups for the rest. A CTE with `COLUMNS`, computed once.
-    `unanswered`: only the posts still waiting (no answer, not deleted), read by `ix_responsefact_unanswered`."""
+    """The answers of the posts created in [since, until) on these platforms, in these languages, of these
+    sentiments (None: all): summary rows where they are current, live look-ups for the rest. A CTE with `COLUMNS`,
+    computed once. `unanswered`: only the posts still waiting (no answer, not deleted), read by
+    `ix_responsefact_unanswered`."""
     handles = automated(settings.brands)
 
-    def filtered(stmt: Any, platform: Any, language: Any) -> Any:
-        if platforms is not None:
-            stmt = stmt.where(platform.in_(platforms))
-        if languages is not None:
-            stmt = stmt.where(language.in_(languages))
+    def filtered(stmt: Any, platform: Any, language: Any, sentiment: Any) -> Any:
+        # the sentiment inside an expression: else SQLite walks every negative analysis by its index
+        moods = func.coalesce(sentiment, "")
+        for column, allowed in ((platform, platforms), (language, languages), (moods, sentiments)):
+            if allowed is not None:
+                stmt = stmt.where(column.in_(allowed))
         return stmt
 
     def looked_up(where: Any) -> Any:
-        stmt = filtered(live(where, handles, since), col(Post.platform), col(Analysis.language))
+        stmt = filtered(
+            live(where, handles, since), col(Post.platform), col(Analysis.language), col(Analysis.sentiment)
+        )
         if not unanswered:
             return stmt
         rows = stmt.subquery()
@@ -160,6 +165,7 @@ def answers(
         ),
         col(ResponseFact.platform),
         col(ResponseFact.language),
+        col(ResponseFact.sentiment),
     )
     if unanswered:
         summarised = summarised.where(*waiting(ResponseFact.__table__.c))  # type: ignore[attr-defined]
@@ -222,6 +228,7 @@ def _advance(session: Session, handles: list[tuple[str, str]], mark: str, start:
         )
     insert = sa.insert(ResponseFact).from_select(list(COLUMNS), rows)
     result = session.execute(insert.execution_options(preserve_rowcount=True))
+    sla_hours.mark_dirty_posts(session)  # the hour summary recomputes their hours: the marks go now
     session.execute(sa.delete(ResponseDirty))
     summaries.save_state(session, NAME, end, mark)
     return max(int(result.rowcount or 0), 0)
@@ -229,6 +236,7 @@ def _advance(session: Session, handles: list[tuple[str, str]], mark: str, start:
 
 def clear(session: Session) -> None:
     """Forget the summary: every figure is computed live until the next refresh rebuilds it."""
+    sla_hours.mark_dirty_posts(session)
     session.execute(sa.delete(ResponseFact))
     session.execute(sa.delete(ResponseDirty))
     session.execute(sa.delete(SummaryState).where(col(SummaryState.name) == NAME))

@@ -47,7 +47,7 @@ with session() as s:
     weeks = sla.frt_by_day(s, alerts.jump_window(scope.since, scope.until, scope.platforms), cfg, tz, now=now)
     daily = sla.daily_frt(s, scope, cfg, tz, now=now, wider=weeks)
     jumps = alerts.frt_jumps(weeks, since=scope.since, until=scope.until, display_tz=tz, settings=cfg.alerts)
-    volume = sla.volume_by_hour(s, scope, cfg, tz)
+    volume = sla.volume_by_hour(s, scope, cfg, tz, now)
 target = reports.duration(levels.target, user.locale)
 st.caption(
     t("Posts of our own brands that needed a reply, posted {first} – {last} ({zone}).").format(

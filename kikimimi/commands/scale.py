@@ -224,12 +224,14 @@ def _summarise(url: str) -> float:
 
     from kikimimi.db import get_engine
     from kikimimi.settings import load_settings
-    from responder import hour_counts, sla_facts
+    from responder import hour_counts, sla, sla_facts
 
     os.environ["KIKIMIMI_DATABASE_URL"] = url
     started = time.perf_counter()
     with Session(get_engine(url)) as session:
-        sla_facts.refresh(session, load_settings(fallback_to_example=True))
+        settings = load_settings(fallback_to_example=True)
+        sla_facts.refresh(session, settings)
+        sla.refresh_hours(session, settings)
         hour_counts.refresh(session)
     return round(time.perf_counter() - started, 1)
 

@@ -1,7 +1,7 @@
 """A pass at a million posts: the alerts read only the posts still waiting, the dry run counts from indexes
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 Create Date: 2026-12-02 00:40:00
 
 The alerts' unanswered read (`sla.unanswered`) walked every summarised post of the last 168 hours, tens of
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0019"
-down_revision: str | None = "0017"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
