@@ -18,7 +18,7 @@ POSTS = 400
 
 
 def _contents(url: str) -> dict[str, list[tuple]]:
-    """Every row of every table the project defines, in a stable order, plus the indexes and triggers by name."""
+    """Every row of every table the project defines, in a stable order, plus the indexes, foreign keys and triggers."""
     engine = get_engine(url)
     out: dict[str, Any] = {}
     with engine.connect() as conn:
@@ -28,7 +28,9 @@ def _contents(url: str) -> dict[str, list[tuple]]:
             rows = conn.execute(sa.select(*columns)).all()
             out[table.name] = sorted((tuple(map(repr, row)) for row in rows), key=str)
         inspector = sa.inspect(conn)
-        out["indexes"] = sorted((t, i["name"]) for t in inspector.get_table_names() for i in inspector.get_indexes(t))
+        names = inspector.get_table_names()
+        out["indexes"] = sorted((t, i["name"], str(i["column_names"])) for t in names for i in inspector.get_indexes(t))
+        out["foreign keys"] = sorted((t, str(k)) for t in names for k in inspector.get_foreign_keys(t))
         if conn.dialect.name == "postgresql":
             triggers = "SELECT tgname, tgenabled FROM pg_trigger WHERE NOT tgisinternal"
         else:

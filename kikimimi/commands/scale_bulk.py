@@ -36,9 +36,10 @@ _MOOD = {
 
 @contextmanager
 def suspended(conn: Any, tables: Iterable[str]) -> Iterator[None]:
-    """Inside: the tables' own triggers off and their secondary indexes dropped (constraints stay). On leaving
-    normally: the indexes built again, what the insert triggers would have written filled in, the triggers back.
-    All in the caller's transaction, so a failed build leaves nothing half done."""
+    """Inside: the tables' own triggers off, their secondary indexes dropped and (PostgreSQL) their foreign keys
+    too; primary keys and unique constraints stay. On leaving normally: the indexes and foreign keys back, what
+    the insert triggers would have written filled in, the triggers back. All in the caller's transaction, so a
+    failed build leaves nothing half done."""
     tables = list(tables)
     postgresql = conn.dialect.name == "postgresql"
     if postgresql:
@@ -49,8 +50,16 @@ def suspended(conn: Any, tables: Iterable[str]) -> Iterator[None]:
             "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)",
             {"t": tables},
         ).all()
+        # foreign keys checked row by row cost as much as the rows: checked once, set-based, when added back
+        foreign_keys = conn.exec_driver_sql(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE contype = 'f' AND conrelid::regclass::text = ANY(%(t)s)",
+            {"t": tables},
+        ).all()
         for table in tables:
             conn.exec_driver_sql(f'ALTER TABLE "{table}" DISABLE TRIGGER USER')
+        for table, name, _sql in foreign_keys:
+            conn.exec_driver_sql(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
         for name, _sql in indexes:
             conn.exec_driver_sql(f'DROP INDEX "{name}"')
     else:
@@ -65,6 +74,8 @@ def suspended(conn: Any, tables: Iterable[str]) -> Iterator[None]:
     yield
     for *_, sql in indexes if postgresql else [i for i in indexes if i[0] == "index"]:
         conn.exec_driver_sql(sql)
+    for table, name, sql in foreign_keys if postgresql else []:
+        conn.exec_driver_sql(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {sql}')
     fill_trigger_work(conn)
     if postgresql:
         for table in tables:
