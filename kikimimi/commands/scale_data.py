@@ -545,6 +545,10 @@ class _Builder:
                 row |= {"hand_replied_by": ADMIN, "hand_replied_at": created + timedelta(minutes=20)}
             rows.append(row)
         self._insert(conn, ReplyDraft, rows, "drafts")
+        # every post that needs a reply has its draft: settled, as drafting leaves them (else the first pass
+        # timed walks every one of them)
+        drafted = select(ReplyDraft.post_id).where(col(ReplyDraft.post_id) == col(Analysis.post_id)).exists()
+        conn.execute(update(Analysis).where(col(Analysis.needs_reply), drafted).values(draft_checked=True))
 
     # --- FAQ -------------------------------------------------------------------------------------------------
 
