@@ -297,20 +297,16 @@ def build(url: str, posts: int, *, seed: int = 15, progress: Progress | None = N
     with Session(engine) as session:
         session.add(Flag(name=key, enabled=True, reason=f"built by kikimimi bench scale at {utcnow():%Y-%m-%d %H:%M}"))
         session.commit()
-    if bulk:  # the planner's statistics and the visibility map, as autovacuum would leave them (SQLite: statistics)
-        _analyse(engine)
+    if bulk and engine.dialect.name == "postgresql":  # statistics and the visibility map, as autovacuum leaves them
+        _vacuum(engine)
     with Session(engine) as session:
         return Built(url, False, _counts(session))
 
 
-def _analyse(engine: Engine) -> None:
-    if engine.dialect.name == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            for table in BULK_TABLES:
-                conn.exec_driver_sql(f'VACUUM (ANALYZE) "{table}"')
-    else:
-        with engine.begin() as conn:
-            conn.exec_driver_sql("ANALYZE")
+def _vacuum(engine: Engine) -> None:
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for table in BULK_TABLES:
+            conn.exec_driver_sql(f'VACUUM (ANALYZE) "{table}"')
 
 
 def _counts(session: Session) -> dict[str, int]:
