@@ -643,7 +643,7 @@ class _Builder:
         expected = total if total is not None else len(rows)  # type: ignore[arg-type]
         if self.bulk and conn.dialect.name == "postgresql" and expected:
             rows = list(rows)
-            columns = list(dict.fromkeys(k for k in rows[0]))
+            columns = list(rows[0])
             self.progress(label, 0, expected)
             scale_bulk.copy_rows(conn, table, rows, columns)
             self.progress(label, expected, expected)
