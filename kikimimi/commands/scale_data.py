@@ -542,8 +542,9 @@ class _Builder:
             rows.append(row)
         self._insert(conn, ReplyDraft, rows, "drafts")
         # every post that needs a reply has its draft: settled, as drafting leaves them (else the first pass
-        # timed walks every one of them)
-        drafted = select(ReplyDraft.post_id).where(col(ReplyDraft.post_id) == col(Analysis.post_id)).exists()
+        # timed walks every one of them); IN, not a correlated EXISTS: the bulk load has no index on the drafts'
+        # post ids yet, and SQLite would scan them all once per analysis
+        drafted = col(Analysis.post_id).in_(select(ReplyDraft.post_id))
         conn.execute(update(Analysis).where(col(Analysis.needs_reply), drafted).values(draft_checked=True))
 
     # --- FAQ -------------------------------------------------------------------------------------------------
