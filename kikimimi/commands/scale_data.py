@@ -5,8 +5,10 @@ The shape (issue 15): 4 platforms (X 40 %, Reddit, Bluesky and Mastodon 20 % eac
 across platforms, about 30 % of posts brand replies, every post analysed, about 30 % of customer posts questions
 and 2 % spam, one draft for every post that needs a reply with the drafts spread over every state, and 35 FAQ
 clusters holding most questions (with their embeddings, so a pass only embeds what is new). Rows go in through
-the project's own tables in bulk (multi-row INSERTs in one transaction per table), so a million posts take
-minutes. A database already built with the same size and shape is reused: a `Flag` row records the key.
+the project's own tables in one transaction, in bulk (`scale_bulk`: COPY on PostgreSQL, the tables' triggers and
+secondary indexes set aside while they load and their work done afterwards in set-based statements), so a million
+posts take minutes; `bulk=False` loads them row by row through the triggers, the reference the bulk path is
+tested against. A database already built with the same size and shape is reused: a `Flag` row records the key.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -42,6 +45,8 @@ from kikimimi.models import (
 from kikimimi.search import bigrams
 from kikimimi.timeutil import utcnow
 
+from . import scale_bulk
+
 log = logging.getLogger(__name__)
 SHAPE = "v2"  # bump when the shape below changes: a database built with another shape is rebuilt
 PLATFORMS = (("x", 0.4), ("reddit", 0.2), ("bluesky", 0.2), ("mastodon", 0.2))
@@ -55,6 +60,8 @@ IN_CLUSTER_SHARE = 0.85  # of questions: the rest are one-off questions no clust
 BRAND = "Komorebi Tea"
 ADMIN = "bench-admin"
 CHUNK = 5000  # rows per executemany batch
+# the tables the builder fills in bulk: their own triggers and secondary indexes wait until the rows are in
+BULK_TABLES = ("author", "post", "analysis", "replydraft", "faqembedding", "faqcluster", "faqmember", "postgram")
 Progress = Callable[[str, int, int], None]
 # Where drafts stand after months of work: most settled, a few waiting, very few in flight or unknown.
 DRAFT_STATES = {
@@ -275,8 +282,8 @@ def shape_key(posts: int) -> str:
     return f"bench-scale:{SHAPE}:{posts}"
 
 
-def build(url: str, posts: int, *, seed: int = 15, progress: Progress | None = None) -> Built:
-    """Build (or reuse) a database of `posts` posts with the shape above at `url`."""
+def build(url: str, posts: int, *, seed: int = 15, progress: Progress | None = None, bulk: bool = True) -> Built:
+    """Build (or reuse) a database of `posts` posts with the shape above at `url` (`bulk`: see the module)."""
     migrate(url)
     engine = get_engine(url)
     key = shape_key(posts)
@@ -286,11 +293,20 @@ def build(url: str, posts: int, *, seed: int = 15, progress: Progress | None = N
             return Built(url, True, _counts(session))
         if session.exec(select(Post.id).limit(1)).first() is not None:  # type: ignore[call-overload]
             raise ValueError(f"{url}: holds other posts; `bench scale` builds only into an empty database")
-    _Builder(engine, posts, random.Random(seed), progress or (lambda *_: None)).run()
+    _Builder(engine, posts, random.Random(seed), progress or (lambda *_: None), bulk).run()
     with Session(engine) as session:
         session.add(Flag(name=key, enabled=True, reason=f"built by kikimimi bench scale at {utcnow():%Y-%m-%d %H:%M}"))
         session.commit()
+    if bulk and engine.dialect.name == "postgresql":  # statistics and the visibility map, as autovacuum leaves them
+        _vacuum(engine)
+    with Session(engine) as session:
         return Built(url, False, _counts(session))
+
+
+def _vacuum(engine: Engine) -> None:
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for table in BULK_TABLES:
+            conn.exec_driver_sql(f'VACUUM (ANALYZE) "{table}"')
 
 
 def _counts(session: Session) -> dict[str, int]:
@@ -301,8 +317,8 @@ def _counts(session: Session) -> dict[str, int]:
 
 
 class _Builder:
-    def __init__(self, engine: Engine, posts: int, rng: random.Random, progress: Progress) -> None:
-        self.engine, self.n, self.rng, self.progress = engine, posts, rng, progress
+    def __init__(self, engine: Engine, posts: int, rng: random.Random, progress: Progress, bulk: bool) -> None:
+        self.engine, self.n, self.rng, self.progress, self.bulk = engine, posts, rng, progress, bulk
         self.now = utcnow()
         self.columns = {m: set(m.__table__.c.keys()) for m in (Post, FaqCluster, Analysis)}  # type: ignore[attr-defined]
 
@@ -314,13 +330,14 @@ class _Builder:
                 insert(Brand).values(name=BRAND, handles=_handles()).returning(Brand.id)
             ).scalar_one()
             conn.execute(insert(User).values(name=ADMIN, role=Role.admin.value, active=True))
-            brand_authors = self._brand_authors(conn)
-            authors = self._authors(conn)
-            customers, replies = self._posts(conn, brand_id, authors, brand_authors)
-            self._analyses(conn, customers, replies)
-            self._drafts(conn, customers)
-            self._faq(conn, customers)
-            self._grams(conn)
+            with scale_bulk.suspended(conn, BULK_TABLES) if self.bulk else nullcontext():
+                brand_authors = self._brand_authors(conn)
+                authors = self._authors(conn)
+                customers, replies = self._posts(conn, brand_id, authors, brand_authors)
+                self._analyses(conn, customers, replies)
+                self._drafts(conn, customers)
+                self._faq(conn, customers)
+                self._grams(conn)
 
     # --- authors ---------------------------------------------------------------------------------------------
 
@@ -524,6 +541,11 @@ class _Builder:
                 row |= {"hand_replied_by": ADMIN, "hand_replied_at": created + timedelta(minutes=20)}
             rows.append(row)
         self._insert(conn, ReplyDraft, rows, "drafts")
+        # every post that needs a reply has its draft: settled, as drafting leaves them (else the first pass
+        # timed walks every one of them); IN, not a correlated EXISTS: the bulk load has no index on the drafts'
+        # post ids yet, and SQLite would scan them all once per analysis
+        drafted = col(Analysis.post_id).in_(select(ReplyDraft.post_id))
+        conn.execute(update(Analysis).where(col(Analysis.needs_reply), drafted).values(draft_checked=True))
 
     # --- FAQ -------------------------------------------------------------------------------------------------
 
@@ -589,6 +611,19 @@ class _Builder:
         """Every post's bigrams, as `kikimimi.search.index_posts` would store them (computed once per text)."""
         cache: dict[str, list[str]] = {}
         total = conn.execute(text("SELECT COUNT(*) FROM post")).scalar_one()
+        if self.bulk:  # a few hundred distinct texts: their grams once, joined to the posts in one statement
+            self.progress("search index", 0, total)
+            conn.exec_driver_sql("CREATE TEMPORARY TABLE bench_gram (text VARCHAR NOT NULL, gram VARCHAR(2) NOT NULL)")
+            texts = [body for (body,) in conn.execute(select(Post.text).distinct())]  # type: ignore[call-overload]
+            grams = ({"text": body, "gram": gram} for body in texts for gram in sorted(bigrams(body)))
+            conn.execute(text("INSERT INTO bench_gram (text, gram) VALUES (:text, :gram)"), list(grams))
+            conn.exec_driver_sql(
+                "INSERT INTO postgram (post_id, gram) "
+                "SELECT p.id, g.gram FROM post p JOIN bench_gram g ON g.text = p.text"
+            )
+            conn.exec_driver_sql("DROP TABLE bench_gram")
+            self.progress("search index", total, total)
+            return
 
         def rows() -> Iterator[dict]:
             for pid, body in conn.execute(select(Post.id, Post.text)).all():
@@ -607,6 +642,13 @@ class _Builder:
         batch: list[dict] = []
         done = 0
         expected = total if total is not None else len(rows)  # type: ignore[arg-type]
+        if self.bulk and conn.dialect.name == "postgresql" and expected:
+            rows = list(rows)
+            columns = list(rows[0])
+            self.progress(label, 0, expected)
+            scale_bulk.copy_rows(conn, table, rows, columns)
+            self.progress(label, expected, expected)
+            return
         for row in rows:
             batch.append(row)
             if len(batch) >= CHUNK:
