@@ -42,18 +42,19 @@ _PIPELINE_LANGS = ("en", "ja")  # "other" posts go through the English pipeline,
 
 def doc_to_analysis(doc: Doc, language: str, versions: dict[str, str]) -> TextAnalysis:
     """Read the attributes our components set on `doc` into the contract type."""
-    scores = doc._.sentiment_scores or {"negative": 0.0, "neutral": 1.0, "positive": 0.0}
+    ext = doc._  # one accessor object, not one per attribute
+    scores = ext.sentiment_scores or {"negative": 0.0, "neutral": 1.0, "positive": 0.0}
     return TextAnalysis(
         language=language,
-        sentiment=doc._.sentiment,
+        sentiment=ext.sentiment,
         sentiment_scores=dict(scores),
-        is_question=bool(doc._.is_question),
-        question_score=float(doc._.question_score),
-        intent=doc._.intent,
-        intent_score=float(doc._.intent_score),
-        empathy_cues=list(doc._.empathy_cues or []),
+        is_question=bool(ext.is_question),
+        question_score=float(ext.question_score),
+        intent=ext.intent,
+        intent_score=float(ext.intent_score),
+        empathy_cues=list(ext.empathy_cues or []),
         model_versions=dict(versions),
-        intent_scores=dict(doc._.intent_scores or {}),
+        intent_scores=dict(ext.intent_scores or {}),
     )
 
 
