@@ -283,7 +283,9 @@ class CharacterTokenizer(DummyTokenizer):
 
     def __call__(self, text: str) -> Doc:
         chars = list(text)
-        return Doc(self.vocab, words=chars, spaces=[False] * len(chars))
+        doc = Doc(self.vocab, words=chars, spaces=[False] * len(chars))
+        doc.user_data[_TEXT_KEY] = text  # what `doc.text` would join from the characters (`doc_text`)
+        return doc
 
 
 @registry.tokenizers("kikimimi.characters.v1")
