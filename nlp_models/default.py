@@ -24,7 +24,7 @@ from nlp_models.types import TextAnalysis
 __all__ = ["DefaultAnalyzer", "doc_to_analysis"]
 
 log = logging.getLogger(__name__)
-MAX_CHARS = 10_000  # longer posts are cut before tokenizing (SudachiPy refuses ~49 kB inputs)
+MAX_CHARS = 10_000  # longer posts are cut before analysis: the models read their start, a 100 kB post costs no more
 MAX_RUN = 200  # spaCy's suffix search is quadratic in a token's length: runs without spaces are cut up
 _LONG_RUN = re.compile(rf"\S{{{MAX_RUN}}}")
 
@@ -32,7 +32,7 @@ _LONG_RUN = re.compile(rf"\S{{{MAX_RUN}}}")
 def bounded_for_tokenizer(text: str, lang: str) -> str:
     """The post as the pipelines read it: its first MAX_CHARS characters and, for the space-separated
     languages, no run of more than MAX_RUN characters without a space (10,000 "<" took 8 s to tokenize).
-    Japanese is left whole: SudachiPy splits it itself, and long unspaced runs are normal there."""
+    Japanese is left whole: its pipeline makes a token of each character, and long unspaced runs are normal there."""
     head = text[:MAX_CHARS]
     return head if lang == "ja" else _LONG_RUN.sub(lambda m: m.group() + " ", head)
 
