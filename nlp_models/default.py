@@ -24,7 +24,7 @@ from nlp_models.types import TextAnalysis
 __all__ = ["DefaultAnalyzer", "doc_to_analysis"]
 
 log = logging.getLogger(__name__)
-MAX_CHARS = 10_000  # longer posts are cut before tokenizing (SudachiPy refuses ~49 kB inputs)
+MAX_CHARS = 10_000  # longer posts are cut before analysis: the models read their start, a 100 kB post costs no more
 MAX_RUN = 200  # spaCy's suffix search is quadratic in a token's length: runs without spaces are cut up
 _LONG_RUN = re.compile(rf"\S{{{MAX_RUN}}}")
 
@@ -32,7 +32,7 @@ _LONG_RUN = re.compile(rf"\S{{{MAX_RUN}}}")
 def bounded_for_tokenizer(text: str, lang: str) -> str:
     """The post as the pipelines read it: its first MAX_CHARS characters and, for the space-separated
     languages, no run of more than MAX_RUN characters without a space (10,000 "<" took 8 s to tokenize).
-    Japanese is left whole: SudachiPy splits it itself, and long unspaced runs are normal there."""
+    Japanese is left whole: its pipeline makes a token of each character, and long unspaced runs are normal there."""
     head = text[:MAX_CHARS]
     return head if lang == "ja" else _LONG_RUN.sub(lambda m: m.group() + " ", head)
 
@@ -42,18 +42,19 @@ _PIPELINE_LANGS = ("en", "ja")  # "other" posts go through the English pipeline,
 
 def doc_to_analysis(doc: Doc, language: str, versions: dict[str, str]) -> TextAnalysis:
     """Read the attributes our components set on `doc` into the contract type."""
-    scores = doc._.sentiment_scores or {"negative": 0.0, "neutral": 1.0, "positive": 0.0}
+    ext = doc._  # one accessor object, not one per attribute
+    scores = ext.sentiment_scores or {"negative": 0.0, "neutral": 1.0, "positive": 0.0}
     return TextAnalysis(
         language=language,
-        sentiment=doc._.sentiment,
+        sentiment=ext.sentiment,
         sentiment_scores=dict(scores),
-        is_question=bool(doc._.is_question),
-        question_score=float(doc._.question_score),
-        intent=doc._.intent,
-        intent_score=float(doc._.intent_score),
-        empathy_cues=list(doc._.empathy_cues or []),
+        is_question=bool(ext.is_question),
+        question_score=float(ext.question_score),
+        intent=ext.intent,
+        intent_score=float(ext.intent_score),
+        empathy_cues=list(ext.empathy_cues or []),
         model_versions=dict(versions),
-        intent_scores=dict(doc._.intent_scores or {}),
+        intent_scores=dict(ext.intent_scores or {}),
     )
 
 

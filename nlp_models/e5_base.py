@@ -104,8 +104,11 @@ class E5Base:
         return self._blocks("emb.word")
 
     def word_embeddings(self, ids: np.ndarray) -> np.ndarray:
-        """Rows of the word-embedding table for `ids` (any shape), dequantised: float32 (..., hidden)."""
-        return self._dequantise(self._word_blocks[ids])
+        """Rows of the word-embedding table for `ids` (any shape), dequantised: float32 (..., hidden).
+
+        Each distinct id is dequantised once (a batch repeats the padding id and common pieces)."""
+        distinct, where = np.unique(ids, return_inverse=True)
+        return self._dequantise(self._word_blocks[distinct])[where.reshape(np.shape(ids))]
 
     def embed_batch(self, rows: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
         """Token-id rows padded to the longest: word embeddings (n, width, hidden) and a 0/1 mask (n, width)."""

@@ -11,6 +11,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -54,17 +55,28 @@ def build_features(
     """Hashed counts per view -> sublinear tf x idf -> L2 row norm, then cue features times `cue_scale`.
 
     `strip_mentions` applies `normalise` (the request models want it; sentiment measured better without)."""
-    texts = [normalise(t) if strip_mentions else (t or "")[:_MAX_CHARS] for t in texts]
-    counts = sparse.hstack([_vectorizer(v).transform(texts) for v in views], format="csr", dtype=np.float32)
-    counts.data = 1.0 + np.log(counts.data)
+    counts, cues = _shared_features(tuple(texts), json.dumps(views, sort_keys=True), strip_mentions, bool(cue_scale))
     if idf is not None:
         counts = counts @ sparse.diags(idf.astype(np.float32))
     norms = np.sqrt(np.asarray(counts.multiply(counts).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
     counts = sparse.diags(1.0 / norms) @ counts
     if cue_scale:
-        counts = sparse.hstack([counts, sparse.csr_matrix(cue_matrix(texts) * cue_scale)], format="csr")
+        counts = sparse.hstack([counts, sparse.csr_matrix(cues * cue_scale)], format="csr")
     return counts.tocsr()
+
+
+@lru_cache(maxsize=2)
+def _shared_features(
+    texts: tuple[str, ...], views: str, strip_mentions: bool, with_cues: bool
+) -> tuple[sparse.csr_matrix, np.ndarray | None]:
+    """Sublinear hashed counts and cue counts of a batch, before any model's idf: the question and intent models
+    read the same views of the same batch one after the other, so the second one reuses the first one's.
+    Callers must not modify what it returns."""
+    cut = [normalise(t) if strip_mentions else (t or "")[:_MAX_CHARS] for t in texts]
+    counts = sparse.hstack([_vectorizer(v).transform(cut) for v in json.loads(views)], format="csr", dtype=np.float32)
+    counts.data = 1.0 + np.log(counts.data)
+    return counts, cue_matrix(cut) if with_cues else None
 
 
 @dataclass

@@ -15,6 +15,8 @@ import numpy as np
 import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
+from spacy.util import DummyTokenizer, registry
+from spacy.vocab import Vocab
 
 from nlp_models.cards import WEIGHTS_DIR
 from nlp_models.empathy import EMPATHY_VERSION, find_empathy_cues
@@ -22,7 +24,7 @@ from nlp_models.encoder_head import EncoderHead, combine
 from nlp_models.linear import HashedLinearModel
 from nlp_models.sentiment_encoder import SentimentEncoder
 
-__all__ = ["build_pipeline", "load_model", "COMPONENTS", "QUESTION_HEAD_WEIGHT", "INTENT_HEAD_WEIGHT"]
+__all__ = ["build_pipeline", "doc_text", "load_model", "COMPONENTS", "QUESTION_HEAD_WEIGHT", "INTENT_HEAD_WEIGHT"]
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +49,22 @@ for _attr, _default in _ATTRS.items():
         Doc.set_extension(_attr, default=_default)
 
 
+_TEXT_KEY = "kikimimi_text"
+
+
 @cache
 def load_model(name: str) -> HashedLinearModel | SentimentEncoder:
     """Load a shipped model once per process: `<name>.onnx` is an encoder, `<name>.npz` a linear model."""
     onnx = WEIGHTS_DIR / f"{name}.onnx"
     return SentimentEncoder(onnx) if onnx.exists() else HashedLinearModel.load(name)
+
+
+def doc_text(doc: Doc) -> str:
+    """`doc.text`, joined once per doc: spaCy rebuilds it from every token on each read, and each component reads it."""
+    text = doc.user_data.get(_TEXT_KEY)
+    if text is None:
+        text = doc.user_data[_TEXT_KEY] = doc.text
+    return text
 
 
 def _excerpt(text: str, n: int = 40) -> str:
@@ -97,7 +110,7 @@ class _BatchedComponent:
             try:
                 self.assign(doc, self.predict([doc])[0])
             except Exception as exc:  # noqa: BLE001 - never raise on odd text
-                log.warning("%s failed on %r: %s", self.name, _excerpt(doc.text), exc)
+                log.warning("%s failed on %r: %s", self.name, _excerpt(doc_text(doc)), exc)
                 self.fallback(doc)
         return batch
 
@@ -122,7 +135,7 @@ class _ModelComponent(_BatchedComponent):
         return f"{self.model.version}+{self.head.version}" if self.head else self.model.version
 
     def predict(self, docs: list[Doc]) -> list[np.ndarray]:
-        return list(self.model.predict_proba([d.text for d in docs]))
+        return list(self.model.predict_proba([doc_text(d) for d in docs]))
 
 
 class SentimentComponent(_ModelComponent):
@@ -133,16 +146,17 @@ class SentimentComponent(_ModelComponent):
     encoder's own output layer."""
 
     def predict(self, docs: list[Doc]) -> list:
-        probs, encodings = self.model.encode([d.text for d in docs])
+        probs, encodings = self.model.encode([doc_text(d) for d in docs])
         if self.head:
             probs = self.head.predict_proba(encodings)
         return list(zip(probs, encodings, strict=True))
 
     def assign(self, doc: Doc, result: tuple[np.ndarray, np.ndarray]) -> None:
-        probs, doc._.encoding = result
+        ext = doc._
+        probs, ext.encoding = result
         scores = {label: float(p) for label, p in zip(self.model.classes, probs, strict=True)}
-        doc._.sentiment_scores = scores
-        doc._.sentiment = max(scores, key=scores.__getitem__)
+        ext.sentiment_scores = scores
+        ext.sentiment = max(scores, key=scores.__getitem__)
 
     def fallback(self, doc: Doc) -> None:
         doc._.sentiment_scores = {"negative": 0.0, "neutral": 1.0, "positive": 0.0}
@@ -160,7 +174,7 @@ class QuestionComponent(_ModelComponent):
         self.threshold = threshold
 
     def predict(self, docs: list[Doc]) -> list[np.ndarray]:
-        probs = self.model.predict_proba([d.text for d in docs], [bool(d._.addresses_brand) for d in docs])
+        probs = self.model.predict_proba([doc_text(d) for d in docs], [bool(d._.addresses_brand) for d in docs])
         encoded = [i for i, d in enumerate(docs) if d._.encoding is not None]
         if self.head and encoded:
             encodings = np.stack([docs[i]._.encoding for i in encoded])
@@ -170,8 +184,9 @@ class QuestionComponent(_ModelComponent):
 
     def assign(self, doc: Doc, result: np.ndarray) -> None:
         score = float(result[self.model.classes.index("1")])
-        doc._.question_score = score
-        doc._.is_question = score >= self.threshold
+        ext = doc._
+        ext.question_score = score
+        ext.is_question = score >= self.threshold
 
 
 class IntentComponent(_ModelComponent):
@@ -181,7 +196,7 @@ class IntentComponent(_ModelComponent):
     sentiment encoder's pooled encoding (docs without one keep the n-gram view alone)."""
 
     def predict(self, docs: list[Doc]) -> list[np.ndarray]:
-        probs = self.model.predict_proba([d.text for d in docs], [bool(d._.addresses_brand) for d in docs])
+        probs = self.model.predict_proba([doc_text(d) for d in docs], [bool(d._.addresses_brand) for d in docs])
         encoded = [i for i, d in enumerate(docs) if d._.encoding is not None]
         if self.head and encoded:
             head = self.head.predict_proba(np.stack([docs[i]._.encoding for i in encoded]))
@@ -190,9 +205,10 @@ class IntentComponent(_ModelComponent):
 
     def assign(self, doc: Doc, result: np.ndarray) -> None:
         best = int(np.argmax(result))
-        doc._.intent = self.model.classes[best]
-        doc._.intent_score = float(result[best])
-        doc._.intent_scores = {c: float(p) for c, p in zip(self.model.classes, result, strict=True)}
+        ext = doc._
+        ext.intent = self.model.classes[best]
+        ext.intent_score = float(result[best])
+        ext.intent_scores = {c: float(p) for c, p in zip(self.model.classes, result, strict=True)}
 
 
 class EmpathyComponent(_BatchedComponent):
@@ -204,7 +220,7 @@ class EmpathyComponent(_BatchedComponent):
         self.name = name
 
     def predict(self, docs: list[Doc]) -> list:
-        return [find_empathy_cues(d.text) for d in docs]
+        return [find_empathy_cues(doc_text(d)) for d in docs]
 
     def assign(self, doc: Doc, result: list) -> None:
         doc._.empathy_cues = result
@@ -255,9 +271,35 @@ LANGUAGE_CONFIG = {
 }
 
 
+class CharacterTokenizer(DummyTokenizer):
+    """Japanese posts as one token per character.
+
+    Every component reads the whole `doc.text` and none reads tokens, so SudachiPy's segmentation (with spaCy's
+    tags, lemmas and readings on top) was the costliest step nobody used. One token per character keeps
+    `doc.text` the post itself and the vocabulary no larger than the characters seen."""
+
+    def __init__(self, vocab: Vocab) -> None:
+        self.vocab = vocab
+
+    def __call__(self, text: str) -> Doc:
+        chars = list(text)
+        doc = Doc(self.vocab, words=chars, spaces=[False] * len(chars))
+        doc.user_data[_TEXT_KEY] = text  # what `doc.text` would join from the characters (`doc_text`)
+        return doc
+
+
+@registry.tokenizers("kikimimi.characters.v1")
+def make_character_tokenizer() -> Callable[[Language], CharacterTokenizer]:
+    return lambda nlp: CharacterTokenizer(nlp.vocab)
+
+
+_JA_CONFIG = {"nlp": {"tokenizer": {"@tokenizers": "kikimimi.characters.v1"}}}
+
+
 def build_pipeline(lang: str, *, components: Iterable[str] | None = None) -> Language:
-    """A blank spaCy pipeline for "en" or "ja" (SudachiPy tokenizer) with Kikimimi's components added."""
-    nlp = spacy.blank("ja" if lang == "ja" else "en")
+    """A blank spaCy pipeline for "en" (spaCy's tokenizer) or "ja" (`CharacterTokenizer`) with Kikimimi's
+    components added."""
+    nlp = spacy.blank("ja", config=_JA_CONFIG) if lang == "ja" else spacy.blank("en")
     for factory in list(components) if components is not None else list(COMPONENTS):
         nlp.add_pipe(factory, config=LANGUAGE_CONFIG.get(lang, {}).get(factory, {}))
     return nlp

@@ -94,7 +94,12 @@ class SentimentEncoder:
         model: str | bytes = str(path)
         if not exact_int8_products():
             model = with_unsigned_weights(path.read_bytes())
-        self._session = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
+        options = ort.SessionOptions()
+        # ONNX Runtime's threads sleep between kernels instead of spinning: the machine also runs the database,
+        # the dashboard and other workers, and spinning threads took the cores they needed (`kikimimi bench nlp`,
+        # issue 10). Outputs are identical; only the waiting differs.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self._session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
         self._base = e5_base()
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:

