@@ -2,7 +2,7 @@
 rows they find
 
 Revision ID: 0020
-Revises: 0017
+Revises: 0019
 Create Date: 2026-12-02 00:50:00
 
 The pass finds its work through partial indexes (`is_question AND NOT is_spam AND NOT faq_checked`, `needs_reply
@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0020"
-down_revision: str | None = "0017"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
