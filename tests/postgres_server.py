@@ -96,3 +96,16 @@ def required_postgres() -> Iterator[str]:
             pytest.fail("CI must run the PostgreSQL tests: .ci/run installs the postgresql package")
         pytest.skip("PostgreSQL server not installed (apt-get install postgresql)")
     yield fresh_database(_server_url(), "module")
+
+
+@contextmanager
+def postgres_session() -> Iterator:
+    """`required_postgres()` migrated to the newest schema, as a Session (objects stay readable after a commit)."""
+    from sqlmodel import Session
+
+    from kikimimi.db import get_engine, migrate
+
+    with required_postgres() as url:
+        migrate(url)
+        with Session(get_engine(url), expire_on_commit=False) as session:
+            yield session

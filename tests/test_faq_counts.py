@@ -11,12 +11,11 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from kikimimi.db import get_engine, migrate
 from kikimimi.models import Analysis, FaqCluster, FaqMember, Post
 from listener.store import upsert_posts
 from responder import faq
 from tests.conftest import make_post
-from tests.postgres_server import required_postgres
+from tests.postgres_server import postgres_session
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -122,7 +121,5 @@ def test_the_list_counts_what_a_join_of_the_members_posts_counts(session):
 
 @pytest.mark.integration
 def test_the_list_counts_the_same_on_postgres():
-    with required_postgres() as url:
-        migrate(url)
-        with Session(get_engine(url), expire_on_commit=False) as s:
-            _check_every_change(s)
+    with postgres_session() as s:
+        _check_every_change(s)

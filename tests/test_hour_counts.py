@@ -59,18 +59,13 @@ def test_the_summary_gives_the_live_counts_whatever_changed_since(session):
 
 
 def test_the_summary_on_postgresql(session):
-    from sqlmodel import Session
+    from tests.postgres_server import postgres_session
 
-    from kikimimi.db import get_engine, migrate
-    from tests.postgres_server import required_postgres
-
-    with required_postgres() as url:
-        migrate(url)
-        with Session(get_engine(url), expire_on_commit=False) as pg:
-            seeded = seed(pg, NOW)
-            before = rows(pg)
-            assert hour_counts.refresh(pg, now=NOW) > 0 and rows(pg) == before
-            pg.exec(update(Analysis).where(Analysis.post_id == seeded.ids["p5"]).values(sentiment="negative"))
-            pg.commit()
-            assert len(pg.exec(select(HourDirty)).all()) == 1
-            assert rows(pg) == live(pg) != before
+    with postgres_session() as pg:
+        seeded = seed(pg, NOW)
+        before = rows(pg)
+        assert hour_counts.refresh(pg, now=NOW) > 0 and rows(pg) == before
+        pg.exec(update(Analysis).where(Analysis.post_id == seeded.ids["p5"]).values(sentiment="negative"))
+        pg.commit()
+        assert len(pg.exec(select(HourDirty)).all()) == 1
+        assert rows(pg) == live(pg) != before

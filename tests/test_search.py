@@ -5,12 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
-from kikimimi.db import get_engine, migrate
 from kikimimi.models import Post
 from kikimimi.search import bigrams, index_posts, search_post_ids
 from listener.store import upsert_posts
 from tests.conftest import make_post
-from tests.postgres_server import required_postgres
+from tests.postgres_server import postgres_session
 
 POSTS = {
     "a": "送料はいくらですか？",
@@ -67,7 +66,5 @@ def test_reindexing_follows_edited_text(session):
 
 @pytest.mark.integration
 def test_japanese_two_character_words_are_found_on_postgres():
-    with required_postgres() as url:
-        migrate(url)
-        with Session(get_engine(url), expire_on_commit=False) as session:
-            check_search(session)
+    with postgres_session() as session:
+        check_search(session)

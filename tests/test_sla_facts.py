@@ -111,16 +111,11 @@ def test_other_automatic_handles_read_live_and_a_refresh_starts_over(session, se
 
 @pytest.mark.integration
 def test_the_triggers_and_the_summary_on_postgresql(session):
-    from sqlmodel import Session
+    from tests.postgres_server import postgres_session
 
-    from kikimimi.db import get_engine, migrate
-    from tests.postgres_server import required_postgres
-
-    with required_postgres() as url:
-        migrate(url)
-        with Session(get_engine(url), expire_on_commit=False) as pg:
-            seeded = seed(pg, NOW)
-            expected = figures(pg)
-            assert sla_facts.refresh(pg, SETTINGS, now=NOW) == 6 and figures(pg) == expected
-            changes_are_read_live(pg, seeded)
-            erasure_leaves_the_summary_right(pg, seeded)
+    with postgres_session() as pg:
+        seeded = seed(pg, NOW)
+        expected = figures(pg)
+        assert sla_facts.refresh(pg, SETTINGS, now=NOW) == 6 and figures(pg) == expected
+        changes_are_read_live(pg, seeded)
+        erasure_leaves_the_summary_right(pg, seeded)

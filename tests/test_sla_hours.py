@@ -168,17 +168,12 @@ def test_zones_settings_and_stale_summaries_fall_back_to_the_live_figures(sessio
 
 @pytest.mark.integration
 def test_the_hour_summary_on_postgresql(session):
-    from sqlmodel import Session
+    from tests.postgres_server import postgres_session
 
-    from kikimimi.db import get_engine, migrate
-    from tests.postgres_server import required_postgres
-
-    with required_postgres() as url:
-        migrate(url)
-        with Session(get_engine(url), expire_on_commit=False) as pg:
-            seeded = seed(pg, NOW)
-            busy(pg, seeded)
-            expected = figures(pg)
-            refresh(pg)
-            assert figures(pg) == expected
-            changes_are_read_live(pg, seeded)
+    with postgres_session() as pg:
+        seeded = seed(pg, NOW)
+        busy(pg, seeded)
+        expected = figures(pg)
+        refresh(pg)
+        assert figures(pg) == expected
+        changes_are_read_live(pg, seeded)

@@ -16,7 +16,6 @@ from streamlit.testing.v1 import AppTest
 from dashboard import queries, reports
 from dashboard import trends_data as td
 from dashboard.auth import sign_in_for_test
-from kikimimi.db import get_engine, migrate
 from kikimimi.models import Analysis, Post, PostQuery, ReplyDraft, Role, User
 from kikimimi.settings import Settings
 from listener.store import store_page
@@ -150,18 +149,16 @@ def figures(session: Session) -> dict:
 
 @pytest.mark.integration
 def test_postgresql_gives_the_same_figures_as_sqlite(session):
-    from tests.postgres_server import required_postgres
+    from tests.postgres_server import postgres_session
 
     dst = [datetime(2026, 11, 1, 4, 0, tzinfo=UTC) + timedelta(hours=h) for h in range(0, 30, 2)]
     seed(session, NOW)
     _store_analysed(session, dst)
     expected = figures(session)
-    with required_postgres() as url:
-        migrate(url)
-        with Session(get_engine(url), expire_on_commit=False) as pg:
-            seed(pg, NOW)
-            _store_analysed(pg, dst)
-            assert figures(pg) == expected
+    with postgres_session() as pg:
+        seed(pg, NOW)
+        _store_analysed(pg, dst)
+        assert figures(pg) == expected
 
 
 # --- the pages ---------------------------------------------------------------------------------------------
